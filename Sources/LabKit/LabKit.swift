@@ -1,0 +1,1 @@
+// The lab: topology, builder, driver, expectations.

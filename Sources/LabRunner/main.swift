@@ -1,0 +1,1 @@
+print("routed-lab: not yet built")

@@ -1,0 +1,129 @@
+/// An IPv4 address in host byte order.
+public struct IPv4Address: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+  public var value: UInt32
+
+  public init(_ value: UInt32) { self.value = value }
+
+  /// Parses dotted-quad text such as `10.136.11.5`; nil for anything else.
+  public init?(_ text: some StringProtocol) {
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 4 else { return nil }
+    var value: UInt32 = 0
+    for part in parts {
+      guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let octet = UInt8(part),
+        part.count == 1 || part.first != "0"
+      else { return nil }
+      value = value << 8 | UInt32(octet)
+    }
+    self.value = value
+  }
+
+  public var description: String {
+    "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
+  }
+
+  /// The four bytes in network order.
+  public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+
+  public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
+
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let address = IPv4Address(text) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
+    }
+    self = address
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}
+
+/// An address with its prefix length, as on an interface: `10.136.11.254/24`.
+public struct IPv4Interface: Hashable, Sendable, Codable, CustomStringConvertible {
+  public var address: IPv4Address
+  public var prefixLength: Int
+
+  public init(address: IPv4Address, prefixLength: Int) {
+    self.address = address
+    self.prefixLength = prefixLength
+  }
+
+  /// Parses `a.b.c.d/n`; nil when either half is malformed.
+  public init?(_ text: some StringProtocol) {
+    let halves = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard halves.count == 2, let address = IPv4Address(halves[0]), let length = Int(halves[1]),
+      (0...32).contains(length), halves[1].allSatisfy(\.isASCII)
+    else { return nil }
+    self.init(address: address, prefixLength: length)
+  }
+
+  /// The subnet this address sits in.
+  public var network: IPv4Network { IPv4Network(containing: address, prefixLength: prefixLength) }
+  public var description: String { "\(address)/\(prefixLength)" }
+
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let value = IPv4Interface(text) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address/prefix: \(text)"))
+    }
+    self = value
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}
+
+/// A subnet: network address with host bits clear, and a prefix length.
+public struct IPv4Network: Hashable, Sendable, Codable, CustomStringConvertible {
+  public private(set) var address: IPv4Address
+  public private(set) var prefixLength: Int
+
+  /// The subnet of `prefixLength` bits that contains `address`.
+  public init(containing address: IPv4Address, prefixLength: Int) {
+    self.prefixLength = prefixLength
+    self.address = IPv4Address(address.value & IPv4Network.mask(prefixLength))
+  }
+
+  /// Parses `a.b.c.d/n`, refusing host bits set (`10.136.11.5/24` is not a subnet).
+  public init?(_ text: some StringProtocol) {
+    guard let value = IPv4Interface(text) else { return nil }
+    let network = value.network
+    guard network.address == value.address else { return nil }
+    self = network
+  }
+
+  /// A single host route.
+  public static func host(_ address: IPv4Address) -> IPv4Network {
+    IPv4Network(containing: address, prefixLength: 32)
+  }
+
+  static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : UInt32.max << (32 - length) }
+
+  public func contains(_ other: IPv4Address) -> Bool {
+    other.value & IPv4Network.mask(prefixLength) == address.value
+  }
+
+  public func overlaps(_ other: IPv4Network) -> Bool {
+    contains(other.address) || other.contains(address)
+  }
+
+  public var description: String { "\(address)/\(prefixLength)" }
+
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let value = IPv4Network(text) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 subnet: \(text)"))
+    }
+    self = value
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}

@@ -1,0 +1,76 @@
+/// What one hook call should do to the kernel: pure data, applied by `RoutedKernel.KernelApplier`.
+public struct Plan: Sendable, Equatable, Codable {
+  /// Host-wide objects made idempotently (created when missing, left alone when present).
+  public var baseline: [KernelObject]
+  /// Per-guest additions and removals: set elements and /32 routes only.
+  public var guestChanges: [KernelChange]
+  /// The record to write after applying; nil deletes the domain's record.
+  public var record: DomainRecord?
+  /// The domain whose record this plan writes or deletes.
+  public var domain: DomainIdentity?
+
+  public init(
+    baseline: [KernelObject] = [], guestChanges: [KernelChange] = [], record: DomainRecord? = nil,
+    domain: DomainIdentity? = nil
+  ) {
+    self.baseline = baseline
+    self.guestChanges = guestChanges
+    self.record = record
+    self.domain = domain
+  }
+
+  public var isEmpty: Bool { baseline.isEmpty && guestChanges.isEmpty }
+}
+
+/// A libvirt domain's name and UUID.
+public struct DomainIdentity: Sendable, Hashable, Codable {
+  public var name: String
+  public var uuid: String
+
+  public init(name: String, uuid: String) {
+    self.name = name
+    self.uuid = uuid
+  }
+}
+
+/// What was applied for one domain: `stopped`/`release` remove exactly these objects.
+public struct DomainRecord: Sendable, Equatable, Codable {
+  public var domain: DomainIdentity
+  /// The managed NICs, for `status`.
+  public var interfaces: [ManagedInterface]
+  /// The per-guest objects applied (elements and routes).
+  public var objects: [KernelObject]
+
+  public init(domain: DomainIdentity, interfaces: [ManagedInterface], objects: [KernelObject]) {
+    self.domain = domain
+    self.interfaces = interfaces
+    self.objects = objects
+  }
+}
+
+/// A guest NIC routed-hook manages: on a guest network, with an address.
+public struct ManagedInterface: Sendable, Hashable, Codable {
+  public var mac: MACAddress
+  public var address: IPv4Address
+  /// The guest network's name.
+  public var network: String
+  public var bridge: String
+  /// Names of the uplinks this NIC may use.
+  public var uplinks: [String]
+
+  public init(mac: MACAddress, address: IPv4Address, network: String, bridge: String, uplinks: [String]) {
+    self.mac = mac
+    self.address = address
+    self.network = network
+    self.bridge = bridge
+    self.uplinks = uplinks
+  }
+}
+
+/// Facts read from the live host that the planner needs: the addresses already on each interface.
+public struct HostFacts: Sendable, Equatable {
+  /// IPv4 addresses per interface name.
+  public var addresses: [String: [IPv4Interface]]
+
+  public init(addresses: [String: [IPv4Interface]] = [:]) { self.addresses = addresses }
+}
