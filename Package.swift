@@ -26,10 +26,12 @@ let package = Package(
     ),
     // Effects: netlink, sysctl files, records, the lock, syslog. Interprets a RoutedCore plan.
     .target(name: "RoutedKernel", dependencies: ["RoutedCore", "CNetlink"]),
+    // The hook's use cases (a hook call, apply, remove, status): core decisions wired to kernel effects.
+    .target(name: "HookRuntime", dependencies: ["RoutedCore", "RoutedKernel"]),
     .executableTarget(
       name: "Hook",
       dependencies: [
-        "RoutedCore", "RoutedKernel",
+        "RoutedCore", "HookRuntime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       linkerSettings: staticStdlib
@@ -41,7 +43,10 @@ let package = Package(
       dependencies: ["LabKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .testTarget(name: "RoutedCoreTests", dependencies: ["RoutedCore"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "RoutedKernelTests", dependencies: ["RoutedKernel", "RoutedCore", "LabKit"]),
+    .testTarget(name: "HookTests", dependencies: ["Hook", "RoutedCore"]),
+    .testTarget(
+      name: "RoutedKernelTests", dependencies: ["RoutedKernel", "RoutedCore", "LabKit"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
   ]
 )

@@ -108,6 +108,9 @@ public struct IPv4Network: Hashable, Sendable, Codable, CustomStringConvertible 
     other.value & IPv4Network.mask(prefixLength) == address.value
   }
 
+  /// The last address of the subnet.
+  public var broadcast: IPv4Address { IPv4Address(address.value | ~IPv4Network.mask(prefixLength)) }
+
   public func overlaps(_ other: IPv4Network) -> Bool {
     contains(other.address) || other.contains(address)
   }

@@ -1,0 +1,49 @@
+import ArgumentParser
+import HookRuntime
+import RoutedCore
+
+/// `routed-hook check`: validate the config and summarise it.
+struct Check: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Validate the host config and print a summary.",
+    discussion: """
+      Errors name the file, line and field. Where the config's interfaces exist on this host, their
+      addresses are checked too (two uplinks in one subnet with proxy-arp are refused).
+
+      Examples:
+        routed-hook check
+        routed-hook check --config examples/lpar11.yaml
+      """)
+
+  @OptionGroup var options: CommonOptions
+
+  func run() throws {
+    let settings = options.settings
+    let facts = LiveHost.facts()
+    let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.configText(settings), file: settings.configPath, facts: facts) }
+    print(ConfigSummary.text(config))
+  }
+}
+
+/// A readable summary of a valid config.
+enum ConfigSummary {
+  static func text(_ config: HostConfig) -> String {
+    var lines = ["config ok: route protocol \(config.routeProtocol)"]
+    for network in config.guestNetworks {
+      let libvirt = network.libvirtNetwork.map { ", libvirt network \($0)" } ?? ""
+      lines.append(
+        "guest network \(network.name): bridge \(network.bridge)\(libvirt), gateway \(network.gateway), mtu \(network.mtu)")
+      for name in network.uplinks {
+        guard let uplink = config.uplink(named: name) else { continue }
+        let peers = uplink.peers.map { " \($0.subnet) via \($0.via)" }.joined(separator: ",")
+        let layer = uplink.layer == 3 ? ", layer 3" : ""
+        lines.append("  uplink \(uplink.name): \(uplink.interface) \(uplink.mode.rawValue)\(layer)\(peers.isEmpty ? "" : ", peers:\(peers)")")
+      }
+    }
+    let unused = config.uplinks.filter { uplink in !config.guestNetworks.contains { $0.uplinks.contains(uplink.name) } }
+    for uplink in unused { lines.append("uplink \(uplink.name) (\(uplink.interface)) is used by no guest network") }
+    let count = config.domains.values.reduce(0) { $0 + $1.count }
+    lines.append("domains in config: \(config.domains.count) (\(count) NICs)")
+    return lines.joined(separator: "\n")
+  }
+}

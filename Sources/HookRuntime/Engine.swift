@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import RoutedCore
+import RoutedKernel
+
+/// What one apply or remove did.
+public struct Outcome: Sendable {
+  public var domain: DomainIdentity?
+  public var plan: Plan
+  public var report: ApplyReport?
+
+  /// True when the domain has nothing routed-hook manages.
+  public var isUnmanaged: Bool { plan.isEmpty && plan.record == nil && domain == nil }
+}
+
+/// The hook's use cases, shared by libvirt hook calls and the CLI: validate, apply, remove, status.
+public struct Engine {
+  public var settings: Settings
+
+  public init(settings: Settings) { self.settings = settings }
+
+  /// The config, or nil when the file does not exist (a host without our config is never our business).
+  public func loadConfig() throws -> HostConfig? {
+    switch try Files.read(settings.configPath, limit: 1 << 20) {
+    case .missing: return nil
+    case .tooLarge(let size): throw RuntimeError("\(settings.configPath): \(size) bytes is too large for a config")
+    case .contents(let bytes):
+      return try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
+    }
+  }
+
+  /// Validates, applies or re-applies `domain` under the lock, recording what it applied.
+  public func run(_ action: HookAction, domain: DomainDescription, config: HostConfig) throws -> Outcome {
+    let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
+    let store = RecordStore(directory: settings.stateDirectory)
+    // An unmanaged domain with no record costs no netlink socket and no lock.
+    if interfaces.isEmpty, try store.load(uuid: domain.identity.uuid) == nil {
+      return Outcome(domain: nil, plan: Plan(), report: nil)
+    }
+    let kernel = try KernelApplier()
+    let facts = try hostFacts(kernel, config: config)
+    let lock = try HookLock.acquire(directory: settings.stateDirectory)
+    defer { withExtendedLifetime(lock) {} }
+    let records = try store.all()
+    let plan = try Planner.plan(action, domain: domain, config: config, records: records, facts: facts)
+    guard action != .validate, !plan.isEmpty || plan.record != nil else {
+      return Outcome(domain: domain.identity, plan: plan, report: nil)
+    }
+    let existing = records.first { $0.domain.uuid == domain.identity.uuid }
+    if var intent = plan.record {
+      // Written ahead, so a crash mid-apply leaves a record that `status` and `reconnect` can repair from.
+      intent.objects = (existing?.objects ?? []).filter { !intent.objects.contains($0) } + intent.objects
+      try store.write(intent)
+    }
+    let report = try kernel.apply(plan)
+    if let record = plan.record { try store.write(record) } else { try store.delete(uuid: domain.identity.uuid) }
+    return Outcome(domain: domain.identity, plan: plan, report: report)
+  }
+
+  /// Removes exactly what the record of `uuid` (or, lacking a UUID, of the domain `name`) says.
+  public func remove(uuid: String?, name: String?) throws -> Outcome {
+    let store = RecordStore(directory: settings.stateDirectory)
+    let lock = try HookLock.acquire(directory: settings.stateDirectory)
+    defer { withExtendedLifetime(lock) {} }
+    let record: DomainRecord?
+    if let uuid {
+      record = try store.load(uuid: uuid)
+    } else {
+      record = try store.all().first { $0.domain.name == name }
+    }
+    guard let record else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    let plan = Planner.removal(of: record)
+    let report = try KernelApplier().apply(plan)
+    try store.delete(uuid: record.domain.uuid)
+    return Outcome(domain: record.domain, plan: plan, report: report)
+  }
+
+  /// Addresses of the config's bridges and uplinks; an interface that exists has an entry, even with no address.
+  func hostFacts(_ kernel: KernelApplier, config: HostConfig) throws -> HostFacts {
+    let names = config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
+    let read = try kernel.readHostFacts(interfaces: names)
+    var facts = HostFacts()
+    for name in names where if_nametoindex(name) != 0 { facts.addresses[name] = read.addresses[name] ?? [] }
+    return facts
+  }
+}

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import RoutedCore
+import RoutedKernel
+
+/// Runs one libvirt hook call end to end and returns the exit status the policy prescribes.
+public enum HookRunner {
+  public static func run(kind: HookKind, arguments: [String], settings: Settings, input: Int32 = 0) -> Int32 {
+    let started = Clock.now()
+    // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
+    let stdin = Result { () throws(RuntimeError) in try Files.readAll(input, limit: DomainXML.maximumSize, what: "stdin") }
+    let invocation: HookInvocation
+    do {
+      invocation = try HookInvocation(kind: kind, arguments: arguments)
+    } catch {
+      printError(error.description)
+      return 1
+    }
+    let policy = HookPolicy.decide(invocation)
+    guard policy.action != .ignore else { return 0 }
+    let what = "\(kind.rawValue) \(invocation.object) \(invocation.operation)"
+    do {
+      let outcome = try perform(policy.action, invocation: invocation, stdin: stdin.get(), settings: settings)
+      if let report = outcome.report, let domain = outcome.domain {
+        AuditLog.record(
+          "\(what) domain=\(domain.name) uuid=\(domain.uuid) added=\(report.added.count) removed=\(report.removed.count) "
+            + "unchanged=\(report.unchanged) objects=[\(Summary.objects(report))] ms=\(Clock.milliseconds(since: started))")
+      }
+      return 0
+    } catch {
+      let exit = policy.exitStatusOnFailure
+      let line = "\(invocation.operation) \(invocation.object): \(error)"
+      printError(exit == 0 ? "\(line) (ignored: libvirt must not fail this operation)" : line)
+      AuditLog.record("\(what) failed exit=\(exit): \(error)")
+      return exit
+    }
+  }
+
+  static func perform(_ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, settings: Settings)
+    throws -> Outcome
+  {
+    let engine = Engine(settings: settings)
+    let domain: DomainDescription?
+    switch stdin {
+    case .tooLarge(let size):
+      throw DomainXMLError("domain XML on stdin is \(size) bytes, over the \(DomainXML.maximumSize >> 20) MiB limit")
+    case .missing:
+      domain = nil
+    case .contents(let bytes):
+      do {
+        domain = try DomainXML.parse(bytes)
+      } catch where action == .remove {
+        // Removal follows the record, so an unreadable XML still lets us find the domain by name.
+        domain = nil
+      }
+    }
+    if action == .remove {
+      return try engine.remove(uuid: domain?.identity.uuid, name: domain == nil ? invocation.object : nil)
+    }
+    guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    guard let domain else { throw DomainXMLError("no domain XML on stdin") }
+    return try engine.run(action, domain: domain, config: config)
+  }
+}
+
+/// Monotonic time for the audit trail's durations.
+enum Clock {
+  static func now() -> timespec {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return time
+  }
+
+  static func milliseconds(since start: timespec) -> String {
+    let end = now()
+    let nanos = (end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)
+    let tenths = nanos / 100_000
+    return "\(tenths / 10).\(tenths % 10)"
+  }
+}
+
+/// Short object lists for log lines.
+enum Summary {
+  static func objects(_ report: ApplyReport) -> String {
+    (report.added.map { "+\(describe($0))" } + report.removed.map { "-\(describe($0))" }).joined(separator: " ")
+  }
+
+  static func describe(_ object: KernelObject) -> String {
+    switch object {
+    case .element(let set, let key, _): "\(set.name){\(key)}"
+    case .route(let route): "route \(route.destination)"
+    case .address(let interface, let address, _): "address \(address) dev \(interface)"
+    case .link(let interface, let mtu): "link \(interface) mtu \(mtu)"
+    case .sysctl(let sysctl): "\(sysctl.interface).\(sysctl.key.rawValue)=\(sysctl.value)"
+    case .table(let table): "table \(table.rawValue)"
+    case .set(let set): "set \(set.name)"
+    case .chain(let chain): "chain \(chain.table.name) \(chain.name)"
+    }
+  }
+}

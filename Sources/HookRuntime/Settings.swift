@@ -1,0 +1,42 @@
+import RoutedCore
+
+/// Where routed-hook reads its config and keeps its records.
+public struct Settings: Sendable, Equatable {
+  public var configPath: String
+  public var stateDirectory: String
+
+  /// The default directory for per-domain records and the lock.
+  public static let defaultStateDirectory = "/run/routed-hook"
+
+  public init(configPath: String, stateDirectory: String) {
+    self.configPath = configPath
+    self.stateDirectory = stateDirectory
+  }
+
+  /// Explicit values first, then `ROUTED_HOOK_CONFIG` / `ROUTED_HOOK_STATE_DIR`, then the defaults.
+  public static func resolve(config: String?, stateDirectory: String?, environment: [String: String]) -> Settings {
+    Settings(
+      configPath: config ?? environment["ROUTED_HOOK_CONFIG"] ?? ConfigLoader.defaultPath,
+      stateDirectory: stateDirectory ?? environment["ROUTED_HOOK_STATE_DIR"] ?? defaultStateDirectory)
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+extension Settings {
+  /// The two variables routed-hook reads; libvirt clears the rest of the environment anyway.
+  public static func environment() -> [String: String] {
+    var values: [String: String] = [:]
+    for name in ["ROUTED_HOOK_CONFIG", "ROUTED_HOOK_STATE_DIR"] {
+      if let value = getenv(name) { values[name] = String(cString: value) }
+    }
+    return values
+  }
+
+  /// Settings from the environment alone, as in a libvirt hook call.
+  public static func fromEnvironment() -> Settings {
+    resolve(config: nil, stateDirectory: nil, environment: environment())
+  }
+}

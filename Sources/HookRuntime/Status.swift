@@ -1,0 +1,64 @@
+import Foundation
+import RoutedCore
+import RoutedKernel
+
+/// One recorded domain and whether each of its objects is in the kernel now.
+public struct DomainStatus: Codable, Sendable {
+  public struct Entry: Codable, Sendable {
+    public var object: String
+    public var present: Bool
+  }
+  public var name: String
+  public var uuid: String
+  public var interfaces: [ManagedInterface]
+  public var objects: [Entry]
+}
+
+/// `routed-hook status`: records against the kernel, plus owned objects that no record explains.
+public struct StatusReport: Codable, Sendable {
+  public var domains: [DomainStatus]
+  /// Owned per-guest objects in the kernel with no record: leaked by a crash or a hand edit.
+  public var orphans: [String]
+
+  /// True when every recorded object is present and nothing is orphaned.
+  public var isClean: Bool { orphans.isEmpty && domains.allSatisfy { $0.objects.allSatisfy(\.present) } }
+
+  public static func read(settings: Settings, routeProtocol: UInt8) throws -> StatusReport {
+    let records = try RecordStore(directory: settings.stateDirectory).all().sorted { $0.domain.name < $1.domain.name }
+    let kernel = try KernelApplier()
+    let recorded = records.flatMap(\.objects)
+    let present = try kernel.present(recorded)
+    let orphans = try kernel.ownedGuestObjects(routeProtocol: routeProtocol).filter { !recorded.contains($0) }
+    return StatusReport(
+      domains: records.map { record in
+        DomainStatus(
+          name: record.domain.name, uuid: record.domain.uuid, interfaces: record.interfaces,
+          objects: record.objects.map { .init(object: PlanText.objectText($0), present: present.contains($0)) })
+      },
+      orphans: orphans.map(PlanText.objectText))
+  }
+
+  public func text() -> String {
+    var lines: [String] = []
+    if domains.isEmpty { lines.append("no domains recorded") }
+    for domain in domains {
+      let missing = domain.objects.filter { !$0.present }.count
+      lines.append("\(domain.name) \(domain.uuid): \(missing == 0 ? "ok" : "\(missing) missing")")
+      for nic in domain.interfaces {
+        lines.append("  nic \(nic.mac) \(nic.address) on \(nic.network) (\(nic.bridge)) uplinks: \(nic.uplinks.joined(separator: ", "))")
+      }
+      for entry in domain.objects { lines.append("  \(entry.present ? "present" : "MISSING")  \(entry.object)") }
+    }
+    if !orphans.isEmpty {
+      lines.append("orphans (owned by routed-hook, in no record):")
+      lines += orphans.map { "  \($0)" }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  public func json() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+  }
+}

@@ -1,0 +1,142 @@
+import Yams
+
+/// Reads the host config from YAML and validates it, naming file, line and field in every error.
+public enum ConfigLoader {
+  /// The default config path; `--config` or `ROUTED_HOOK_CONFIG` override it.
+  public static let defaultPath = "/etc/libvirt/routed-hook.yaml"
+
+  /// Parses and validates `yaml`; `file` names it in errors. `facts`, when given, adds the live-host checks.
+  public static func load(yaml: String, file: String, facts: HostFacts? = nil) throws -> HostConfig {
+    let root: Node
+    do {
+      guard let node = try Yams.compose(yaml: yaml) else {
+        throw ConfigError(file: file, line: nil, field: "", message: "the file is empty")
+      }
+      root = node
+    } catch let error as ConfigError {
+      throw error
+    } catch let error as YamlError {
+      throw ConfigError(file: file, line: error.line, field: "", message: "not valid YAML: \(error.summary)")
+    }
+    var lines = SourceLines()
+    let config = try parse(YAMLField(node: root, path: "", file: file), lines: &lines)
+    if let problem = ConfigValidator.problems(in: config, facts: facts).first {
+      throw ConfigError(file: file, line: lines.line(for: problem.field), field: problem.field, message: problem.message)
+    }
+    return config
+  }
+
+  private static func parse(_ root: YAMLField, lines: inout SourceLines) throws -> HostConfig {
+    let fields = try root.mapping(allowed: ["routeProtocol", "guestNetworks", "uplinks", "domains"])
+    lines.note(fields.values)
+    var config = HostConfig(guestNetworks: [], uplinks: [])
+    if let field = fields["routeProtocol"] {
+      config.routeProtocol = UInt8(try field.int(in: 0...255))
+    }
+    guard let networks = fields["guestNetworks"] else { throw root.error("guestNetworks is required") }
+    config.guestNetworks = try networks.sequence().map { try parseNetwork($0, lines: &lines) }
+    config.uplinks = try fields["uplinks"]?.sequence().map { try parseUplink($0, lines: &lines) } ?? []
+    if let domains = fields["domains"] {
+      guard case .mapping(let mapping) = domains.node else { throw domains.error("expected a mapping of domain names") }
+      for (key, value) in mapping {
+        guard let name = key.string else { throw domains.error("domain names must be strings") }
+        let entry = YAMLField(node: value, path: "domains.\(name)", file: root.file)
+        lines.note([entry])
+        config.domains[name] = try entry.sequence().map { try parseGuestAddress($0, lines: &lines) }
+      }
+    }
+    return config
+  }
+
+  private static func parseNetwork(_ field: YAMLField, lines: inout SourceLines) throws -> GuestNetwork {
+    let fields = try field.mapping(allowed: ["name", "bridge", "libvirtNetwork", "gateway", "mtu", "uplinks"])
+    lines.note([field] + fields.values)
+    func required(_ key: String) throws -> YAMLField {
+      guard let value = fields[key] else { throw field.error("\(key) is required") }
+      return value
+    }
+    return GuestNetwork(
+      name: try required("name").string(),
+      bridge: try required("bridge").string(),
+      libvirtNetwork: try fields["libvirtNetwork"]?.string(),
+      gateway: try required("gateway").value("an IPv4 address with prefix, like 10.136.11.254/24", IPv4Interface.init),
+      mtu: try fields["mtu"]?.int(in: Int.min...Int.max) ?? 1500,
+      uplinks: try fields["uplinks"]?.words() ?? []
+    )
+  }
+
+  private static func parseUplink(_ field: YAMLField, lines: inout SourceLines) throws -> Uplink {
+    let fields = try field.mapping(allowed: ["name", "interface", "mode", "layer", "peers"])
+    lines.note([field] + fields.values)
+    func required(_ key: String) throws -> YAMLField {
+      guard let value = fields[key] else { throw field.error("\(key) is required") }
+      return value
+    }
+    let modes = UplinkMode.allCases.map(\.rawValue).joined(separator: ", ")
+    var uplink = Uplink(
+      name: try required("name").string(),
+      interface: try required("interface").string(),
+      mode: try required("mode").value("a mode (\(modes))", UplinkMode.init(rawValue:)),
+      layer: try fields["layer"]?.int(in: 2...3) ?? 2
+    )
+    uplink.peers = try fields["peers"]?.sequence().map { peer in
+      let parts = try peer.mapping(allowed: ["subnet", "via"])
+      lines.note([peer] + parts.values)
+      guard let subnet = parts["subnet"], let via = parts["via"] else { throw peer.error("a peer needs subnet and via") }
+      return PeerRoute(
+        subnet: try subnet.value("an IPv4 subnet, like 10.136.12.0/24", IPv4Network.init),
+        via: try via.value("an IPv4 address", IPv4Address.init)
+      )
+    } ?? []
+    return uplink
+  }
+
+  private static func parseGuestAddress(_ field: YAMLField, lines: inout SourceLines) throws -> GuestAddress {
+    let fields = try field.mapping(allowed: ["mac", "address", "uplinks"])
+    lines.note([field] + fields.values)
+    guard let mac = fields["mac"], let address = fields["address"] else {
+      throw field.error("an entry needs mac and address")
+    }
+    return GuestAddress(
+      mac: try mac.value("a MAC address", MACAddress.init),
+      address: try address.value("an IPv4 address", IPv4Address.init),
+      uplinks: try fields["uplinks"]?.words()
+    )
+  }
+}
+
+/// Field path → line, so validation problems found on the parsed model still point into the file.
+struct SourceLines {
+  private var lines: [String: Int] = [:]
+
+  mutating func note(_ fields: some Sequence<YAMLField>) {
+    for field in fields { lines[field.path] = field.line }
+  }
+
+  /// The line of `field`, or of its nearest enclosing field.
+  func line(for field: String) -> Int? {
+    var path = Substring(field)
+    while !path.isEmpty {
+      if let line = lines[String(path)] { return line }
+      guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+      path = path[..<cut]
+    }
+    return nil
+  }
+}
+
+extension YamlError {
+  var line: Int? {
+    switch self {
+    case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+    default: return nil
+    }
+  }
+
+  var summary: String {
+    switch self {
+    case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+    default: return "\(self)"
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/// One validation problem, by field path (`guestNetworks[0].mtu`).
+public struct ConfigProblem: Equatable, Sendable {
+  public var field: String
+  public var message: String
+}
+
+/// Every rule a config must pass, on the parsed model; the loader adds file and line.
+public enum ConfigValidator {
+  /// Route protocols 0–4 are the kernel's own (unspec, redirect, kernel, boot, static).
+  static let reservedProtocols: ClosedRange<UInt8> = 0...4
+
+  /// All problems, in file order; empty when the config is valid. `facts` adds the checks that need the live host.
+  public static func problems(in config: HostConfig, facts: HostFacts? = nil) -> [ConfigProblem] {
+    var problems: [ConfigProblem] = []
+    func fail(_ field: String, _ message: String) { problems.append(ConfigProblem(field: field, message: message)) }
+
+    if reservedProtocols.contains(config.routeProtocol) {
+      fail("routeProtocol", "\(config.routeProtocol) is reserved by the kernel; use 5–255 (routed-hook's default is 151)")
+    }
+    if config.guestNetworks.isEmpty { fail("guestNetworks", "at least one guest network is required") }
+
+    var interfaceOwners: [String: String] = [:]
+    func claim(_ interface: String, by field: String) {
+      if let owner = interfaceOwners[interface] {
+        fail(field, "interface \(interface) is already used by \(owner)")
+      } else {
+        interfaceOwners[interface] = field
+      }
+    }
+    var names: [String: String] = [:]
+    func checkName(_ name: String, _ field: String) {
+      if let problem = Names.problem(withObjectName: name) { fail(field, problem) }
+      let key = Names.nftIdentifier(name)
+      if let other = names[key] { fail(field, "'\(name)' clashes with the name at \(other)") } else { names[key] = field }
+    }
+
+    for (index, network) in config.guestNetworks.enumerated() {
+      let field = "guestNetworks[\(index)]"
+      checkName(network.name, "\(field).name")
+      if let problem = Names.problem(withInterface: network.bridge) { fail("\(field).bridge", problem) }
+      claim(network.bridge, by: "\(field).bridge")
+      if !(68...65535).contains(network.mtu) { fail("\(field).mtu", "\(network.mtu) is out of range 68–65535") }
+      let gateway = network.gateway
+      if gateway.prefixLength > 30 || gateway.prefixLength < 8 {
+        fail("\(field).gateway", "prefix /\(gateway.prefixLength) leaves no room for guests; use /8 to /30")
+      } else if gateway.address == network.subnet.address || gateway.address == network.subnet.broadcast {
+        fail("\(field).gateway", "\(gateway.address) is the subnet's network or broadcast address")
+      }
+      for (uplinkIndex, name) in network.uplinks.enumerated() where config.uplink(named: name) == nil {
+        fail("\(field).uplinks[\(uplinkIndex)]", "no uplink is named '\(name)'")
+      }
+      for (otherIndex, other) in config.guestNetworks.enumerated().prefix(index)
+      where other.subnet.overlaps(network.subnet) {
+        fail("\(field).gateway", "subnet \(network.subnet) overlaps guestNetworks[\(otherIndex)] (\(other.subnet))")
+      }
+    }
+
+    for (index, uplink) in config.uplinks.enumerated() {
+      let field = "uplinks[\(index)]"
+      checkName(uplink.name, "\(field).name")
+      if let problem = Names.problem(withInterface: uplink.interface) { fail("\(field).interface", problem) }
+      claim(uplink.interface, by: "\(field).interface")
+      if uplink.mode == .proxyARP && uplink.layer == 3 {
+        fail("\(field).mode", "proxy-arp needs a layer-2 link; a layer-3 link has no ARP (use mode: routed)")
+      }
+      if uplink.mode != .routed && !uplink.peers.isEmpty {
+        fail("\(field).peers", "peers are routes to other hosts' guests and need mode: routed")
+      }
+      for (peerIndex, peer) in uplink.peers.enumerated() {
+        for network in config.guestNetworks where network.subnet.overlaps(peer.subnet) {
+          fail("\(field).peers[\(peerIndex)].subnet", "\(peer.subnet) overlaps guest network '\(network.name)' (\(network.subnet))")
+        }
+        for (otherIndex, other) in config.uplinks.enumerated() {
+          for (otherPeerIndex, otherPeer) in other.peers.enumerated()
+          where (otherIndex, otherPeerIndex) < (index, peerIndex) && otherPeer.subnet.overlaps(peer.subnet) {
+            fail(
+              "\(field).peers[\(peerIndex)].subnet",
+              "\(peer.subnet) overlaps uplinks[\(otherIndex)].peers[\(otherPeerIndex)] (\(otherPeer.subnet)): two paths to the same guests")
+          }
+        }
+      }
+    }
+
+    var seen: [IPv4Address: String] = [:]
+    for network in config.guestNetworks { seen[network.gateway.address] = "the gateway of '\(network.name)'" }
+    var macs: [MACAddress: String] = [:]
+    for name in config.domains.keys.sorted() {
+      for (index, entry) in config.domains[name, default: []].enumerated() {
+        let field = "domains.\(name)[\(index)]"
+        if let owner = seen[entry.address] {
+          fail("\(field).address", "\(entry.address) is already used by \(owner)")
+        } else {
+          seen[entry.address] = "domain \(name)"
+        }
+        if let owner = macs[entry.mac] { fail("\(field).mac", "\(entry.mac) is already used by \(owner)") }
+        macs[entry.mac] = "domain \(name)"
+        if !config.guestNetworks.contains(where: { $0.subnet.contains(entry.address) }) {
+          fail("\(field).address", "\(entry.address) is in no guest network's subnet")
+        }
+        for (uplinkIndex, uplink) in (entry.uplinks ?? []).enumerated() where config.uplink(named: uplink) == nil {
+          fail("\(field).uplinks[\(uplinkIndex)]", "no uplink is named '\(uplink)'")
+        }
+      }
+    }
+
+    if let facts { problems += SubnetClash.problems(in: config, facts: facts) }
+    return problems
+  }
+}
+
+/// The talk's first pitfall: two host interfaces in one subnet, one with proxy_arp, and the whole net goes dead.
+enum SubnetClash {
+  static func problems(in config: HostConfig, facts: HostFacts) -> [ConfigProblem] {
+    var problems: [ConfigProblem] = []
+    for (index, uplink) in config.uplinks.enumerated() where uplink.mode == .proxyARP {
+      for subnet in Set(facts.addresses[uplink.interface, default: []].map(\.network)) {
+        let others = facts.addresses.keys.sorted().filter { name in
+          name != uplink.interface && facts.addresses[name, default: []].contains { $0.network.overlaps(subnet) }
+        }
+        if let other = others.first {
+          problems.append(
+            ConfigProblem(
+              field: "uplinks[\(index)].mode",
+              message: "proxy-arp on \(uplink.interface) while \(other) is in the same subnet \(subnet): "
+                + "one interface would answer ARP for the whole subnet and the net goes dead"))
+        }
+      }
+    }
+    return problems
+  }
+}

@@ -1,0 +1,81 @@
+
+/// Why a domain's XML could not be read.
+public struct DomainXMLError: Error, Equatable, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Parses the domain XML libvirt passes on stdin.
+public enum DomainXML {
+  /// libvirt documents no limit; 16 MiB is far above any real domain and bounds a runaway input.
+  public static let maximumSize = 16 << 20
+  /// The namespace of routed-hook's per-guest metadata.
+  public static let metadataNamespace = "urn:routed-hook:1"
+
+  public static func parse(_ data: [UInt8]) throws -> DomainDescription {
+    guard data.count <= maximumSize else {
+      throw DomainXMLError("domain XML is \(data.count) bytes, over the \(maximumSize >> 20) MiB limit")
+    }
+    let root = try XMLNode.parse(data)
+    // The network hook wraps the network in <hookData>; the qemu hook passes <domain> directly.
+    guard root.name == "domain" else {
+      throw DomainXMLError("expected a <domain> document, found <\(root.name)>")
+    }
+    guard let name = root.child("name")?.text.trimmed, !name.isEmpty else {
+      throw DomainXMLError("domain XML has no <name>")
+    }
+    let uuid = root.child("uuid")?.text.trimmed.lowercased() ?? ""
+    guard UUIDText.isValid(uuid) else { throw DomainXMLError("domain \(name): <uuid> '\(uuid)' is not a UUID") }
+
+    let interfaces = try (root.child("devices")?.children(named: "interface") ?? []).map { element in
+      let macText = element.child("mac")?.attribute("address")
+      let mac = try macText.map { text in
+        guard let mac = MACAddress(text) else { throw DomainXMLError("domain \(name): <mac address='\(text)'> is not a MAC address") }
+        return mac
+      }
+      let source = element.child("source")
+      return DomainInterface(
+        type: element.attribute("type") ?? "",
+        mac: mac,
+        sourceBridge: source?.attribute("bridge"),
+        sourceNetwork: source?.attribute("network"),
+        targetDevice: element.child("target")?.attribute("dev"),
+        virtualPort: element.child("virtualport")?.attribute("type")
+      )
+    }
+    return DomainDescription(
+      identity: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces,
+      metadata: try metadata(of: root, domain: name))
+  }
+
+  private static func metadata(of root: XMLNode, domain: String) throws -> [GuestAddress]? {
+    guard let guest = root.child("metadata")?.children.first(where: { $0.namespace == metadataNamespace && $0.name == "guest" })
+    else { return nil }
+    return try guest.children.filter { $0.namespace == metadataNamespace && $0.name == "interface" }.map { element in
+      func fail(_ what: String) -> DomainXMLError { DomainXMLError("domain \(domain): metadata <rh:interface>: \(what)") }
+      guard let macText = element.attribute("mac"), let mac = MACAddress(macText) else {
+        throw fail("mac '\(element.attribute("mac") ?? "")' is not a MAC address")
+      }
+      guard let addressText = element.attribute("address"), let address = IPv4Address(addressText) else {
+        throw fail("address '\(element.attribute("address") ?? "")' of \(mac) is not an IPv4 address")
+      }
+      let uplinks = element.attribute("uplinks").map { $0.split(separator: " ").map(String.init) }
+      return GuestAddress(mac: mac, address: address, uplinks: uplinks)
+    }
+  }
+
+}
+
+/// Checks the canonical 8-4-4-4-12 hex form libvirt writes; records are named by it.
+enum UUIDText {
+  static func isValid(_ text: String) -> Bool {
+    let groups = text.split(separator: "-", omittingEmptySubsequences: false)
+    return groups.map(\.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) }
+  }
+}
+
+extension String {
+  var trimmed: String {
+    String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+  }
+}

@@ -1,0 +1,53 @@
+/// Decides which NICs of a domain routed-hook manages, and with which address and uplinks.
+public enum GuestResolver {
+  /// The managed NICs: on a guest network, with an address from metadata (first) or the config's `domains:`.
+  public static func managedInterfaces(of domain: DomainDescription, config: HostConfig) throws(DomainError)
+    -> [ManagedInterface]
+  {
+    let name = domain.identity.name
+    let addresses = domain.metadata ?? config.domains[name] ?? []
+    var managed: [ManagedInterface] = []
+    for nic in domain.interfaces {
+      guard let mac = nic.mac,
+        let network = config.guestNetwork(bridge: nic.sourceBridge, libvirtNetwork: nic.sourceNetwork),
+        let entry = addresses.first(where: { $0.mac == mac })
+      else { continue }
+      guard network.subnet.contains(entry.address) else {
+        throw DomainError(
+          "domain \(name): NIC \(mac) address \(entry.address) is outside guest network '\(network.name)' (\(network.subnet))")
+      }
+      guard entry.address != network.gateway.address, entry.address != network.subnet.address,
+        entry.address != network.subnet.broadcast
+      else {
+        throw DomainError(
+          "domain \(name): NIC \(mac) address \(entry.address) is the gateway, network or broadcast address of '\(network.name)'")
+      }
+      let uplinks = entry.uplinks ?? network.uplinks
+      for uplink in uplinks where !network.uplinks.contains(uplink) {
+        let allowed = network.uplinks.isEmpty ? "none" : network.uplinks.joined(separator: ", ")
+        throw DomainError(
+          "domain \(name): NIC \(mac) asks for uplink '\(uplink)', which guest network '\(network.name)' does not allow (allowed: \(allowed))")
+      }
+      if let twin = managed.first(where: { $0.address == entry.address }) {
+        throw DomainError("domain \(name): NICs \(twin.mac) and \(mac) both have address \(entry.address)")
+      }
+      managed.append(
+        ManagedInterface(mac: mac, address: entry.address, network: network.name, bridge: network.bridge, uplinks: uplinks))
+    }
+    return managed
+  }
+
+  /// Refuses addresses that a guest running under another UUID already holds here.
+  public static func checkConflicts(
+    _ interfaces: [ManagedInterface], domain: DomainIdentity, records: [DomainRecord]
+  ) throws(DomainError) {
+    for record in records where record.domain.uuid != domain.uuid {
+      for nic in interfaces {
+        if let clash = record.interfaces.first(where: { $0.address == nic.address }) {
+          throw DomainError(
+            "domain \(domain.name): address \(nic.address) is already used by running domain \(record.domain.name) (NIC \(clash.mac))")
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/// Which libvirt hook script routed-hook is running as.
+public enum HookKind: String, Sendable, CaseIterable {
+  case qemu, lxc, network
+
+  /// The kind from argv[0]: `/etc/libvirt/hooks/qemu.d/routed-hook` or `/etc/libvirt/hooks/qemu`.
+  public init?(executablePath path: String) {
+    let parts = path.split(separator: "/").map(String.init)
+    guard let file = parts.last else { return nil }
+    if let kind = HookKind(rawValue: file) {
+      self = kind
+    } else if parts.count >= 2, parts[parts.count - 2].hasSuffix(".d"),
+      let kind = HookKind(rawValue: String(parts[parts.count - 2].dropLast(2)))
+    {
+      self = kind
+    } else {
+      return nil
+    }
+  }
+
+  /// The operations libvirt sends this kind of hook.
+  public var knownOperations: [String] {
+    switch self {
+    case .qemu: ["prepare", "start", "started", "stopped", "release", "migrate", "restore", "reconnect", "attach"]
+    case .lxc: ["prepare", "start", "started", "stopped", "release", "reconnect"]
+    case .network: ["start", "started", "stopped", "port-created", "port-deleted", "plugged", "unplugged", "updated"]
+    }
+  }
+}
+
+/// A hook call: `<object> <op> <subop> <extra>`, as libvirt passes them, with `-` for empty.
+public struct HookInvocation: Sendable, Equatable {
+  public var kind: HookKind
+  /// The domain (or network) name.
+  public var object: String
+  public var operation: String
+  public var subOperation: String
+  public var extra: String
+
+  /// Validates the four arguments libvirt passes.
+  public init(kind: HookKind, arguments: [String]) throws(HookUsageError) {
+    guard arguments.count == 4 else {
+      throw HookUsageError(
+        "expected 4 arguments (<name> <op> <subop> <extra>) as libvirt passes them, got \(arguments.count)")
+    }
+    guard kind.knownOperations.contains(arguments[1]) else {
+      throw HookUsageError(
+        "unknown \(kind.rawValue) hook operation '\(arguments[1])' (known: \(kind.knownOperations.joined(separator: ", ")))")
+    }
+    self.kind = kind
+    object = arguments[0]
+    operation = arguments[1]
+    subOperation = arguments[2]
+    extra = arguments[3]
+  }
+}
+
+/// A malformed hook call: wrong argument count or an operation libvirt never sends.
+public struct HookUsageError: Error, Equatable, CustomStringConvertible {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}

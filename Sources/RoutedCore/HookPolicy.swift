@@ -1,0 +1,53 @@
+/// What a hook call does.
+public enum HookAction: String, Sendable, Equatable {
+  /// Nothing: an operation we don't act on.
+  case ignore
+  /// Check the domain against the config and the host; change nothing.
+  case validate
+  /// Make the domain's routing real.
+  case apply
+  /// Undo exactly what the domain's record says.
+  case remove
+  /// Re-apply whatever is missing (libvirtd restarted with the guest running).
+  case reapply
+}
+
+/// What an error in a hook call means for libvirt.
+public enum FailureMode: String, Sendable, Equatable {
+  /// Exit 1 with one line on stderr: libvirt refuses the operation.
+  case refuse
+  /// Log it and exit 0: libvirt ignores the exit code, or (reconnect) would kill the running guest.
+  case neverFail
+}
+
+/// The exit policy: for each kind and operation, the action and what a failure means.
+public struct HookPolicy: Sendable, Equatable {
+  public var action: HookAction
+  public var onFailure: FailureMode
+
+  public init(action: HookAction, onFailure: FailureMode) {
+    self.action = action
+    self.onFailure = onFailure
+  }
+
+  /// The policy for one hook call.
+  public static func decide(_ invocation: HookInvocation) -> HookPolicy {
+    switch (invocation.kind, invocation.operation) {
+    case (.qemu, "prepare"), (.qemu, "start"), (.lxc, "prepare"), (.lxc, "start"):
+      HookPolicy(action: .validate, onFailure: .refuse)
+    case (.qemu, "started"), (.lxc, "started"):
+      HookPolicy(action: .apply, onFailure: .refuse)
+    case (.qemu, "stopped"), (.qemu, "release"), (.lxc, "stopped"), (.lxc, "release"):
+      HookPolicy(action: .remove, onFailure: .neverFail)
+    case (.qemu, "reconnect"), (.lxc, "reconnect"):
+      HookPolicy(action: .reapply, onFailure: .neverFail)
+    case (.qemu, "migrate"), (.qemu, "restore"):
+      HookPolicy(action: .validate, onFailure: .refuse)
+    default:
+      HookPolicy(action: .ignore, onFailure: .neverFail)
+    }
+  }
+
+  /// The process exit status after an error under this policy.
+  public var exitStatusOnFailure: Int32 { onFailure == .refuse ? 1 : 0 }
+}

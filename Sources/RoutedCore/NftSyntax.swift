@@ -1,0 +1,53 @@
+/// nft syntax for owned objects, as `nft list ruleset` prints them: the words admins know.
+public enum NftSyntax {
+  public static func rule(_ rule: Rule) -> String {
+    switch rule {
+    case .dropSpoofed(let bridge, let set): "iifname \(quoted(bridge)) ip saddr != @\(set) drop"
+    case .acceptEgress(let bridge, let set): "iifname \(quoted(bridge)) ip saddr . oifname @\(set) accept"
+    case .acceptIngress(let bridge, let set): "oifname \(quoted(bridge)) ip daddr . iifname @\(set) accept"
+    case .acceptReplies(let bridge): "oifname \(quoted(bridge)) ct state established,related accept"
+    case .dropFromBridge(let bridge): "iifname \(quoted(bridge)) drop"
+    case .dropToBridge(let bridge): "oifname \(quoted(bridge)) drop"
+    case .masquerade(let set): "ip saddr . oifname @\(set) masquerade"
+    case .dropARPRequests(let interface, let set):
+      "iifname \(quoted(interface)) arp operation request arp daddr ip != @\(set) drop"
+    }
+  }
+
+  /// `type ipv4_addr` or `type ipv4_addr . ifname`.
+  public static func keyType(_ type: SetKeyType) -> String {
+    switch type {
+    case .address: "ipv4_addr"
+    case .addressAndInterface: "ipv4_addr . ifname"
+    }
+  }
+
+  /// The chain header line: `type filter hook forward priority 0; policy accept;`.
+  public static func chainHeader(_ chain: OwnedChain) -> String {
+    "type \(chain.kind.rawValue) hook \(chain.hook.rawValue) priority \(chain.priority); policy accept;"
+  }
+
+  public static func element(_ key: SetElementKey, comment: String) -> String {
+    "\(key) comment \(quoted(comment))"
+  }
+
+  /// A table with its sets and chains, in `nft -f` form.
+  public static func table(_ table: OwnedTable, sets: [OwnedSet], chains: [OwnedChain]) -> String {
+    var lines = ["table \(table.rawValue) {"]
+    for set in sets {
+      lines.append("  set \(set.name) {")
+      lines.append("    type \(keyType(set.keyType))")
+      lines.append("  }")
+    }
+    for chain in chains {
+      lines.append("  chain \(chain.name) {")
+      lines.append("    \(chainHeader(chain))")
+      lines += chain.rules.map { "    \(rule($0))" }
+      lines.append("  }")
+    }
+    lines.append("}")
+    return lines.joined(separator: "\n")
+  }
+
+  static func quoted(_ text: String) -> String { "\"\(text)\"" }
+}

@@ -1,0 +1,81 @@
+/// Renders a plan as the commands an admin would type for the same change (`ip`, `sysctl`, `nft`).
+public enum PlanText {
+  public static func render(_ plan: Plan) -> String {
+    var out: [String] = []
+    if !plan.baseline.isEmpty {
+      out.append("# host baseline: created once, idempotently; a guest's stop never removes it")
+      out += baselineLines(plan.baseline)
+    }
+    if !plan.guestChanges.isEmpty {
+      let who = plan.domain.map { "\($0.name) (\($0.uuid))" } ?? "guest"
+      out.append("")
+      out.append("# guest \(who): set elements and /32 routes only")
+      out += plan.guestChanges.map(changeLine)
+    }
+    if out.isEmpty { out.append("# nothing to change") }
+    return out.joined(separator: "\n") + "\n"
+  }
+
+  static func baselineLines(_ objects: [KernelObject]) -> [String] {
+    var lines: [String] = []
+    var elements: [String] = []
+    var routes: [String] = []
+    for table in OwnedTable.allCases where objects.contains(.table(table)) {
+      let sets = objects.compactMap { if case .set(let set) = $0, set.table == table { set } else { nil } }
+      let chains = objects.compactMap { if case .chain(let chain) = $0, chain.table == table { chain } else { nil } }
+      lines.append("nft -f - <<'EOF'")
+      lines.append(NftSyntax.table(table, sets: sets, chains: chains))
+      lines.append("EOF")
+    }
+    var head: [String] = []
+    for object in objects {
+      switch object {
+      case .link(let interface, let mtu): head.append("ip link set \(interface) mtu \(mtu) up")
+      case .address(let interface, let address, let proto):
+        head.append("ip address add \(address) dev \(interface) proto \(proto)")
+      case .sysctl(let sysctl): head.append("sysctl -w \(sysctl.description.replacingSpaces())")
+      case .element: elements.append(changeLine(.add(object)))
+      case .route: routes.append(changeLine(.add(object)))
+      case .table, .set, .chain: break
+      }
+    }
+    return head + lines + elements + routes
+  }
+
+  /// One object as the command that creates it, without the verb's side: `nft … element …`, `ip route …`.
+  public static func objectText(_ object: KernelObject) -> String {
+    switch object {
+    case .element(let set, let key, let comment):
+      "element \(set.table.rawValue) \(set.name) { \(NftSyntax.element(key, comment: comment)) }"
+    case .route(let route): "route \(route)"
+    default: changeLine(.add(object))
+    }
+  }
+
+  static func changeLine(_ change: KernelChange) -> String {
+    let verb = change.kind == .add ? "add" : "delete"
+    switch change.object {
+    case .element(let set, let key, let comment):
+      return "nft \(verb) element \(set.table.rawValue) \(set.name) { \(NftSyntax.element(key, comment: comment)) }"
+    case .route(let route):
+      return "ip route \(change.kind == .add ? "add" : "del") \(route)"
+    case .address(let interface, let address, let proto):
+      return "ip address \(change.kind == .add ? "add" : "del") \(address) dev \(interface) proto \(proto)"
+    case .link(let interface, let mtu):
+      return "ip link set \(interface) mtu \(mtu) up"
+    case .sysctl(let sysctl):
+      return "sysctl -w \(sysctl.description.replacingSpaces())"
+    case .table(let table):
+      return "nft \(verb) table \(table.rawValue)"
+    case .set(let set):
+      return "nft \(verb) set \(set.table.rawValue) \(set.name) { type \(NftSyntax.keyType(set.keyType)); }"
+    case .chain(let chain):
+      return "nft \(verb) chain \(chain.table.rawValue) \(chain.name) { \(NftSyntax.chainHeader(chain)) }"
+    }
+  }
+}
+
+extension String {
+  /// `a = 1` → `a=1`, as `sysctl -w` wants it.
+  fileprivate func replacingSpaces() -> String { split(separator: " ").joined() }
+}
