@@ -7,8 +7,7 @@ struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Validate the host config and print a summary.",
     discussion: """
-      Errors name the file, line and field. Where the config's interfaces exist on this host, their
-      addresses are checked too (two uplinks in one subnet with proxy-arp are refused).
+      Errors name the file, line and field. Where the config's interfaces exist on this host, their addresses are checked too (two uplinks in one subnet with proxy-arp are refused).
 
       Examples:
         routed-hook check

@@ -8,9 +8,7 @@ struct HookCall: ParsableCommand {
     commandName: "hook",
     abstract: "Run one libvirt hook call exactly as libvirt does; the domain XML comes on stdin.",
     discussion: """
-      Same as running the binary as /etc/libvirt/hooks/<kind>.d/routed-hook. Exit 1 only where libvirt
-      should refuse the operation (prepare, start, started, migrate, restore); stopped, release and
-      reconnect always exit 0. Nothing is written to stdout.
+      Same as running the binary as /etc/libvirt/hooks/<kind>.d/routed-hook. Exit 1 only where libvirt should refuse the operation (prepare, start, started, migrate, restore); stopped, release and reconnect always exit 0. Nothing is written to stdout.
 
       Examples:
         routed-hook hook qemu web01 prepare begin - < web01.xml

@@ -7,14 +7,10 @@ import RoutedKernel
 
 /// Read-only looks at this host for the CLI tools.
 enum LiveHost {
-  /// Addresses of every interface named by the config that exists here; nil when netlink is not available.
-  static func facts(for config: HostConfig? = nil) -> HostFacts? {
+  /// Addresses of every interface here; nil when netlink is not available.
+  static func facts() -> HostFacts? {
     guard let kernel = try? KernelApplier() else { return nil }
-    let names = config.map { $0.guestNetworks.map(\.bridge) + $0.uplinks.map(\.interface) } ?? []
-    guard let read = try? kernel.readHostFacts(interfaces: names) else { return nil }
-    var facts = HostFacts()
-    for name in names where if_nametoindex(name) != 0 { facts.addresses[name] = read.addresses[name] ?? [] }
-    return facts
+    return try? kernel.readHostFacts(interfaces: Interfaces.names())
   }
 
   static func configText(_ settings: Settings) throws -> String {

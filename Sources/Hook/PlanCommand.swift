@@ -8,12 +8,10 @@ struct Plan: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print what a hook call would change, without touching anything.",
     discussion: """
-      The plan is printed in the words admins know: nft syntax for tables, rules and set elements,
-      ip route lines for routes, sysctl lines for per-interface settings. Interfaces that do not exist
-      on this host are planned as if they existed, with no addresses.
+      The plan is printed in the words admins know: nft syntax for tables, rules and set elements, ip route lines for routes, sysctl lines for per-interface settings. Interfaces that do not exist on this host are planned as if they existed, with no addresses.
 
       Examples:
-        routed-hook plan --domain-xml examples/web01.xml --config examples/lpar11.yaml
+        routed-hook plan --config lpar11.yaml --domain-xml web01.xml
         routed-hook plan --domain-xml web01.xml --op stopped
       """)
 
@@ -45,7 +43,7 @@ struct Plan: ParsableCommand {
       return
     }
     let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.configText(settings), file: settings.configPath) }
-    var facts = LiveHost.facts(for: config) ?? HostFacts()
+    var facts = LiveHost.facts() ?? HostFacts()
     for name in config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface) where facts.addresses[name] == nil {
       print("# \(name) does not exist on this host; planned as if it existed, with no addresses")
       facts.addresses[name] = []

@@ -7,10 +7,7 @@ struct RoutedHook: ParsableCommand {
     commandName: "routed-hook",
     abstract: "Routes libvirt guests on a bridge with no physical port to the host's real networks.",
     discussion: """
-      Installed as /etc/libvirt/hooks/qemu.d/routed-hook (and lxc.d, network.d), libvirt runs it on every
-      guest start and stop. From /etc/libvirt/routed-hook.yaml and the domain XML it adds or removes, per
-      guest, a /32 host route and nftables set elements (ARP filter, forward allow-list, anti-spoofing,
-      NAT), through netlink, atomically. It never writes to stdout in hook mode.
+      Installed as /etc/libvirt/hooks/qemu.d/routed-hook (and lxc.d, network.d), libvirt runs it on every guest start and stop. From /etc/libvirt/routed-hook.yaml and the domain XML it adds or removes, per guest, a /32 host route and nftables set elements (ARP filter, forward allow-list, anti-spoofing, NAT), through netlink, atomically. It never writes to stdout in hook mode.
 
       Examples:
         routed-hook check --config /etc/libvirt/routed-hook.yaml

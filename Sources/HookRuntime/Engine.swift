@@ -33,11 +33,11 @@ public struct Engine {
   /// Validates, applies or re-applies `domain` under the lock, recording what it applied.
   public func run(_ action: HookAction, domain: DomainDescription, config: HostConfig) throws -> Outcome {
     let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
-    let store = RecordStore(directory: settings.stateDirectory)
-    // An unmanaged domain with no record costs no netlink socket and no lock.
-    if interfaces.isEmpty, try store.load(uuid: domain.identity.uuid) == nil {
+    // An unmanaged domain with no record costs no netlink socket, no lock and no state directory.
+    if try interfaces.isEmpty && !hasRecord(domain.identity.uuid) {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
+    let store = RecordStore(directory: settings.stateDirectory)
     let kernel = try KernelApplier()
     let facts = try hostFacts(kernel, config: config)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
@@ -60,6 +60,7 @@ public struct Engine {
 
   /// Removes exactly what the record of `uuid` (or, lacking a UUID, of the domain `name`) says.
   public func remove(uuid: String?, name: String?) throws -> Outcome {
+    guard hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
     let store = RecordStore(directory: settings.stateDirectory)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
@@ -76,12 +77,16 @@ public struct Engine {
     return Outcome(domain: record.domain, plan: plan, report: report)
   }
 
+  func hasRecord(_ uuid: String) throws -> Bool {
+    try hasRecords && RecordStore(directory: settings.stateDirectory).load(uuid: uuid) != nil
+  }
+
+  /// False when the state directory does not exist: nothing was ever applied on this boot.
+  var hasRecords: Bool { access(settings.stateDirectory, F_OK) == 0 }
+
   /// Addresses of the config's bridges and uplinks; an interface that exists has an entry, even with no address.
+  /// Every interface is read, not just the config's: the proxy-ARP pitfall is about any other interface.
   func hostFacts(_ kernel: KernelApplier, config: HostConfig) throws -> HostFacts {
-    let names = config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
-    let read = try kernel.readHostFacts(interfaces: names)
-    var facts = HostFacts()
-    for name in names where if_nametoindex(name) != 0 { facts.addresses[name] = read.addresses[name] ?? [] }
-    return facts
+    try kernel.readHostFacts(interfaces: Interfaces.names())
   }
 }

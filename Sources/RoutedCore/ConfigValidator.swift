@@ -112,10 +112,13 @@ public enum ConfigValidator {
 enum SubnetClash {
   static func problems(in config: HostConfig, facts: HostFacts) -> [ConfigProblem] {
     var problems: [ConfigProblem] = []
+    // Guest bridges sit inside the uplink's subnet on purpose; the ARP filter answers only for running guests.
+    let bridges = Set(config.guestNetworks.map(\.bridge))
     for (index, uplink) in config.uplinks.enumerated() where uplink.mode == .proxyARP {
       for subnet in Set(facts.addresses[uplink.interface, default: []].map(\.network)) {
         let others = facts.addresses.keys.sorted().filter { name in
-          name != uplink.interface && facts.addresses[name, default: []].contains { $0.network.overlaps(subnet) }
+          name != uplink.interface && !bridges.contains(name)
+            && facts.addresses[name, default: []].contains { $0.network.overlaps(subnet) }
         }
         if let other = others.first {
           problems.append(

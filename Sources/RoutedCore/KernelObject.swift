@@ -114,9 +114,18 @@ public struct OwnedRoute: Sendable, Hashable, Codable, CustomStringConvertible {
   }
 }
 
-/// A per-interface IPv4 sysctl under `/proc/sys/net/ipv4/conf/<interface>/`.
+/// A per-interface IPv4 sysctl under `/proc/sys/net/ipv4/conf/<interface>/` (or `neigh/<interface>/`).
 public struct InterfaceSysctl: Sendable, Hashable, Codable, CustomStringConvertible {
-  public enum Key: String, Sendable, Hashable, Codable { case forwarding, proxyARP = "proxy_arp" }
+  public enum Key: String, Sendable, Hashable, Codable {
+    case forwarding
+    case proxyARP = "proxy_arp"
+    /// Proxy ARP replies wait a random time up to this (0.8 s by default) so real owners answer first.
+    /// routed-hook answers only for addresses nobody else owns, so the wait only delays the first packet.
+    case proxyDelay = "proxy_delay"
+
+    /// `conf` or `neigh`: where under /proc/sys/net/ipv4 the key lives.
+    var section: String { self == .proxyDelay ? "neigh" : "conf" }
+  }
 
   public var interface: String
   public var key: Key
@@ -129,8 +138,8 @@ public struct InterfaceSysctl: Sendable, Hashable, Codable, CustomStringConverti
   }
 
   /// The file that holds it.
-  public var path: String { "/proc/sys/net/ipv4/conf/\(interface)/\(key.rawValue)" }
-  public var description: String { "net.ipv4.conf.\(interface).\(key.rawValue) = \(value)" }
+  public var path: String { "/proc/sys/net/ipv4/\(key.section)/\(interface)/\(key.rawValue)" }
+  public var description: String { "net.ipv4.\(key.section).\(interface).\(key.rawValue) = \(value)" }
 }
 
 /// One kernel object in a plan or a record.

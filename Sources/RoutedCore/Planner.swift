@@ -24,11 +24,13 @@ public enum Planner {
       objects.append(.address(interface: network.bridge, network.gateway, routeProtocol: config.routeProtocol))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .forwarding, value: 1)))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .proxyARP, value: 1)))
+      objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .proxyDelay, value: 0)))
     }
     for uplink in uplinks {
       objects.append(.sysctl(InterfaceSysctl(interface: uplink.interface, key: .forwarding, value: 1)))
       if uplink.mode == .proxyARP {
         objects.append(.sysctl(InterfaceSysctl(interface: uplink.interface, key: .proxyARP, value: 1)))
+        objects.append(.sysctl(InterfaceSysctl(interface: uplink.interface, key: .proxyDelay, value: 0)))
       }
     }
 

@@ -41,9 +41,9 @@ import Testing
     let sysctls = baseline.compactMap { if case .sysctl(let s) = $0 { s.description } else { nil } }
     #expect(
       sysctls == [
-        "net.ipv4.conf.br-ex.forwarding = 1", "net.ipv4.conf.br-ex.proxy_arp = 1",
-        "net.ipv4.conf.br-be.forwarding = 1", "net.ipv4.conf.br-be.proxy_arp = 1",
-        "net.ipv4.conf.osa10.forwarding = 1", "net.ipv4.conf.osa10.proxy_arp = 1",
+        "net.ipv4.conf.br-ex.forwarding = 1", "net.ipv4.conf.br-ex.proxy_arp = 1", "net.ipv4.neigh.br-ex.proxy_delay = 0",
+        "net.ipv4.conf.br-be.forwarding = 1", "net.ipv4.conf.br-be.proxy_arp = 1", "net.ipv4.neigh.br-be.proxy_delay = 0",
+        "net.ipv4.conf.osa10.forwarding = 1", "net.ipv4.conf.osa10.proxy_arp = 1", "net.ipv4.neigh.osa10.proxy_delay = 0",
         "net.ipv4.conf.hsi0.forwarding = 1", "net.ipv4.conf.osa172.forwarding = 1",
       ], "proxy_arp only on bridges and proxy-arp uplinks")
     #expect(baseline.contains(.table(.filter)) && baseline.contains(.table(.nat)) && baseline.contains(.table(.arpFilter)))

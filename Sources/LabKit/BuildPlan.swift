@@ -1,0 +1,151 @@
+/// A veth pair whose two ends are created straight inside their namespaces, so no lab link ever sits in root.
+public struct VethPair: Equatable, Sendable {
+  public var name: String
+  public var namespace: String
+  public var peer: String
+  public var peerNamespace: String
+
+  /// The `ip -batch` line that creates the pair.
+  public var batchLine: String {
+    "link add \(name) netns \(namespace) type veth peer name \(peer) netns \(peerNamespace)"
+  }
+}
+
+/// The pure part of `up`: which namespaces, links, addresses and routes to make, as `ip` batch text and scripts.
+public struct BuildPlan: Sendable {
+  public let topology: Topology
+  public let names: LabNames
+
+  public init(topology: Topology, names: LabNames) {
+    self.topology = topology
+    self.names = names
+  }
+
+  /// IPv6 is off in every lab namespace: its autoconfiguration chatter would disturb the path counters.
+  static let sysctlLine = "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
+
+  public var namespaces: [String] { topology.nodeNames.map(names.namespace) }
+
+  /// Every node interface on a segment: node end named as declared, segment end named after the node.
+  public var segmentLinks: [VethPair] {
+    nodesWithAttachments.flatMap { node, attachments in
+      attachments.map { attachment in
+        VethPair(
+          name: attachment.name, namespace: names.namespace(node), peer: node,
+          peerNamespace: names.namespace(attachment.segment))
+      }
+    }
+  }
+
+  private var nodesWithAttachments: [(String, [Attachment])] {
+    topology.hosts.map { ($0.name, $0.interfaces) } + topology.machines.map { ($0.name, $0.interfaces) }
+  }
+
+  /// The shell script that configures one node's namespace once its links exist.
+  public func script(for node: String) -> String {
+    var lines = ["link set lo up"]
+    if let segment = topology.segment(named: node) {
+      lines += segmentLines(segment)
+    } else if let host = topology.host(named: node) {
+      lines += interfaceLines(node: node, attachments: host.interfaces)
+      if host.switchConfig.kind == .linuxBridge {
+        let bridge = host.switchConfig.bridge
+        lines.append("link add \(bridge) type bridge stp_state 0")
+        lines.append(altnameLine(node: node, interface: bridge))
+        lines.append("link set \(bridge) mtu \(host.switchConfig.mtu)")
+      }
+      lines += host.routes.map { routeLine($0, defaultDevice: nil) }
+    } else if let machine = topology.machine(named: node) {
+      lines += interfaceLines(node: node, attachments: machine.interfaces)
+      lines += machine.routes.map { routeLine($0, defaultDevice: machine.interfaces.first?.name) }
+    }
+    return shellScript(lines, preamble: [Self.sysctlLine])
+  }
+
+  private func segmentLines(_ segment: Segment) -> [String] {
+    var lines = [
+      "link add \(segment.name) type bridge stp_state 0",
+      altnameLine(node: segment.name, interface: segment.name),
+    ]
+    for (node, attachments) in nodesWithAttachments {
+      for attachment in attachments where attachment.segment == segment.name {
+        lines.append(altnameLine(node: segment.name, interface: node))
+        lines.append("link set \(node) mtu \(attachment.segmentMtu ?? segment.mtu) master \(segment.name) up")
+      }
+    }
+    // Set last: a bridge's MTU otherwise follows its smallest port.
+    lines.append("link set \(segment.name) mtu \(segment.mtu) up")
+    return lines
+  }
+
+  private func interfaceLines(node: String, attachments: [Attachment]) -> [String] {
+    attachments.flatMap { attachment -> [String] in
+      let mtu = attachment.mtu ?? topology.segment(named: attachment.segment)?.mtu ?? 1500
+      var lines = [altnameLine(node: node, interface: attachment.name), "link set \(attachment.name) mtu \(mtu) up"]
+      if let address = attachment.address { lines.append("addr add \(address) dev \(attachment.name)") }
+      return lines
+    }
+  }
+
+  func altnameLine(node: String, interface: String) -> String {
+    "link property add dev \(interface) altname \(names.altname(node: node, interface: interface))"
+  }
+
+  func routeLine(_ route: Route, defaultDevice: String?) -> String {
+    var line = "route add \(route.to.map(\.description) ?? "default")"
+    if let via = route.via { line += " via \(via)" }
+    if let device = route.device ?? (route.via == nil ? defaultDevice : nil) { line += " dev \(device)" }
+    return line
+  }
+
+  private func shellScript(_ batch: [String], preamble: [String]) -> String {
+    (["set -e"] + preamble + ["ip -b - <<'EOF'"] + batch + ["EOF", ""]).joined(separator: "\n")
+  }
+
+  // MARK: Guest NICs
+
+  /// The tap (host side, in the host's namespace) and the guest's NIC as one veth pair.
+  public func nicLink(_ guest: Guest) -> VethPair {
+    VethPair(
+      name: guest.tap, namespace: names.namespace(guest.host), peer: GuestNIC.name,
+      peerNamespace: names.namespace(guest.name))
+  }
+
+  /// `ip -batch` lines for the tap side of guest NICs in their host's namespace.
+  public func tapLines(_ guest: Guest, switchConfig: Switch) -> [String] {
+    var lines = [
+      altnameLine(node: guest.host, interface: guest.tap),
+      "link set \(guest.tap) address \(guest.mac.tapSide) mtu \(guest.portMtu ?? guest.mtu) up",
+    ]
+    if switchConfig.kind == .linuxBridge { lines.append("link set \(guest.tap) master \(switchConfig.bridge)") }
+    return lines
+  }
+
+  /// The script that configures the guest's side of its NIC, as the guest OS would at boot.
+  public func guestScript(_ guest: Guest, switchKind: SwitchKind) -> String {
+    let nic = GuestNIC.name
+    var lines = [
+      altnameLine(node: guest.name, interface: nic),
+      "link set \(nic) address \(guest.mac) mtu \(guest.mtu) up",
+      "addr add \(guest.address) dev \(nic)",
+    ]
+    if let gateway = guest.gateway { lines.append("route add default via \(gateway) dev \(nic)") }
+    lines += guest.routes.map { routeLine($0, defaultDevice: nic) }
+    // The userspace OVS datapath drops the GSO frames a veth with tx offloads hands it ("Too big").
+    let preamble = switchKind == .ovs ? ["ethtool -K \(nic) tx off >/dev/null"] : []
+    return shellScript(lines, preamble: preamble)
+  }
+
+  /// The ovs-vsctl arguments that add guest taps as ports, with the external ids libvirt sets.
+  public func ovsPortArguments(_ guests: [Guest], bridge: String) -> [String] {
+    guests.flatMap { guest -> [String] in
+      let uuid = guest.uuid(lab: topology.lab)
+      return [
+        "--", "--may-exist", "add-port", bridge, guest.tap,
+        "--", "set", "interface", guest.tap, "mtu_request=\(guest.portMtu ?? guest.mtu)",
+        "external_ids:attached-mac=\"\(guest.mac)\"", "external_ids:iface-id=\"\(uuid)\"",
+        "external_ids:vm-id=\"\(uuid)\"", "external_ids:iface-status=active",
+      ]
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/// Reads one expectation item of a test phase (`reach:`, `arp:`, `nat:` …) from YAML.
+enum ExpectationParser {
+  static let kinds = ["reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone"]
+
+  static func parse(_ field: YAMLField) throws -> Expectation {
+    let map = try field.mapping(allowed: ["name", "scenario"] + kinds)
+    let present = map.fields.filter { kinds.contains($0.key) }
+    guard present.count == 1, let (key, body) = present.first else {
+      throw field.error("an expectation needs exactly one of: \(kinds.joined(separator: ", "))")
+    }
+    let kind = try self.kind(key, body)
+    return Expectation(
+      name: try map["name"]?.string() ?? defaultName(kind), scenario: try map["scenario"]?.string(), kind: kind)
+  }
+
+  private static func kind(_ key: String, _ body: YAMLField) throws -> ExpectationKind {
+    if key == "gone" { return .gone(guest: try body.string()) }
+    switch key {
+    case "reach", "noReach":
+      let map = try body.mapping(allowed: ["from", "to", "probes", "port"])
+      let probes = try (map["probes"]?.strings() ?? ["ping", "tcp"]).map { text in
+        guard let probe = Probe(rawValue: text) else {
+          throw map["probes"]!.error("'\(text)' is not a probe (ping or tcp)")
+        }
+        return probe
+      }
+      return .reach(
+        from: try map.required("from").string(), to: try target(map.required("to")), probes: probes,
+        port: try map["port"]?.int(in: 1...65535) ?? 7, expected: key == "reach")
+    case "arp":
+      let map = try body.mapping(allowed: ["from", "for", "answeredBy"])
+      let answerField = try map.required("answeredBy")
+      let answer = try answerField.string()
+      return .arp(
+        from: try map.required("from").string(), target: try target(map.required("for")),
+        answeredBy: answer == "nobody" ? nil : try interface(answerField))
+    case "nat":
+      let map = try body.mapping(allowed: ["from", "to", "source", "port"])
+      return .nat(
+        from: try map.required("from").string(), to: try target(map.required("to")),
+        source: try interface(map.required("source")), port: try map["port"]?.int(in: 1...65535) ?? 7)
+    case "path":
+      let map = try body.mapping(allowed: ["from", "to", "via", "notVia", "count"])
+      return .path(
+        from: try map.required("from").string(), to: try target(map.required("to")),
+        via: try interfaces(map.required("via")), notVia: try map["notVia"].map(interfaces) ?? [],
+        count: try map["count"]?.int(in: 1...1000) ?? 20)
+    case "pmtu":
+      let map = try body.mapping(allowed: ["from", "to", "size", "fits"])
+      return .pmtu(
+        from: try map.required("from").string(), to: try target(map.required("to")),
+        size: try map.required("size").int(in: 0...65507), fits: try map.required("fits").bool())
+    default:
+      let map = try body.mapping(allowed: ["host", "lists", "lacks"])
+      return .hookStatus(
+        host: try map.required("host").string(), lists: try map["lists"]?.strings() ?? [],
+        lacks: try map["lacks"]?.strings() ?? [])
+    }
+  }
+
+  /// A node name, `node.interface`, or a literal IPv4 address.
+  private static func target(_ field: YAMLField) throws -> Target {
+    let text = try field.string()
+    if let address = LabAddress(text) { return .address(address) }
+    if text.contains(".") { return .interface(try interface(field)) }
+    return .node(text)
+  }
+
+  private static func interface(_ field: YAMLField) throws -> InterfaceRef {
+    let text = try field.string()
+    guard let ref = InterfaceRef(text) else { throw field.error("'\(text)' is not NODE.INTERFACE (e.g. lpar11.osa10)") }
+    return ref
+  }
+
+  private static func interfaces(_ field: YAMLField) throws -> [InterfaceRef] {
+    if case .scalar = field.node { return [try interface(field)] }
+    return try field.list().map(interface)
+  }
+
+  static func defaultName(_ kind: ExpectationKind) -> String {
+    switch kind {
+    case .reach(let from, let to, let probes, _, let expected):
+      let how = probes.map(\.rawValue).joined(separator: "+")
+      return expected ? "\(from) → \(to) (\(how))" : "\(from) ↛ \(to) (\(how))"
+    case .arp(let from, let target, let answeredBy):
+      return "arp \(from) who-has \(target): \(answeredBy?.description ?? "nobody")"
+    case .nat(let from, let to, let source, _):
+      return "\(from) → \(to) seen as \(source)"
+    case .path(let from, let to, let via, _, _):
+      return "\(from) → \(to) via \(via.map(\.description).joined(separator: ", "))"
+    case .pmtu(let from, let to, let size, let fits):
+      return "DF \(size) B \(from) → \(to) \(fits ? "fits" : "too big")"
+    case .hookStatus(let host, let lists, let lacks):
+      var parts: [String] = []
+      if !lists.isEmpty { parts.append("lists \(lists.joined(separator: ","))") }
+      if !lacks.isEmpty { parts.append("lacks \(lacks.joined(separator: ","))") }
+      return "hook status \(host) \(parts.joined(separator: "; "))"
+    case .gone(let guest):
+      return "\(guest) gone from its host"
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The lab's record of what it made, written *before* each thing is made, so a killed `up` leaves a full list.
+public struct Journal: Sendable {
+  public let names: LabNames
+
+  public init(names: LabNames) { self.names = names }
+
+  /// One recorded item.
+  public enum Entry: Equatable, Sendable {
+    case namespace(String)
+    case process(ProcessRecord)
+  }
+
+  public func start() throws {
+    try FileSystem.makeDirectory(names.labDirectory)
+    if !FileSystem.exists(names.journal) { try FileSystem.write("", to: names.journal) }
+  }
+
+  public func record(namespaces: [String]) throws {
+    try FileSystem.append(namespaces.map { "netns \($0)\n" }.joined(), to: names.journal)
+  }
+
+  public func record(process: ProcessRecord) throws {
+    try FileSystem.append("pid \(process.pid) \(process.startTime) \(process.name)\n", to: names.journal)
+  }
+
+  public func entries() -> [Entry] {
+    guard let text = FileSystem.read(names.journal) else { return [] }
+    return text.split(separator: "\n").compactMap { line in
+      let words = line.split(separator: " ").map(String.init)
+      if words.count == 2, words[0] == "netns" { return .namespace(words[1]) }
+      if words.count == 4, words[0] == "pid", let pid = Int32(words[1]), let start = UInt64(words[2]) {
+        return .process(ProcessRecord(pid: pid, startTime: start, name: words[3]))
+      }
+      return nil
+    }
+  }
+
+  public var namespaces: [String] {
+    entries().compactMap { if case .namespace(let name) = $0 { return name } else { return nil } }
+  }
+
+  public var processes: [ProcessRecord] {
+    entries().compactMap { if case .process(let record) = $0 { return record } else { return nil } }
+  }
+
+  /// Every lab that has a journal under the state root.
+  public static func labs(stateRoot: String = LabNames.defaultStateRoot) -> [String] {
+    FileSystem.list(stateRoot).filter { FileSystem.exists("\(stateRoot)/\($0)/journal") }
+  }
+}

@@ -1,0 +1,111 @@
+/// Checks that every test phase names nodes, interfaces, guests and phases that exist.
+struct TestMatrixValidator {
+  let topology: Topology
+  let marks: FieldMarks
+
+  func validate() throws {
+    var phaseNames: [String] = []
+    for (index, phase) in topology.tests.enumerated() {
+      let path = "tests[\(index)]"
+      if phaseNames.contains(phase.name) { throw marks.error("\(path).phase", "phase '\(phase.name)' is defined twice") }
+      for (repeatIndex, name) in phase.repeats.enumerated() where !phaseNames.contains(name) {
+        let repeatPath = phase.repeats.count == 1 ? "\(path).repeat" : "\(path).repeat[\(repeatIndex)]"
+        throw marks.error(repeatPath, "'\(name)' is not an earlier phase")
+      }
+      phaseNames.append(phase.name)
+      for (actionIndex, action) in phase.actions.enumerated() {
+        try check(action, path: "\(path).do[\(actionIndex)]")
+      }
+      for (expectIndex, expectation) in phase.expectations.enumerated() {
+        try check(expectation.kind, path: "\(path).expect[\(expectIndex)]")
+      }
+    }
+  }
+
+  private func check(_ action: LabAction, path: String) throws {
+    switch action {
+    case .start(let guest): try requireGuest(guest, path: "\(path).start")
+    case .stop(let guest): try requireGuest(guest, path: "\(path).stop")
+    case .restartDaemon(let host): try requireHook(host, path: "\(path).restartDaemon")
+    }
+  }
+
+  private func check(_ kind: ExpectationKind, path: String) throws {
+    switch kind {
+    case .reach(let from, let to, _, _, let expected):
+      let key = expected ? "reach" : "noReach"
+      try requireNode(from, path: "\(path).\(key).from")
+      try requireTarget(to, path: "\(path).\(key).to")
+    case .arp(let from, let target, let answeredBy):
+      try requireNode(from, path: "\(path).arp.from")
+      try requireTarget(target, path: "\(path).arp.for")
+      if let answeredBy { try requireInterface(answeredBy, path: "\(path).arp.answeredBy") }
+    case .nat(let from, let to, let source, _):
+      try requireNode(from, path: "\(path).nat.from")
+      try requireTarget(to, path: "\(path).nat.to")
+      try requireInterface(source, path: "\(path).nat.source")
+      if address(of: source) == nil { throw marks.error("\(path).nat.source", "\(source) has no address") }
+    case .path(let from, let to, let via, let notVia, _):
+      try requireNode(from, path: "\(path).path.from")
+      try requireTarget(to, path: "\(path).path.to")
+      for ref in via { try requireInterface(ref, path: "\(path).path.via") }
+      for ref in notVia { try requireInterface(ref, path: "\(path).path.notVia") }
+    case .pmtu(let from, let to, _, _):
+      try requireNode(from, path: "\(path).pmtu.from")
+      try requireTarget(to, path: "\(path).pmtu.to")
+    case .hookStatus(let host, let lists, let lacks):
+      try requireHook(host, path: "\(path).hookStatus.host")
+      for guest in lists { try requireGuest(guest, path: "\(path).hookStatus.lists") }
+      for guest in lacks { try requireGuest(guest, path: "\(path).hookStatus.lacks") }
+    case .gone(let guest):
+      try requireGuest(guest, path: "\(path).gone")
+    }
+  }
+
+  private func requireNode(_ name: String, path: String) throws {
+    guard topology.host(named: name) != nil || topology.guest(named: name) != nil
+      || topology.machine(named: name) != nil
+    else { throw marks.error(path, "unknown node '\(name)' (a host, guest or machine)") }
+  }
+
+  private func requireGuest(_ name: String, path: String) throws {
+    guard topology.guest(named: name) != nil else { throw marks.error(path, "unknown guest '\(name)'") }
+  }
+
+  private func requireHook(_ name: String, path: String) throws {
+    guard let host = topology.host(named: name) else { throw marks.error(path, "unknown host '\(name)'") }
+    guard host.hook != nil else { throw marks.error(path, "host '\(name)' has no hook config") }
+  }
+
+  private func requireTarget(_ target: Target, path: String) throws {
+    switch target {
+    case .node(let name):
+      try requireNode(name, path: path)
+      guard topology.primaryAddress(of: name) != nil else { throw marks.error(path, "node '\(name)' has no address") }
+    case .interface(let ref):
+      try requireInterface(ref, path: path)
+      guard address(of: ref) != nil else { throw marks.error(path, "\(ref) has no address") }
+    case .address:
+      break
+    }
+  }
+
+  private func requireInterface(_ ref: InterfaceRef, path: String) throws {
+    try requireNode(ref.node, path: path)
+    guard interfaceNames(of: ref.node).contains(ref.interface) else {
+      let known = interfaceNames(of: ref.node).joined(separator: ", ")
+      throw marks.error(path, "node '\(ref.node)' has no interface '\(ref.interface)' (it has: \(known))")
+    }
+  }
+
+  private func interfaceNames(of node: String) -> [String] {
+    if topology.guest(named: node) != nil { return [GuestNIC.name] }
+    if let host = topology.host(named: node) { return host.interfaces.map(\.name) + [host.switchConfig.bridge] }
+    return topology.attachments(of: node).map(\.name)
+  }
+
+  private func address(of ref: InterfaceRef) -> LabAddress? {
+    if let guest = topology.guest(named: ref.node) { return guest.address.address }
+    return topology.attachments(of: ref.node).first { $0.name == ref.interface }?.address?.address
+  }
+}

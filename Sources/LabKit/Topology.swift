@@ -1,0 +1,207 @@
+/// A whole lab as declared in a topology file: segments, KVM hosts with their guests, outside machines, tests.
+public struct Topology: Sendable, Equatable {
+  /// Short lab name; it prefixes every namespace (`rl-<lab>-<node>`) and ownership altname.
+  public var lab: String
+  /// Directory of the topology file, against which a host's hook config file path is resolved.
+  public var baseDirectory: String
+  public var segments: [Segment]
+  public var hosts: [Host]
+  public var machines: [Machine]
+  public var tests: [TestPhase]
+
+  public init(
+    lab: String, baseDirectory: String = ".", segments: [Segment] = [], hosts: [Host] = [],
+    machines: [Machine] = [], tests: [TestPhase] = []
+  ) {
+    self.lab = lab
+    self.baseDirectory = baseDirectory
+    self.segments = segments
+    self.hosts = hosts
+    self.machines = machines
+    self.tests = tests
+  }
+
+  public var guests: [Guest] { hosts.flatMap(\.guests) }
+
+  public func segment(named name: String) -> Segment? { segments.first { $0.name == name } }
+  public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
+  public func guest(named name: String) -> Guest? { guests.first { $0.name == name } }
+  public func machine(named name: String) -> Machine? { machines.first { $0.name == name } }
+
+  /// Every namespace node (segment, host, guest, machine), in build order.
+  public var nodeNames: [String] {
+    segments.map(\.name) + hosts.map(\.name) + guests.map(\.name) + machines.map(\.name)
+  }
+
+  /// The interfaces a node carries on segments (hosts and machines; guests have only their NIC).
+  public func attachments(of node: String) -> [Attachment] {
+    host(named: node)?.interfaces ?? machine(named: node)?.interfaces ?? []
+  }
+
+  /// The address a node is reached at when named as a target: a guest's address, else its first interface's.
+  public func primaryAddress(of node: String) -> LabAddress? {
+    if let guest = guest(named: node) { return guest.address.address }
+    return attachments(of: node).compactMap(\.address).first?.address
+  }
+}
+
+/// A shared layer-2 network (LAN, HiperSockets, intranet): a Linux bridge in its own namespace.
+public struct Segment: Sendable, Equatable {
+  public var name: String
+  public var subnet: LabCIDR
+  public var mtu: Int
+  /// The talk's scenario this segment stands for (II, III, IV), shown in the graph.
+  public var scenario: String?
+  public var label: String?
+
+  public init(name: String, subnet: LabCIDR, mtu: Int = 1500, scenario: String? = nil, label: String? = nil) {
+    self.name = name
+    self.subnet = subnet
+    self.mtu = mtu
+    self.scenario = scenario
+    self.label = label
+  }
+}
+
+/// A node's interface on a segment: one veth whose other end is a port of the segment's bridge.
+public struct Attachment: Sendable, Equatable {
+  public var name: String
+  public var segment: String
+  public var address: LabCIDR?
+  /// MTU of the node's end; nil means the segment's MTU.
+  public var mtu: Int?
+  /// MTU of the segment's end (the bridge port); nil means the segment's MTU.
+  public var segmentMtu: Int?
+
+  public init(name: String, segment: String, address: LabCIDR?, mtu: Int? = nil, segmentMtu: Int? = nil) {
+    self.name = name
+    self.segment = segment
+    self.address = address
+    self.mtu = mtu
+    self.segmentMtu = segmentMtu
+  }
+}
+
+/// A static route in a node: `to` nil is the default route; `via` nil is an on-link route.
+public struct Route: Sendable, Equatable, CustomStringConvertible {
+  public var to: LabCIDR?
+  public var via: LabAddress?
+  public var device: String?
+
+  public init(to: LabCIDR?, via: LabAddress? = nil, device: String? = nil) {
+    self.to = to
+    self.via = via
+    self.device = device
+  }
+
+  public var description: String {
+    var text = to.map(\.description) ?? "default"
+    if let via { text += " via \(via)" }
+    if let device { text += " dev \(device)" }
+    return text
+  }
+}
+
+/// Which software switch a KVM host's guests hang on.
+public enum SwitchKind: String, Sendable, Equatable, CaseIterable {
+  case ovs
+  case linuxBridge = "linux-bridge"
+}
+
+/// The guests' switch in a KVM host; its internal port (same name as the bridge) is the guests' gateway.
+public struct Switch: Sendable, Equatable {
+  public var kind: SwitchKind
+  public var bridge: String
+  public var mtu: Int
+
+  public init(kind: SwitchKind = .ovs, bridge: String = "br-ex", mtu: Int = 1500) {
+    self.kind = kind
+    self.bridge = bridge
+    self.mtu = mtu
+  }
+}
+
+/// Where a host's routed-hook config comes from.
+public enum HookConfigSource: Sendable, Equatable {
+  /// YAML text written inline in the topology.
+  case inline(String)
+  /// A file path, relative to the topology file's directory.
+  case file(String)
+}
+
+/// A KVM host (the talk's LPAR): a namespace with a switch, uplinks on segments, guests and a hook config.
+public struct Host: Sendable, Equatable {
+  public var name: String
+  public var label: String?
+  public var switchConfig: Switch
+  public var interfaces: [Attachment]
+  public var routes: [Route]
+  public var hook: HookConfigSource?
+  public var guests: [Guest]
+
+  public init(
+    name: String, label: String? = nil, switchConfig: Switch = Switch(), interfaces: [Attachment] = [],
+    routes: [Route] = [], hook: HookConfigSource? = nil, guests: [Guest] = []
+  ) {
+    self.name = name
+    self.label = label
+    self.switchConfig = switchConfig
+    self.interfaces = interfaces
+    self.routes = routes
+    self.hook = hook
+    self.guests = guests
+  }
+}
+
+/// A guest (a libvirt domain) as a namespace whose one NIC is a port on its host's switch.
+public struct Guest: Sendable, Equatable {
+  public var name: String
+  public var host: String
+  /// The guest's address with its own netmask (the talk uses /8 inside the guest).
+  public var address: LabCIDR
+  public var mac: LabMAC
+  public var gateway: LabAddress?
+  public var routes: [Route]
+  /// MTU of the guest's NIC.
+  public var mtu: Int
+  /// MTU of the switch port (the tap, `vnetN`); nil means the guest's MTU.
+  public var portMtu: Int?
+  /// False for a guest that is defined but not running after `up`.
+  public var autostart: Bool
+  /// The tap name libvirt would pick, `vnet<N>` by position in its host.
+  public var tap: String
+
+  public init(
+    name: String, host: String, address: LabCIDR, mac: LabMAC? = nil, gateway: LabAddress? = nil,
+    routes: [Route] = [], mtu: Int = 1500, portMtu: Int? = nil, autostart: Bool = true, tap: String = "vnet0"
+  ) {
+    self.name = name
+    self.host = host
+    self.address = address
+    self.mac = mac ?? LabMAC.derived(from: address.address)
+    self.gateway = gateway
+    self.routes = routes
+    self.mtu = mtu
+    self.portMtu = portMtu
+    self.autostart = autostart
+    self.tap = tap
+  }
+
+  /// The domain UUID, stable per lab and guest name so repeated runs produce the same XML.
+  public func uuid(lab: String) -> String { StableUUID.make(from: "\(lab)/\(name)") }
+}
+
+/// An outside machine (production host, update server, router): a namespace with interfaces on segments.
+public struct Machine: Sendable, Equatable {
+  public var name: String
+  public var label: String?
+  public var interfaces: [Attachment]
+  public var routes: [Route]
+
+  public init(name: String, label: String? = nil, interfaces: [Attachment] = [], routes: [Route] = []) {
+    self.name = name
+    self.label = label
+    self.interfaces = interfaces
+    self.routes = routes
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Yams
+
+/// Reads a topology file into a `Topology`, rejecting anything malformed or inconsistent with line and field.
+public enum TopologyParser {
+  /// Parses and validates a topology file from disk.
+  public static func load(path: String) throws -> Topology {
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+    else {
+      throw TopologyError(file: path, line: 0, column: 0, field: "", message: "cannot read the file")
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    return try parse(text, file: path, baseDirectory: directory.isEmpty ? "." : directory)
+  }
+
+  /// Parses and validates topology text; `file` only labels errors, `baseDirectory` resolves hook config paths.
+  public static func parse(_ text: String, file: String = "topology.yaml", baseDirectory: String = ".") throws
+    -> Topology
+  {
+    let root: Node
+    do {
+      guard let node = try Yams.compose(yaml: text) else {
+        throw TopologyError(file: file, line: 1, column: 1, field: "", message: "the file is empty")
+      }
+      root = node
+    } catch let error as YamlError {
+      throw yamlSyntaxError(error, file: file)
+    }
+    let top = try YAMLField(node: root, path: "", file: file).mapping(allowed: [
+      "lab", "segments", "hosts", "machines", "tests",
+    ])
+    var topology = Topology(lab: try top.required("lab").string(), baseDirectory: baseDirectory)
+    topology.segments = try top["segments"]?.list().map(segment) ?? []
+    topology.hosts = try top["hosts"]?.list().map(host) ?? []
+    topology.machines = try top["machines"]?.list().map(machine) ?? []
+    topology.tests = try top["tests"]?.list().map(phase) ?? []
+    try TopologyValidator(topology: topology, marks: FieldMarks(root: root, file: file)).validate()
+    return topology
+  }
+
+  private static func yamlSyntaxError(_ error: YamlError, file: String) -> TopologyError {
+    switch error {
+    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+      .composer(let context, let problem, let mark, _):
+      let prefix = context.map { "\($0.text) " } ?? ""
+      return TopologyError(
+        file: file, line: mark.line, column: mark.column, field: "", message: "YAML syntax: \(prefix)\(problem)")
+    default:
+      return TopologyError(file: file, line: 1, column: 1, field: "", message: "YAML syntax: \(error)")
+    }
+  }
+
+  private static func segment(_ field: YAMLField) throws -> Segment {
+    let map = try field.mapping(allowed: ["name", "subnet", "mtu", "scenario", "label"])
+    return Segment(
+      name: try map.required("name").string(), subnet: try map.required("subnet").subnet(),
+      mtu: try map["mtu"]?.int(in: 68...65535) ?? 1500, scenario: try map["scenario"]?.string(),
+      label: try map["label"]?.string())
+  }
+
+  private static func attachment(_ field: YAMLField) throws -> Attachment {
+    let map = try field.mapping(allowed: ["name", "segment", "address", "mtu", "segmentMtu"])
+    return Attachment(
+      name: try map.required("name").string(), segment: try map.required("segment").string(),
+      address: try map["address"]?.cidr(), mtu: try map["mtu"]?.int(in: 68...65535),
+      segmentMtu: try map["segmentMtu"]?.int(in: 68...65535))
+  }
+
+  private static func route(_ field: YAMLField) throws -> Route {
+    let map = try field.mapping(allowed: ["to", "via", "dev"])
+    let toField = try map.required("to")
+    let to = try toField.string() == "default" ? nil : try toField.subnet()
+    return Route(to: to, via: try map["via"]?.address(), device: try map["dev"]?.string())
+  }
+
+  private static func host(_ field: YAMLField) throws -> Host {
+    let map = try field.mapping(allowed: ["name", "label", "switch", "interfaces", "routes", "hook", "guests"])
+    let name = try map.required("name").string()
+    var host = Host(name: name, label: try map["label"]?.string())
+    if let switchField = map["switch"] {
+      let switchMap = try switchField.mapping(allowed: ["kind", "bridge", "mtu"])
+      var config = Switch()
+      if let kindField = switchMap["kind"] {
+        let text = try kindField.string()
+        guard let kind = SwitchKind(rawValue: text) else {
+          throw kindField.error("'\(text)' is not a switch kind (ovs or linux-bridge)")
+        }
+        config.kind = kind
+      }
+      config.bridge = try switchMap["bridge"]?.string() ?? config.bridge
+      config.mtu = try switchMap["mtu"]?.int(in: 68...65535) ?? config.mtu
+      host.switchConfig = config
+    }
+    host.interfaces = try map["interfaces"]?.list().map(attachment) ?? []
+    host.routes = try map["routes"]?.list().map(route) ?? []
+    if let hookField = map["hook"] {
+      switch hookField.node {
+      case .scalar: host.hook = .file(try hookField.string())
+      case .mapping: host.hook = .inline(try Yams.serialize(node: hookField.node))
+      default: throw hookField.error("expected the hook config as a mapping, or a file name beside the topology")
+      }
+    }
+    let guestFields = try map["guests"]?.list() ?? []
+    host.guests = try guestFields.enumerated().map { index, guestField in
+      try guest(guestField, host: name, switchMtu: host.switchConfig.mtu, tap: "vnet\(index)")
+    }
+    return host
+  }
+
+  private static func guest(_ field: YAMLField, host: String, switchMtu: Int, tap: String) throws -> Guest {
+    let map = try field.mapping(allowed: [
+      "name", "address", "mac", "gateway", "routes", "mtu", "portMtu", "autostart",
+    ])
+    return Guest(
+      name: try map.required("name").string(), host: host, address: try map.required("address").cidr(),
+      mac: try map["mac"]?.mac(), gateway: try map["gateway"]?.address(),
+      routes: try map["routes"]?.list().map(route) ?? [], mtu: try map["mtu"]?.int(in: 68...65535) ?? switchMtu,
+      portMtu: try map["portMtu"]?.int(in: 68...65535), autostart: try map["autostart"]?.bool() ?? true, tap: tap)
+  }
+
+  private static func machine(_ field: YAMLField) throws -> Machine {
+    let map = try field.mapping(allowed: ["name", "label", "interfaces", "routes"])
+    return Machine(
+      name: try map.required("name").string(), label: try map["label"]?.string(),
+      interfaces: try map["interfaces"]?.list().map(attachment) ?? [],
+      routes: try map["routes"]?.list().map(route) ?? [])
+  }
+
+  private static func phase(_ field: YAMLField) throws -> TestPhase {
+    let map = try field.mapping(allowed: ["phase", "do", "repeat", "expect"])
+    var phase = TestPhase(name: try map.required("phase").string())
+    phase.actions = try map["do"]?.list().map(action) ?? []
+    phase.repeats = try map["repeat"]?.strings() ?? []
+    phase.expectations = try map["expect"]?.list().map(ExpectationParser.parse) ?? []
+    return phase
+  }
+
+  private static func action(_ field: YAMLField) throws -> LabAction {
+    let map = try field.mapping(allowed: ["start", "stop", "restartDaemon"])
+    guard map.fields.count == 1, let (key, value) = map.fields.first else {
+      throw field.error("an action is exactly one of start: GUEST, stop: GUEST, restartDaemon: HOST")
+    }
+    let name = try value.string()
+    switch key {
+    case "start": return .start(guest: name)
+    case "stop": return .stop(guest: name)
+    default: return .restartDaemon(host: name)
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/// Checks that a parsed topology is consistent: names, references, addresses, routes and test steps.
+struct TopologyValidator {
+  let topology: Topology
+  let marks: FieldMarks
+
+  /// Node names become namespace names and bridge port names, which the kernel limits to 15 bytes.
+  static let maximumNameLength = 15
+
+  func validate() throws {
+    try checkLabName()
+    var owners: [String: String] = [:]
+    try checkNames(topology.segments.map(\.name), section: "segments", owners: &owners)
+    try checkNames(topology.hosts.map(\.name), section: "hosts", owners: &owners)
+    for (index, host) in topology.hosts.enumerated() {
+      try checkNames(host.guests.map(\.name), section: "hosts[\(index)].guests", owners: &owners)
+    }
+    try checkNames(topology.machines.map(\.name), section: "machines", owners: &owners)
+    var addresses: [LabAddress: String] = [:]
+    for (index, host) in topology.hosts.enumerated() {
+      let path = "hosts[\(index)]"
+      try checkInterfaces(host.interfaces, path: path, reserved: [host.switchConfig.bridge], addresses: &addresses)
+      try checkRoutes(host.routes, path: path, interfaces: host.interfaces)
+      try checkBridge(host.switchConfig.bridge, path: "\(path).switch.bridge")
+      try checkHook(host.hook, path: "\(path).hook")
+      try checkGuests(host, path: path, addresses: &addresses)
+    }
+    for (index, machine) in topology.machines.enumerated() {
+      try checkInterfaces(machine.interfaces, path: "machines[\(index)]", reserved: [], addresses: &addresses)
+      try checkRoutes(machine.routes, path: "machines[\(index)]", interfaces: machine.interfaces)
+    }
+    try TestMatrixValidator(topology: topology, marks: marks).validate()
+  }
+
+  private func checkLabName() throws {
+    let name = topology.lab
+    guard (1...10).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }) else {
+      throw marks.error("lab", "'\(name)' must be 1 to 10 lowercase letters or digits (it prefixes namespace names)")
+    }
+  }
+
+  private func checkNames(_ names: [String], section: String, owners: inout [String: String]) throws {
+    for (index, name) in names.enumerated() {
+      let path = "\(section)[\(index)].name"
+      guard name.count <= Self.maximumNameLength, let first = name.first, first.isASCII, first.isLowercase,
+        name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
+      else {
+        throw marks.error(
+          path, "'\(name)' must start with a lowercase letter and have at most 15 lowercase letters, digits or '-'")
+      }
+      if let owner = owners[name] { throw marks.error(path, "'\(name)' is already the name of \(owner)") }
+      owners[name] = path
+    }
+  }
+
+  private func checkInterfaceName(_ name: String, path: String) throws {
+    guard (1...Self.maximumNameLength).contains(name.count), name.first?.isLetter == true,
+      name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+    else {
+      throw marks.error(path, "'\(name)' is not a usable interface name (letter first, at most 15 of [A-Za-z0-9_-])")
+    }
+    guard name != "lo" else { throw marks.error(path, "'lo' is the loopback device") }
+  }
+
+  private func checkBridge(_ name: String, path: String) throws {
+    try checkInterfaceName(name, path: path)
+  }
+
+  private func checkInterfaces(
+    _ interfaces: [Attachment], path: String, reserved: [String], addresses: inout [LabAddress: String]
+  ) throws {
+    var seen = Set(reserved)
+    for (index, interface) in interfaces.enumerated() {
+      let itemPath = "\(path).interfaces[\(index)]"
+      try checkInterfaceName(interface.name, path: "\(itemPath).name")
+      guard seen.insert(interface.name).inserted else {
+        throw marks.error("\(itemPath).name", "'\(interface.name)' is used twice in this node")
+      }
+      guard let segment = topology.segment(named: interface.segment) else {
+        let known = topology.segments.map(\.name).joined(separator: ", ")
+        throw marks.error("\(itemPath).segment", "unknown segment '\(interface.segment)' (segments: \(known))")
+      }
+      // The segment's end of the link is named after the node, so one node gets one port per segment.
+      if interfaces[..<index].contains(where: { $0.segment == interface.segment }) {
+        throw marks.error("\(itemPath).segment", "this node already has an interface on segment \(segment.name)")
+      }
+      if let address = interface.address {
+        guard segment.subnet.contains(address.address), address.prefixLength >= segment.subnet.prefixLength else {
+          throw marks.error(
+            "\(itemPath).address", "\(address) is not inside segment \(segment.name) (\(segment.subnet))")
+        }
+        try claim(address.address, path: "\(itemPath).address", addresses: &addresses)
+      }
+    }
+  }
+
+  private func claim(_ address: LabAddress, path: String, addresses: inout [LabAddress: String]) throws {
+    if let owner = addresses[address] { throw marks.error(path, "\(address) is already used at \(owner)") }
+    addresses[address] = path
+  }
+
+  private func checkRoutes(_ routes: [Route], path: String, interfaces: [Attachment]) throws {
+    let subnets = interfaces.compactMap(\.address)
+    for (index, route) in routes.enumerated() {
+      let itemPath = "\(path).routes[\(index)]"
+      if let via = route.via, !subnets.contains(where: { $0.contains(via) }) {
+        throw marks.error("\(itemPath).via", "gateway \(via) is not on any of this node's subnets")
+      }
+      if route.via == nil, route.device == nil, interfaces.count != 1 {
+        throw marks.error(itemPath, "an on-link route needs 'dev' when the node has several interfaces")
+      }
+      if let device = route.device, !interfaces.contains(where: { $0.name == device }) {
+        throw marks.error("\(itemPath).dev", "unknown interface '\(device)'")
+      }
+    }
+  }
+
+  private func checkHook(_ hook: HookConfigSource?, path: String) throws {
+    guard case .file(let name) = hook else { return }
+    let resolved = name.hasPrefix("/") ? name : "\(topology.baseDirectory)/\(name)"
+    var isDirectory = false
+    guard FileSystem.exists(resolved, isDirectory: &isDirectory), !isDirectory else {
+      throw marks.error(path, "hook config file '\(resolved)' does not exist")
+    }
+  }
+
+  private func checkGuests(_ host: Host, path: String, addresses: inout [LabAddress: String]) throws {
+    var macs: [LabMAC: String] = [:]
+    for (index, guest) in host.guests.enumerated() {
+      let guestPath = "\(path).guests[\(index)]"
+      try claim(guest.address.address, path: "\(guestPath).address", addresses: &addresses)
+      if let other = macs[guest.mac] { throw marks.error("\(guestPath).mac", "\(guest.mac) is already used by \(other)") }
+      macs[guest.mac] = guest.name
+      if let gateway = guest.gateway, !guest.address.contains(gateway) {
+        throw marks.error("\(guestPath).gateway", "gateway \(gateway) is not inside the guest's subnet \(guest.address)")
+      }
+      for (routeIndex, route) in guest.routes.enumerated() {
+        if let via = route.via, !guest.address.contains(via) {
+          throw marks.error("\(guestPath).routes[\(routeIndex)].via", "gateway \(via) is not on the guest's subnet")
+        }
+        if let device = route.device, device != GuestNIC.name {
+          throw marks.error("\(guestPath).routes[\(routeIndex)].dev", "a guest has one NIC, '\(GuestNIC.name)'")
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import Yams
+
+/// One value in a parsed YAML document with its path and position, so every error can name line and field.
+struct YAMLField {
+  let node: Node
+  let path: String
+  let file: String
+
+  var line: Int { node.mark?.line ?? 1 }
+  var column: Int { node.mark?.column ?? 1 }
+
+  func error(_ message: String) -> TopologyError {
+    TopologyError(file: file, line: line, column: column, field: path, message: message)
+  }
+
+  /// A mapping whose keys must all be in `allowed`; unknown keys are typos, so they are errors.
+  func mapping(allowed: [String]) throws -> YAMLMapping {
+    guard case .mapping(let mapping) = node else { throw error("expected a mapping (key: value lines)") }
+    var fields: [(key: String, field: YAMLField)] = []
+    for (keyNode, value) in mapping {
+      guard case .scalar(let scalar) = keyNode else { throw error("keys must be plain words") }
+      let key = scalar.string
+      let childPath = path.isEmpty ? key : "\(path).\(key)"
+      guard allowed.contains(key) else {
+        let keyField = YAMLField(node: keyNode, path: childPath, file: file)
+        throw keyField.error("unknown field (expected one of: \(allowed.joined(separator: ", ")))")
+      }
+      fields.append((key, YAMLField(node: value, path: childPath, file: file)))
+    }
+    return YAMLMapping(field: self, fields: fields)
+  }
+
+  /// The items of a sequence; a single scalar is not accepted so that lists look like lists.
+  func list() throws -> [YAMLField] {
+    guard case .sequence(let sequence) = node else { throw error("expected a list") }
+    return sequence.enumerated().map { index, item in YAMLField(node: item, path: "\(path)[\(index)]", file: file) }
+  }
+
+  func string() throws -> String {
+    guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error("expected a text value") }
+    return scalar.string
+  }
+
+  func int(in range: ClosedRange<Int>) throws -> Int {
+    guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+      throw error("expected a whole number")
+    }
+    guard range.contains(value) else {
+      throw error("\(value) is out of range \(range.lowerBound)...\(range.upperBound)")
+    }
+    return value
+  }
+
+  func bool() throws -> Bool {
+    guard case .scalar(let scalar) = node else { throw error("expected true or false") }
+    switch scalar.string {
+    case "true", "yes", "on": return true
+    case "false", "no", "off": return false
+    default: throw error("expected true or false, not '\(scalar.string)'")
+    }
+  }
+
+  func address() throws -> LabAddress {
+    let text = try string()
+    guard let address = LabAddress(text) else { throw error("'\(text)' is not an IPv4 address (a.b.c.d)") }
+    return address
+  }
+
+  /// An interface address with its prefix, such as `10.131.11.254/8`.
+  func cidr() throws -> LabCIDR {
+    let text = try string()
+    guard let cidr = LabCIDR(text) else { throw error("'\(text)' is not an IPv4 address with prefix (a.b.c.d/n)") }
+    return cidr
+  }
+
+  /// A subnet: an address with prefix whose host bits are zero.
+  func subnet() throws -> LabCIDR {
+    let cidr = try cidr()
+    guard cidr.isNetwork else { throw error("'\(cidr)' has host bits set; did you mean \(cidr.network)?") }
+    return cidr
+  }
+
+  func mac() throws -> LabMAC {
+    let text = try string()
+    guard let mac = LabMAC(text) else { throw error("'\(text)' is not a MAC address (xx:xx:xx:xx:xx:xx)") }
+    guard !mac.isMulticast else { throw error("'\(text)' is a multicast MAC; a NIC needs a unicast one") }
+    return mac
+  }
+
+  /// A list of strings, also accepting a single string for one-element lists.
+  func strings() throws -> [String] {
+    if case .scalar = node { return [try string()] }
+    return try list().map { try $0.string() }
+  }
+}
+
+/// The checked keys of one YAML mapping.
+struct YAMLMapping {
+  let field: YAMLField
+  let fields: [(key: String, field: YAMLField)]
+
+  subscript(key: String) -> YAMLField? { fields.first { $0.key == key }?.field }
+
+  func required(_ key: String) throws -> YAMLField {
+    guard let value = self[key] else { throw field.error("missing required field '\(key)'") }
+    return value
+  }
+}

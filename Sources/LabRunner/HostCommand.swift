@@ -1,0 +1,40 @@
+import ArgumentParser
+import LabKit
+
+struct HostCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "host",
+    abstract: "Act on a KVM host (LPAR) of the running lab.",
+    discussion: """
+      restart-daemon: what routed-hook sees when libvirtd restarts: `reconnect begin -` for each running guest
+      of the host. libvirt kills a guest whose reconnect fails; the lab stops it and exits non-zero.
+
+      Examples:
+        routed-lab host restart-daemon lpar11
+      """
+  )
+
+  enum Action: String, ExpressibleByArgument, CaseIterable {
+    case restartDaemon = "restart-daemon"
+  }
+
+  @OptionGroup var options: LabOptions
+
+  @Argument(help: "restart-daemon.")
+  var action: Action
+
+  @Argument(help: "Host name.")
+  var name: String
+
+  func run() throws {
+    let topology = try options.topology()
+    guard topology.host(named: name) != nil else { throw ValidationError("no host '\(name)' in lab \(topology.lab)") }
+    let lifecycle = GuestLifecycle(
+      topology: topology, names: LabNames(lab: topology.lab), hook: options.hookDriver(for: topology))
+    do { try lifecycle.restartDaemon(host: name) } catch {
+      note("routed-lab: \(error)")
+      throw ExitCode.failure
+    }
+    note("\(name): reconnect done for \(lifecycle.runningGuests.filter { $0.host == name }.map(\.name).joined(separator: ", "))")
+  }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import LabKit
+
+/// Options shared by the commands that act on a lab that is already up.
+struct LabOptions: ParsableArguments {
+  @Option(name: .long, help: "The lab to act on (default: the only lab that is up).")
+  var lab: String?
+
+  @Option(name: .long, help: "The routed-hook binary (default: beside routed-lab, else /usr/local/libexec/routed-hook).")
+  var hook: String?
+
+  /// The topology of the lab that is up, read from its state directory.
+  func topology() throws -> Topology {
+    try LabState.topology(lab: try LabState.resolveLab(lab))
+  }
+
+  func hookDriver(for topology: Topology) -> HookDriver {
+    HookDriver(names: LabNames(lab: topology.lab), hookPath: hook ?? HookDriver.defaultPath())
+  }
+}
+
+/// Prints to standard error, where progress and diagnostics belong.
+func note(_ text: String) {
+  var stream = StandardError()
+  print(text, to: &stream)
+}
+
+/// Progress lines for long commands.
+enum Progress {
+  static func printer(prefix: String) -> @Sendable (String) -> Void {
+    { line in FileHandleStderr.write("\(prefix): \(line)\n") }
+  }
+}
+
+struct StandardError: TextOutputStream {
+  mutating func write(_ string: String) {
+    FileHandleStderr.write(string)
+  }
+}

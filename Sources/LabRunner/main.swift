@@ -1,1 +1,0 @@
-print("routed-lab: not yet built")

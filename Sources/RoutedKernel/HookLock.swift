@@ -1,0 +1,46 @@
+import Glibc
+
+/// The one lock that serialises read-modify-write across concurrent hook processes: `flock(LOCK_EX)` on
+/// `<directory>/lock`, held until `close()` or deinit (and by the kernel until the process dies, never longer).
+public final class HookLock {
+  private var descriptor: Int32
+
+  private init(descriptor: Int32) { self.descriptor = descriptor }
+
+  /// Blocks until the lock is ours; creates the directory (0700) and the lock file when missing.
+  public static func acquire(directory: String) throws -> HookLock {
+    try StateDirectory.create(directory)
+    let path = directory + "/lock"
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw KernelError.system("open \(path)", errno) }
+    while flock(descriptor, LOCK_EX) != 0 {
+      guard errno == EINTR else {
+        let code = errno
+        Glibc.close(descriptor)
+        throw KernelError.system("lock \(path)", code)
+      }
+    }
+    return HookLock(descriptor: descriptor)
+  }
+
+  /// Releases the lock now; later calls do nothing.
+  public func close() {
+    guard descriptor >= 0 else { return }
+    Glibc.close(descriptor)
+    descriptor = -1
+  }
+
+  deinit { close() }
+}
+
+/// The state directory (`/run/routed-hook` by default): private to root.
+enum StateDirectory {
+  static func create(_ path: String) throws {
+    var components: [Substring] = []
+    for component in path.split(separator: "/") {
+      components.append(component)
+      let prefix = (path.hasPrefix("/") ? "/" : "") + components.joined(separator: "/")
+      if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw KernelError.system("mkdir \(prefix)", errno) }
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import CNetlink
+import Glibc
+import RoutedCore
+
+/// The interpreter that makes a `RoutedCore.Plan` real through netlink: rtnetlink for links, addresses and
+/// routes, nfnetlink (libnftnl) for our nftables tables, /proc/sys for sysctls. No child processes.
+public struct KernelApplier {
+  let namespace: NetworkNamespace?
+  let rtnetlink: Rtnetlink
+  let nftables: Nftables
+
+  /// Opens netlink sockets, in the given network namespace (a name under /run/netns or a path) or the current one.
+  public init(networkNamespace: String? = nil) throws {
+    let namespace = networkNamespace.map(NetworkNamespace.init)
+    let open = { () throws -> (MNLConnection, MNLConnection) in
+      (
+        try MNLConnection(bus: NETLINK_ROUTE, name: "rtnetlink"),
+        try MNLConnection(bus: NETLINK_NETFILTER, name: "nfnetlink")
+      )
+    }
+    let (route, filter) = try namespace.map { try $0.run(open) } ?? open()
+    self.init(namespace: namespace, rtnetlink: route, nfnetlink: filter)
+  }
+
+  /// An applier over given connections (recording ones in tests).
+  init(namespace: NetworkNamespace?, rtnetlink: any NetlinkConnection, nfnetlink: any NetlinkConnection) {
+    self.namespace = namespace
+    self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: rtnetlink))
+    self.nftables = Nftables(channel: NetlinkChannel(connection: nfnetlink))
+  }
+
+  /// Runs file-system effects (/proc/sys) in the applier's namespace.
+  func inNamespace<R>(_ body: () throws -> R) throws -> R {
+    if let namespace { return try namespace.run(body) }
+    return try body()
+  }
+
+  /// IPv4 addresses of these interfaces (RTM_GETADDR dump), for the planner's HostFacts.
+  /// Every interface that exists has an entry, empty when it has no address; missing ones have none.
+  public func readHostFacts(interfaces: [String]) throws -> HostFacts {
+    rtnetlink.resetCache()
+    let addresses = try rtnetlink.addresses()
+    var facts = HostFacts()
+    for name in interfaces {
+      guard let link = try rtnetlink.link(named: name) else { continue }
+      facts.addresses[name] = addresses.filter { $0.index == link.index }.map(\.address)
+    }
+    return facts
+  }
+
+  /// The subset of `objects` that exists in the kernel now (for `status`).
+  public func present(_ objects: [KernelObject]) throws -> Set<KernelObject> {
+    rtnetlink.resetCache()
+    let state = KernelState(rtnetlink: rtnetlink, nftables: nftables)
+    let elements = objects.compactMap(\.elementQuery)
+    let comments = try nftables.comments(of: elements.map { ($0.set, $0.key) })
+    var present = Set<KernelObject>()
+    for (query, comment) in zip(elements, comments) where comment == query.comment {
+      present.insert(.element(query.set, query.key, comment: query.comment))
+    }
+    for object in objects {
+      switch object {
+      case .element: continue
+      case .link(let name, let mtu):
+        if let link = try rtnetlink.link(named: name), link.mtu == mtu, link.isUp { present.insert(object) }
+      case .address(let name, let address, _):
+        if try state.hasAddress(address, on: name) { present.insert(object) }
+      case .sysctl(let setting):
+        if try inNamespace({ try Sysctl.read(setting) }) == setting.value { present.insert(object) }
+      case .table(let table):
+        if try state.tables().contains(table) { present.insert(object) }
+      case .set(let set):
+        if try state.sets()[NftChainName(table: set.table, name: set.name)] != nil { present.insert(object) }
+      case .chain(let chain):
+        if try state.chains().contains(NftChainName(table: chain.table, name: chain.name)),
+          try state.ourRules(in: chain).compactMap(\.tag) == chain.rules.map(\.tag)
+        {
+          present.insert(object)
+        }
+      case .route(let route):
+        if let link = try rtnetlink.link(named: route.device),
+          let existing = try rtnetlink.route(exactly: route.destination),
+          existing.isSame(as: route, outputIndex: link.index)
+        {
+          present.insert(object)
+        }
+      }
+    }
+    return present
+  }
+
+  /// Every per-guest object we own that exists now: set elements whose comment is not "host", and routes
+  /// with `routeProtocol` and prefix /32.
+  public func ownedGuestObjects(routeProtocol: UInt8) throws -> [KernelObject] {
+    rtnetlink.resetCache()
+    var objects: [KernelObject] = []
+    let tables = try nftables.tables()
+    let sets = try nftables.sets().sorted {
+      ($0.key.table.rawValue, $0.key.name) < ($1.key.table.rawValue, $1.key.name)
+    }
+    for (name, keyType) in sets where tables.contains(name.table) {
+      guard let keyType else { continue }
+      let set = OwnedSet(table: name.table, name: name.name, keyType: keyType)
+      for element in try nftables.elements(of: set) where element.comment != Self.hostComment {
+        objects.append(.element(set, element.key, comment: element.comment ?? ""))
+      }
+    }
+    for route in try rtnetlink.routes(routeProtocol: routeProtocol)
+    where route.destination.prefixLength == 32 && route.type == UInt8(RTN_UNICAST) {
+      objects.append(
+        .route(
+          OwnedRoute(
+            destination: route.destination, gateway: route.gateway, device: route.outputName ?? "",
+            routeProtocol: routeProtocol)))
+    }
+    return objects
+  }
+
+  /// The comment of host-wide set elements (the host's own addresses), which are never per guest.
+  static let hostComment = "host"
+}
+
+/// An element object taken apart, for batched presence queries.
+struct ElementQuery {
+  var set: OwnedSet
+  var key: SetElementKey
+  var comment: String
+}
+
+extension KernelObject {
+  var elementQuery: ElementQuery? {
+    if case .element(let set, let key, let comment) = self {
+      return ElementQuery(set: set, key: key, comment: comment)
+    }
+    return nil
+  }
+}

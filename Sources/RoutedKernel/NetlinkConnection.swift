@@ -1,0 +1,64 @@
+import CNetlink
+import Glibc
+
+/// A netlink socket as the rest of the target sees it, so tests can record the bytes instead of sending them.
+protocol NetlinkConnection: AnyObject {
+  /// Sends one datagram (one or more messages).
+  func send(_ datagram: [UInt8]) throws
+  /// The next datagram of replies; throws when none arrives within the timeout.
+  func receive() throws -> [UInt8]
+}
+
+/// A libmnl socket on one netlink bus, opened in whatever network namespace the calling thread is in.
+final class MNLConnection: NetlinkConnection {
+  private let socket: OpaquePointer
+  private let bus: String
+  private var buffer: [UInt8]
+  /// The kernel answers a batch synchronously inside sendmsg, so a silent socket means a lost reply.
+  private let timeoutMilliseconds: Int32 = 5000
+
+  init(bus: Int32, name: String) throws {
+    self.bus = name
+    guard let socket = mnl_socket_open(bus) else { throw KernelError.system("open \(name) socket", errno) }
+    self.socket = socket
+    buffer = [UInt8](repeating: 0, count: max(cnl_socket_buffer_size(), 65536))
+    if mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) < 0 {
+      let code = errno
+      mnl_socket_close(socket)
+      throw KernelError.system("bind \(name) socket", code)
+    }
+    // Capped ACKs keep a large batch's replies small; extended ACKs carry the kernel's reason text.
+    for option in [NETLINK_CAP_ACK, NETLINK_EXT_ACK] {
+      var on: Int32 = 1
+      _ = mnl_socket_setsockopt(socket, option, &on, socklen_t(MemoryLayout<Int32>.size))
+    }
+    // Room for the ACKs of a batch with thousands of messages.
+    var size: Int32 = 4 << 20
+    _ = setsockopt(
+      mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+    _ = setsockopt(
+      mnl_socket_get_fd(socket), SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+  }
+
+  deinit { mnl_socket_close(socket) }
+
+  func send(_ datagram: [UInt8]) throws {
+    let sent = datagram.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
+    guard sent == datagram.count else { throw KernelError.system("send to \(bus)", errno) }
+  }
+
+  func receive() throws -> [UInt8] {
+    var poller = pollfd(fd: mnl_socket_get_fd(socket), events: Int16(POLLIN), revents: 0)
+    while true {
+      let ready = poll(&poller, 1, timeoutMilliseconds)
+      if ready < 0 && errno == EINTR { continue }
+      guard ready > 0 else {
+        throw KernelError(message: "\(bus): no reply from the kernel within \(timeoutMilliseconds) ms")
+      }
+      let count = buffer.withUnsafeMutableBytes { mnl_socket_recvfrom(socket, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      guard count >= 0 else { throw KernelError.system("receive from \(bus)", errno) }
+      return Array(buffer[0..<count])
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import RoutedCore
+
+/// The messages of one nftables transaction, built when committed so each gets its sequence number;
+/// every message keeps a description so a failure names the object that caused it.
+struct NftBatch {
+  struct Entry {
+    /// `set inet routed_hook egress: element 10.136.11.5 . "osa10"` and the like.
+    var description: String
+    var build: (_ sequence: UInt32) -> [UInt8]
+    var deletes: Bool
+  }
+
+  private(set) var entries: [Entry] = []
+  private var setIDs: [String: UInt32] = [:]
+
+  var isEmpty: Bool { entries.isEmpty }
+  /// Whether committing costs an RCU grace period.
+  var deletes: Bool { entries.contains(where: \.deletes) }
+
+  mutating func append(_ description: String, deletes: Bool = false, _ build: @escaping (UInt32) -> [UInt8]) {
+    entries.append(Entry(description: description, build: build, deletes: deletes))
+  }
+
+  /// A batch-local id for a set, so rules in the same transaction can refer to a set it creates.
+  mutating func setID(table: OwnedTable, name: String) -> UInt32 {
+    let key = "\(table.rawValue) \(name)"
+    if let id = setIDs[key] { return id }
+    let id = UInt32(setIDs.count + 1)
+    setIDs[key] = id
+    return id
+  }
+
+  // MARK: typed helpers
+
+  mutating func addTable(_ table: OwnedTable) {
+    append("table \(table.rawValue)") { NftMessage.newTable(table, sequence: $0) }
+  }
+
+  mutating func deleteTable(_ table: OwnedTable) {
+    append("table \(table.rawValue)", deletes: true) { NftMessage.deleteTable(table, sequence: $0) }
+  }
+
+  mutating func addSet(_ set: OwnedSet) {
+    let id = setID(table: set.table, name: set.name)
+    append(set.description) { NftMessage.newSet(set, id: id, sequence: $0) }
+  }
+
+  mutating func deleteSet(_ set: OwnedSet) {
+    append(set.description, deletes: true) { NftMessage.deleteSet(set, sequence: $0) }
+  }
+
+  mutating func addChain(_ chain: OwnedChain) {
+    append("chain \(chain.table.rawValue) \(chain.name)") { NftMessage.newChain(chain, sequence: $0) }
+  }
+
+  mutating func deleteChain(_ chain: NftChainName) {
+    append("chain \(chain.table.rawValue) \(chain.name)", deletes: true) {
+      NftMessage.deleteChain(table: chain.table, name: chain.name, sequence: $0)
+    }
+  }
+
+  mutating func addRule(_ rule: Rule, in chain: OwnedChain) {
+    var ids: [String: UInt32] = [:]
+    for name in rule.setNames { ids[name] = setID(table: chain.table, name: name) }
+    append("rule \(chain.table.rawValue) \(chain.name) \"\(rule.tag)\"") {
+      NftMessage.newRule(rule, in: chain, setID: { ids[$0] ?? 0 }, sequence: $0)
+    }
+  }
+
+  mutating func deleteRule(_ rule: NftRuleInfo) {
+    append(
+      "rule \(rule.table.rawValue) \(rule.chain) handle \(rule.handle) \"\(rule.tag ?? "")\"", deletes: true
+    ) {
+      NftMessage.deleteRule(table: rule.table, chain: rule.chain, handle: rule.handle, sequence: $0)
+    }
+  }
+
+  mutating func addElement(_ set: OwnedSet, _ key: SetElementKey, comment: String) {
+    let id = setID(table: set.table, name: set.name)
+    append("\(set): element \(key)") {
+      NftMessage.newElement(set, key, comment: comment, setID: id, sequence: $0)
+    }
+  }
+
+  mutating func deleteElement(_ set: OwnedSet, _ key: SetElementKey) {
+    append("\(set): element \(key)", deletes: true) { NftMessage.deleteElement(set, key, sequence: $0) }
+  }
+}
+
+extension Rule {
+  /// The sets the rule looks up.
+  var setNames: [String] {
+    switch self {
+    case .dropSpoofed(_, let set), .acceptEgress(_, let set), .acceptIngress(_, let set),
+      .masquerade(let set),
+      .dropARPRequests(_, let set):
+      [set]
+    case .acceptReplies, .dropFromBridge, .dropToBridge: []
+    }
+  }
+}

@@ -1,0 +1,123 @@
+#if canImport(FoundationEssentials)
+  import FoundationEssentials
+#else
+  import Foundation
+#endif
+import Glibc
+import RoutedCore
+
+/// What was applied per domain, one JSON file each: `<directory>/<uuid>.json`.
+public struct RecordStore {
+  /// Where the records live.
+  public var directory: String
+
+  /// A store in `directory`, created (0700) on first write.
+  public init(directory: String = "/run/routed-hook") { self.directory = directory }
+
+  /// The record of `uuid`, or nil when there is none.
+  public func load(uuid: String) throws -> DomainRecord? {
+    try read(path(uuid))
+  }
+
+  /// Every record, in no particular order.
+  public func all() throws -> [DomainRecord] {
+    guard let stream = opendir(directory) else {
+      if errno == ENOENT { return [] }
+      throw KernelError.system("open \(directory)", errno)
+    }
+    defer { closedir(stream) }
+    var names: [String] = []
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(nulTerminated: $0) }
+      // Temporary files start with a dot; only finished records count.
+      if name.hasSuffix(".json") && !name.hasPrefix(".") { names.append(name) }
+    }
+    return try names.sorted().compactMap { try read(directory + "/" + $0) }
+  }
+
+  /// Writes atomically: temp file, fsync, rename over the old record, fsync the directory.
+  public func write(_ record: DomainRecord) throws {
+    let target = try path(record.domain.uuid)
+    try StateDirectory.create(directory)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    let data = Array(try encoder.encode(record))
+    let temporary = "\(directory)/.\(record.domain.uuid).json.\(getpid()).tmp"
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw KernelError.system("create \(temporary)", errno) }
+    var written = 0
+    while written < data.count {
+      let count = data[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      guard count > 0 else {
+        let code = errno
+        close(descriptor)
+        unlink(temporary)
+        throw KernelError.system("write \(temporary)", code)
+      }
+      written += count
+    }
+    guard fsync(descriptor) == 0 else {
+      let code = errno
+      close(descriptor)
+      unlink(temporary)
+      throw KernelError.system("fsync \(temporary)", code)
+    }
+    close(descriptor)
+    guard rename(temporary, target) == 0 else {
+      let code = errno
+      unlink(temporary)
+      throw KernelError.system("rename \(temporary)", code)
+    }
+    try syncDirectory()
+  }
+
+  /// Deletes the record of `uuid`; a missing record is fine.
+  public func delete(uuid: String) throws {
+    let target = try path(uuid)
+    guard unlink(target) == 0 else {
+      if errno == ENOENT { return }
+      throw KernelError.system("delete \(target)", errno)
+    }
+    try syncDirectory()
+  }
+
+  /// The record's path; refuses UUIDs that could name a file outside the directory.
+  private func path(_ uuid: String) throws -> String {
+    guard !uuid.isEmpty, !uuid.hasPrefix("."), !uuid.contains("/") else {
+      throw KernelError(message: "record: invalid domain UUID \"\(uuid)\"")
+    }
+    return "\(directory)/\(uuid).json"
+  }
+
+  private func read(_ path: String) throws -> DomainRecord? {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      if errno == ENOENT { return nil }
+      throw KernelError.system("open \(path)", errno)
+    }
+    defer { close(descriptor) }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      guard count >= 0 else { throw KernelError.system("read \(path)", errno) }
+      if count == 0 { break }
+      data += chunk[0..<count]
+    }
+    do {
+      return try JSONDecoder().decode(DomainRecord.self, from: Data(data))
+    } catch {
+      throw KernelError(message: "\(path): not a valid record: \(error)")
+    }
+  }
+
+  /// Makes the rename durable.
+  private func syncDirectory() throws {
+    let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw KernelError.system("open \(directory)", errno) }
+    defer { close(descriptor) }
+    guard fsync(descriptor) == 0 else { throw KernelError.system("fsync \(directory)", errno) }
+  }
+}

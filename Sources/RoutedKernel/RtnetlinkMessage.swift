@@ -1,0 +1,147 @@
+import CNetlink
+import Glibc
+import RoutedCore
+
+/// Builders for the rtnetlink requests routed-hook sends: pure functions of their arguments, so the
+/// golden tests can compare them with what `ip` sends for the same object.
+enum RtnetlinkMessage {
+  enum RouteOperation {
+    /// `ip route add`: fails with EEXIST when the prefix is taken.
+    case add
+    /// Overwrites a route of ours for the same prefix (different device or gateway).
+    case replace
+    /// `ip route del … proto P`: the kernel refuses to match a route of another protocol.
+    case delete
+  }
+
+  static let request = UInt16(NLM_F_REQUEST)
+  static let acknowledged = UInt16(NLM_F_REQUEST | NLM_F_ACK)
+  static let dump = UInt16(NLM_F_REQUEST | NLM_F_DUMP)
+
+  /// Builds one message with libmnl into a scratch buffer and returns exactly its bytes.
+  static func build(
+    type: Int, flags: UInt16, sequence: UInt32, _ body: (UnsafeMutablePointer<nlmsghdr>) -> Void
+  ) -> [UInt8] {
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let length = buffer.withUnsafeMutableBytes { raw -> Int in
+      let header = mnl_nlmsg_put_header(raw.baseAddress)!
+      header.pointee.nlmsg_type = UInt16(type)
+      header.pointee.nlmsg_flags = flags
+      header.pointee.nlmsg_seq = sequence
+      body(header)
+      return Int(header.pointee.nlmsg_len)
+    }
+    return Array(buffer[0..<length])
+  }
+
+  private static func extraHeader<T>(_ header: UnsafeMutablePointer<nlmsghdr>, _: T.Type)
+    -> UnsafeMutablePointer<T>
+  {
+    mnl_nlmsg_put_extra_header(header, MemoryLayout<T>.size).bindMemory(to: T.self, capacity: 1)
+  }
+
+  private static func putAddress(
+    _ header: UnsafeMutablePointer<nlmsghdr>, _ type: Int32, _ address: IPv4Address
+  ) {
+    address.bytes.withUnsafeBytes { mnl_attr_put(header, UInt16(type), 4, $0.baseAddress) }
+  }
+
+  /// RTM_GETLINK for one interface by name.
+  static func getLink(name: String, sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETLINK, flags: acknowledged, sequence: sequence) { header in
+      _ = extraHeader(header, ifinfomsg.self)
+      mnl_attr_put_strz(header, UInt16(IFLA_IFNAME), name)
+    }
+  }
+
+  /// RTM_GETLINK dump of every interface, for index-to-name lookups.
+  static func getLinks(sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETLINK, flags: dump, sequence: sequence) { header in
+      _ = extraHeader(header, ifinfomsg.self)
+    }
+  }
+
+  /// RTM_NEWLINK on an existing interface: set the MTU and bring it up.
+  static func setLink(index: Int32, mtu: UInt32, sequence: UInt32) -> [UInt8] {
+    build(type: RTM_NEWLINK, flags: acknowledged, sequence: sequence) { header in
+      let info = extraHeader(header, ifinfomsg.self)
+      info.pointee.ifi_family = UInt8(AF_UNSPEC)
+      info.pointee.ifi_index = index
+      info.pointee.ifi_flags = UInt32(IFF_UP)
+      info.pointee.ifi_change = UInt32(IFF_UP)
+      mnl_attr_put_u32(header, UInt16(IFLA_MTU), mtu)
+    }
+  }
+
+  /// RTM_GETADDR dump of every IPv4 address.
+  static func getAddresses(sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETADDR, flags: dump, sequence: sequence) { header in
+      extraHeader(header, ifaddrmsg.self).pointee.ifa_family = UInt8(AF_INET)
+    }
+  }
+
+  /// RTM_NEWADDR / RTM_DELADDR of an IPv4 address, tagged with IFA_PROTO so `ip addr` shows whose it is.
+  static func address(
+    add: Bool, index: Int32, _ address: IPv4Interface, routeProtocol: UInt8, sequence: UInt32
+  ) -> [UInt8] {
+    let flags = add ? UInt16(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) : acknowledged
+    return build(type: add ? RTM_NEWADDR : RTM_DELADDR, flags: flags, sequence: sequence) { header in
+      let message = extraHeader(header, ifaddrmsg.self)
+      message.pointee.ifa_family = UInt8(AF_INET)
+      message.pointee.ifa_prefixlen = UInt8(address.prefixLength)
+      message.pointee.ifa_index = UInt32(index)
+      putAddress(header, Int32(IFA_LOCAL), address.address)
+      putAddress(header, Int32(IFA_ADDRESS), address.address)
+      if add { mnl_attr_put_u8(header, UInt16(IFA_PROTO), routeProtocol) }
+    }
+  }
+
+  /// RTM_NEWROUTE / RTM_DELROUTE in the main table, laid out as `ip route` lays it out.
+  static func route(
+    _ operation: RouteOperation, _ route: OwnedRoute, outputIndex: Int32, sequence: UInt32
+  ) -> [UInt8] {
+    let type: Int
+    let flags: Int32
+    switch operation {
+    case .add: (type, flags) = (RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE)
+    case .replace: (type, flags) = (RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE | NLM_F_CREATE)
+    case .delete: (type, flags) = (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK)
+    }
+    return build(type: type, flags: UInt16(flags), sequence: sequence) { header in
+      let message = extraHeader(header, rtmsg.self)
+      message.pointee.rtm_family = UInt8(AF_INET)
+      message.pointee.rtm_dst_len = UInt8(route.destination.prefixLength)
+      message.pointee.rtm_table = UInt8(RT_TABLE_MAIN.rawValue)
+      message.pointee.rtm_protocol = route.routeProtocol
+      if operation == .delete {
+        message.pointee.rtm_scope = UInt8(RT_SCOPE_NOWHERE.rawValue)
+      } else {
+        message.pointee.rtm_scope = UInt8((route.gateway == nil ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE).rawValue)
+        message.pointee.rtm_type = UInt8(RTN_UNICAST)
+      }
+      putAddress(header, Int32(RTA_DST.rawValue), route.destination.address)
+      if let gateway = route.gateway, operation != .delete {
+        putAddress(header, Int32(RTA_GATEWAY.rawValue), gateway)
+      }
+      mnl_attr_put_u32(header, UInt16(RTA_OIF.rawValue), UInt32(bitPattern: outputIndex))
+    }
+  }
+
+  /// RTM_GETROUTE asking for the FIB entry that matches one address (O(1), unlike a dump).
+  static func getRoute(matching address: IPv4Address, sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETROUTE, flags: acknowledged, sequence: sequence) { header in
+      let message = extraHeader(header, rtmsg.self)
+      message.pointee.rtm_family = UInt8(AF_INET)
+      message.pointee.rtm_dst_len = 32
+      message.pointee.rtm_flags = UInt32(RTM_F_FIB_MATCH)
+      putAddress(header, Int32(RTA_DST.rawValue), address)
+    }
+  }
+
+  /// RTM_GETROUTE dump of every IPv4 route.
+  static func getRoutes(sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETROUTE, flags: dump, sequence: sequence) { header in
+      extraHeader(header, rtmsg.self).pointee.rtm_family = UInt8(AF_INET)
+    }
+  }
+}

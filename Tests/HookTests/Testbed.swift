@@ -1,0 +1,181 @@
+import Foundation
+
+/// A routed host in throwaway namespaces, shaped like the talk's LPAR 11 on a Linux bridge:
+///
+///     guest g1 (10.136.11.5/8) ─┐
+///     guest g2 (10.136.11.6/8) ─┤ br-ex 10.136.11.254/24 ┌ osa10 10.131.11.254/8 ── prod 10.0.0.7/8
+///     guest g3 (10.136.11.7/8) ─┘        [host]           └ osa172 172.18.0.11/15 ── intranet 172.18.0.1/15
+///
+/// The hook adds the gateway address, sysctls, rules and routes; the testbed builds only the "hardware".
+final class Testbed: @unchecked Sendable {
+  let id: String
+  let host: String
+  let production: String
+  let intranet: String
+  let guests: [String]
+  let scratch: ScratchDirectory
+  let configPath: String
+  let stateDirectory: String
+
+  static let config = """
+    routeProtocol: 151
+    guestNetworks:
+      - name: guests
+        bridge: br-ex
+        gateway: 10.136.11.254/24
+        mtu: 9000
+        uplinks: [production, intranet]
+    uplinks:
+      - name: production
+        interface: osa10
+        mode: proxy-arp
+      - name: intranet
+        interface: osa172
+        mode: nat
+
+    """
+
+  init(guestCount: Int = 3) throws {
+    let id = String(UUID().uuidString.prefix(6)).lowercased()
+    self.id = id
+    host = "rht-\(id)-host"
+    production = "rht-\(id)-prod"
+    intranet = "rht-\(id)-intra"
+    guests = (1...guestCount).map { "rht-\(id)-g\($0)" }
+    scratch = try ScratchDirectory()
+    configPath = try scratch.write("routed-hook.yaml", Testbed.config)
+    stateDirectory = scratch.url.appendingPathComponent("state").path
+    do { try build() } catch {
+      destroy()
+      throw error
+    }
+  }
+
+  private func build() throws {
+    for namespace in [host, production, intranet] + guests {
+      try Shell.run(["ip", "netns", "add", namespace])
+      try Shell.inNamespace(namespace, ["ip", "link", "set", "lo", "up"])
+    }
+    try Shell.inNamespace(host, ["ip", "link", "add", "br-ex", "type", "bridge"])
+    try Shell.inNamespace(host, ["ip", "link", "set", "br-ex", "mtu", "9000", "up"])
+    for (index, guest) in guests.enumerated() {
+      let port = "vnet\(index)"
+      try Shell.run(["ip", "-n", host, "link", "add", port, "mtu", "9000", "type", "veth", "peer", "eth0", "netns", guest])
+      try Shell.run(["ip", "-n", host, "link", "set", port, "master", "br-ex", "up"])
+      try Shell.run(["ip", "-n", guest, "link", "set", "eth0", "address", Testbed.mac(index), "mtu", "9000", "up"])
+      try Shell.run(["ip", "-n", guest, "address", "add", "\(Testbed.address(index))/8", "dev", "eth0"])
+      try Shell.run(["ip", "-n", guest, "route", "add", "default", "via", "10.136.11.254", "dev", "eth0", "onlink"])
+      try Shell.run(["ip", "-n", guest, "route", "add", "172.18.0.0/15", "dev", "eth0"])
+    }
+    try link(host, "osa10", "10.131.11.254/8", production, "eth0", "10.0.0.7/8")
+    try link(host, "osa172", "172.18.0.11/15", intranet, "eth0", "172.18.0.1/15")
+    // The intranet server even knows a way back to the guests: only routed-hook's filter stops it.
+    try Shell.run(["ip", "-n", intranet, "route", "add", "10.136.0.0/16", "via", "172.18.0.11"])
+  }
+
+  private func link(_ a: String, _ aName: String, _ aAddress: String, _ b: String, _ bName: String, _ bAddress: String) throws {
+    try Shell.run(["ip", "-n", a, "link", "add", aName, "type", "veth", "peer", bName, "netns", b])
+    try Shell.run(["ip", "-n", a, "address", "add", aAddress, "dev", aName])
+    try Shell.run(["ip", "-n", b, "address", "add", bAddress, "dev", bName])
+    try Shell.run(["ip", "-n", a, "link", "set", aName, "up"])
+    try Shell.run(["ip", "-n", b, "link", "set", bName, "up"])
+  }
+
+  /// Removes every namespace this testbed made; their links go with them.
+  func destroy() {
+    for namespace in [host, production, intranet] + guests {
+      _ = try? Shell.run(["ip", "netns", "del", namespace], allowFailure: true)
+    }
+  }
+
+  deinit { destroy() }
+
+  static func mac(_ index: Int) -> String { String(format: "52:54:00:11:00:%02x", 5 + index) }
+  static func address(_ index: Int) -> String { "10.136.11.\(5 + index)" }
+  static func uuid(_ index: Int) -> String { String(format: "6f1c7d1e-2b4a-4c1e-9d55-%012x", index) }
+  static func name(_ index: Int) -> String { "guest\(index)" }
+
+  /// A domain XML as libvirt writes it for guest `index`.
+  static func domainXML(_ index: Int, bridge: String = "br-ex", withTarget: Bool = true) -> String {
+    """
+    <domain type='kvm' id='\(index + 1)'>
+      <name>\(name(index))</name>
+      <uuid>\(uuid(index))</uuid>
+      <metadata>
+        <rh:guest xmlns:rh="urn:routed-hook:1">
+          <rh:interface mac="\(mac(index))" address="\(address(index))"/>
+        </rh:guest>
+      </metadata>
+      <devices>
+        <interface type='bridge'>
+          <mac address='\(mac(index))'/>
+          <source bridge='\(bridge)'/>
+          \(withTarget ? "<target dev='vnet\(index)'/>" : "")
+          <model type='virtio'/>
+          <alias name='net0'/>
+        </interface>
+      </devices>
+    </domain>
+    """
+  }
+
+  /// Runs one hook call inside the host namespace, as libvirt would.
+  @discardableResult
+  func hook(_ index: Int, _ op: String, _ subop: String, _ extra: String = "-", xml: String? = nil) throws -> HookProcess.Result {
+    try HookProcess.run(
+      ["hook", "qemu", Testbed.name(index), op, subop, extra], stdin: Data((xml ?? Testbed.domainXML(index)).utf8),
+      environment: ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory], namespace: host)
+  }
+
+  /// prepare, start, started: exits must all be 0.
+  func start(_ index: Int) throws {
+    for (op, subop) in [("prepare", "begin"), ("start", "begin"), ("started", "begin")] {
+      let result = try hook(index, op, subop)
+      guard result.status == 0, result.stdout.isEmpty else {
+        throw Shell.Failure(description: "\(op) of \(Testbed.name(index)) exited \(result.status): \(result.stderr)")
+      }
+    }
+  }
+
+  /// stopped, release (with the release-time XML, which lacks <target dev>).
+  func stop(_ index: Int) throws {
+    for (op, subop, extra, target) in [("stopped", "end", "-", true), ("release", "end", "destroyed", false)] {
+      let result = try hook(index, op, subop, extra, xml: Testbed.domainXML(index, withTarget: target))
+      guard result.status == 0, result.stdout.isEmpty else {
+        throw Shell.Failure(description: "\(op) of \(Testbed.name(index)) exited \(result.status): \(result.stderr)")
+      }
+    }
+  }
+
+  /// `routed-hook status --json` in the host namespace.
+  func status() throws -> HookProcess.Result {
+    try HookProcess.run(
+      ["status", "--json", "--config", configPath, "--state-dir", stateDirectory], namespace: host)
+  }
+
+  /// True when `count` pings from `namespace` to `address` get an answer.
+  func ping(from namespace: String, _ address: String, source: String? = nil, count: Int = 1, size: Int? = nil, dontFragment: Bool = false) throws -> Bool {
+    var arguments = ["ping", "-n", "-c", "\(count)", "-W", "1", "-i", "0.2"]
+    if let source { arguments += ["-I", source] }
+    if let size { arguments += ["-s", "\(size)"] }
+    if dontFragment { arguments += ["-M", "do"] }
+    return try Shell.inNamespace(namespace, arguments + [address], allowFailure: true).status == 0
+  }
+
+  /// The MAC that answers an ARP request for `address` sent from `namespace`'s eth0, or nil when nobody does.
+  func arpAnswer(from namespace: String, for address: String) throws -> String? {
+    let result = try Shell.inNamespace(namespace, ["arping", "-c", "2", "-w", "2", "-I", "eth0", address], allowFailure: true)
+    // iputils arping: "Unicast reply from 10.136.11.5 [AA:BB:CC:DD:EE:FF]  0.6ms"
+    guard let line = result.out.split(separator: "\n").first(where: { $0.contains("reply from") }),
+      let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]")
+    else { return nil }
+    return line[line.index(after: open)..<close].lowercased()
+  }
+
+  /// The MAC of `interface` in `namespace`, read with `ip -j`.
+  func mac(of interface: String, in namespace: String) throws -> String {
+    let json = try Shell.run(["ip", "-j", "-n", namespace, "link", "show", interface]).out
+    let links = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [[String: Any]]
+    return (links.first?["address"] as? String ?? "").lowercased()
+  }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import RoutedCore
+import Testing
+
+@testable import RoutedKernel
+
+/// The bytes routed-hook builds, compared with what nft and ip sent for the same object (no root needed).
+@Suite struct GoldenBytesTests {
+  let egress = OwnedSet(table: .filter, name: "egress", keyType: .addressAndInterface)
+  let forward = OwnedChain(
+    table: .filter, name: "forward", kind: .filter, hook: .forward, priority: 0, rules: [])
+
+  /// One nft transaction as the applier frames it: begin, the message, end.
+  func batch(_ build: (UInt32) -> [UInt8]) -> [UInt8] {
+    NftMessage.batchMarker(begin: true, sequence: 0) + build(1)
+      + NftMessage.batchMarker(begin: false, sequence: 2)
+  }
+
+  func expect(_ built: [UInt8], matches name: String, sourceLocation: SourceLocation = #_sourceLocation)
+    throws
+  {
+    let fixture = try GoldenFixture(name)
+    let expected = GoldenFixture.normalized(fixture.bytes)
+    let actual = GoldenFixture.normalized(built)
+    #expect(
+      actual == expected,
+      "\(name) (\(fixture.command)):\nexpected\n\(GoldenFixture.hex(expected.flatMap { $0 }))\nbuilt\n\(GoldenFixture.hex(actual.flatMap { $0 }))",
+      sourceLocation: sourceLocation)
+  }
+
+  @Test func table() throws {
+    try expect(batch { NftMessage.newTable(.filter, sequence: $0) }, matches: "table")
+  }
+
+  @Test func chain() throws {
+    try expect(batch { NftMessage.newChain(forward, sequence: $0) }, matches: "chain")
+  }
+
+  @Test func sets() throws {
+    try expect(batch { NftMessage.newSet(egress, id: 1, sequence: $0) }, matches: "set-concat")
+    let guests = OwnedSet(table: .filter, name: "guests_production", keyType: .address)
+    try expect(batch { NftMessage.newSet(guests, id: 1, sequence: $0) }, matches: "set-address")
+  }
+
+  @Test(arguments: [
+    (
+      "rule-drop-spoofed", Rule.dropSpoofed(bridge: "br-ex", set: "guests_production"), "prerouting",
+      UInt32(2)
+    ),
+    ("rule-egress", .acceptEgress(bridge: "br-ex", set: "egress"), "forward", 1),
+    ("rule-ingress", .acceptIngress(bridge: "br-ex", set: "ingress"), "forward", 3),
+    ("rule-replies", .acceptReplies(bridge: "br-ex"), "forward", 0),
+    ("rule-drop-from", .dropFromBridge(bridge: "br-ex"), "forward", 0),
+    ("rule-drop-to", .dropToBridge(bridge: "br-ex"), "forward", 0),
+    ("rule-masquerade", .masquerade(set: "masq"), "postrouting", 5),
+    ("rule-arp", .dropARPRequests(interface: "osa10", set: "answer_osa10"), "input", 4),
+  ])
+  func rule(fixture: String, rule: Rule, chain: String, setID: UInt32) throws {
+    let table: OwnedTable =
+      switch rule {
+      case .masquerade: .nat
+      case .dropARPRequests: .arpFilter
+      default: .filter
+      }
+    let owner = OwnedChain(
+      table: table, name: chain, kind: .filter, hook: .forward, priority: 0, rules: [rule])
+    try expect(
+      batch { NftMessage.newRule(rule, in: owner, setID: { _ in setID }, sequence: $0) }, matches: fixture)
+  }
+
+  @Test func elementWithComment() throws {
+    let key = SetElementKey(address: IPv4Address("10.136.11.5")!, interface: "osa10")
+    try expect(
+      batch { NftMessage.newElement(egress, key, comment: "web01", setID: 1, sequence: $0) },
+      matches: "element-add")
+    try expect(batch { NftMessage.deleteElement(egress, key, sequence: $0) }, matches: "element-delete")
+  }
+
+  @Test func routes() throws {
+    let host = OwnedRoute(
+      destination: .host(IPv4Address("10.136.11.5")!), device: "br-ex", routeProtocol: 151)
+    try expect(RtnetlinkMessage.route(.add, host, outputIndex: 2, sequence: 1), matches: "route-link")
+    try expect(RtnetlinkMessage.route(.delete, host, outputIndex: 2, sequence: 1), matches: "route-delete")
+    let peer = OwnedRoute(
+      destination: IPv4Network("10.136.12.0/24")!, gateway: IPv4Address("10.136.11.7")!, device: "br-ex",
+      routeProtocol: 151)
+    try expect(RtnetlinkMessage.route(.add, peer, outputIndex: 2, sequence: 1), matches: "route-via")
+  }
+}

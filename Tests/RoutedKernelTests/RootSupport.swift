@@ -1,0 +1,158 @@
+import Foundation
+import Glibc
+import RoutedCore
+
+/// Whether root-only tests can run; they are skipped, with the reason printed, otherwise.
+let isRoot: Bool = {
+  let root = getuid() == 0
+  if !root { print("RoutedKernelTests: not root, skipping namespace integration tests") }
+  return root
+}()
+
+struct CommandFailure: Error, CustomStringConvertible {
+  var description: String
+}
+
+/// Runs a tool for the tests' independent view of the kernel (the code under test never runs any).
+@discardableResult
+func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = arguments
+  let output = Pipe()
+  let errors = Pipe()
+  process.standardOutput = output
+  process.standardError = errors
+  try process.run()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  if process.terminationStatus != 0 && !allowFailure {
+    throw CommandFailure(
+      description: "\(arguments.joined(separator: " ")): exit \(process.terminationStatus): "
+        + String(decoding: errorData, as: UTF8.self))
+  }
+  return String(decoding: data, as: UTF8.self)
+}
+
+/// A network namespace made for one test and removed by `remove()`, which every test defers.
+final class ThrowawayNamespace {
+  let name = "rhk-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+
+  init() throws { try run(["ip", "netns", "add", name]) }
+
+  func remove() { _ = try? run(["ip", "netns", "del", name]) }
+
+  @discardableResult
+  func ip(_ arguments: String...) throws -> String { try run(["ip", "-n", name] + arguments) }
+
+  @discardableResult
+  func exec(_ arguments: String...) throws -> String { try run(["ip", "netns", "exec", name] + arguments) }
+
+  /// `nft list ruleset` text.
+  func ruleset() throws -> String { try exec("nft", "list", "ruleset") }
+
+  /// `nft -j list ruleset`, as the array under "nftables".
+  func rulesetJSON() throws -> [[String: Any]] {
+    let data = Data(try exec("nft", "-j", "list", "ruleset").utf8)
+    let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    return object?["nftables"] as? [[String: Any]] ?? []
+  }
+
+  /// `ip -j route show proto <p>`.
+  func routes(routeProtocol: UInt8) throws -> [[String: Any]] {
+    let data = Data(try ip("-j", "route", "show", "proto", "\(routeProtocol)").utf8)
+    return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
+  }
+
+  func sysctl(_ interface: String, _ key: String) throws -> String {
+    try exec("cat", "/proc/sys/net/ipv4/conf/\(interface)/\(key)").trimmingCharacters(
+      in: .whitespacesAndNewlines)
+  }
+
+  /// A host: bridge br-ex (down, MTU 1500), uplinks osa10 (10.131.11.254/24) and osa172 (172.18.0.11/15)
+  /// as veths whose peers stay in the namespace, and a down interface for failure tests.
+  func buildHost() throws {
+    try ip("link", "set", "lo", "up")
+    try ip("link", "add", "br-ex", "type", "bridge")
+    try ip("link", "add", "osa10", "type", "veth", "peer", "name", "osa10p")
+    try ip("link", "add", "osa172", "type", "veth", "peer", "name", "osa172p")
+    try ip("link", "add", "down0", "type", "veth", "peer", "name", "down0p")
+    for link in ["osa10", "osa10p", "osa172", "osa172p"] { try ip("link", "set", link, "up") }
+    try ip("address", "add", "10.131.11.254/24", "dev", "osa10")
+    try ip("address", "add", "172.18.0.11/15", "dev", "osa172")
+  }
+}
+
+/// The plan the planner makes for the talk's host, written out by hand so these tests do not depend on it:
+/// guest network "production" on br-ex, proxy-ARP uplink osa10 and masquerading uplink osa172.
+enum SamplePlan {
+  static let routeProtocol: UInt8 = 151
+  static let guests = OwnedSet(table: .filter, name: "guests_production", keyType: .address)
+  static let egress = OwnedSet(table: .filter, name: "egress", keyType: .addressAndInterface)
+  static let ingress = OwnedSet(table: .filter, name: "ingress", keyType: .addressAndInterface)
+  static let masquerade = OwnedSet(table: .nat, name: "masquerade_guests", keyType: .addressAndInterface)
+  static let answer = OwnedSet(table: .arpFilter, name: "answer_production", keyType: .address)
+  static let peerRoute = OwnedRoute(
+    destination: IPv4Network("10.136.12.0/24")!, gateway: IPv4Address("10.131.11.12")!, device: "osa10",
+    routeProtocol: routeProtocol)
+
+  static var baseline: [KernelObject] {
+    [
+      .link(interface: "br-ex", mtu: 9000),
+      .address(interface: "br-ex", IPv4Interface("10.136.11.254/24")!, routeProtocol: routeProtocol),
+      .sysctl(InterfaceSysctl(interface: "br-ex", key: .forwarding, value: 1)),
+      .sysctl(InterfaceSysctl(interface: "br-ex", key: .proxyARP, value: 1)),
+      .sysctl(InterfaceSysctl(interface: "osa10", key: .forwarding, value: 1)),
+      .sysctl(InterfaceSysctl(interface: "osa10", key: .proxyARP, value: 1)),
+      .sysctl(InterfaceSysctl(interface: "osa172", key: .forwarding, value: 1)),
+      .table(.filter), .set(guests), .set(egress), .set(ingress),
+      .chain(
+        OwnedChain(
+          table: .filter, name: "prerouting", kind: .filter, hook: .prerouting, priority: -150,
+          rules: [.dropSpoofed(bridge: "br-ex", set: guests.name)])),
+      .chain(
+        OwnedChain(
+          table: .filter, name: "forward", kind: .filter, hook: .forward, priority: 0,
+          rules: [
+            .acceptEgress(bridge: "br-ex", set: egress.name),
+            .acceptIngress(bridge: "br-ex", set: ingress.name),
+            .acceptReplies(bridge: "br-ex"), .dropFromBridge(bridge: "br-ex"), .dropToBridge(bridge: "br-ex"),
+          ])),
+      .table(.nat), .set(masquerade),
+      .chain(
+        OwnedChain(
+          table: .nat, name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
+          rules: [.masquerade(set: masquerade.name)])),
+      .table(.arpFilter), .set(answer),
+      .chain(
+        OwnedChain(
+          table: .arpFilter, name: "input", kind: .filter, hook: .input, priority: 0,
+          rules: [.dropARPRequests(interface: "osa10", set: answer.name)])),
+      .element(answer, SetElementKey(address: IPv4Address("10.131.11.254")!), comment: "host"),
+      .route(peerRoute),
+    ]
+  }
+
+  /// The per-guest objects of a guest at `address` named `name`.
+  static func guest(_ name: String, _ address: String, device: String = "br-ex") -> [KernelObject] {
+    let address = IPv4Address(address)!
+    return [
+      .element(guests, SetElementKey(address: address), comment: name),
+      .element(egress, SetElementKey(address: address, interface: "osa10"), comment: name),
+      .element(egress, SetElementKey(address: address, interface: "osa172"), comment: name),
+      .element(ingress, SetElementKey(address: address, interface: "osa10"), comment: name),
+      .element(answer, SetElementKey(address: address), comment: name),
+      .element(masquerade, SetElementKey(address: address, interface: "osa172"), comment: name),
+      .route(OwnedRoute(destination: .host(address), device: device, routeProtocol: routeProtocol)),
+    ]
+  }
+
+  static func start(_ name: String, _ address: String, device: String = "br-ex") -> Plan {
+    Plan(baseline: baseline, guestChanges: guest(name, address, device: device).map(KernelChange.add))
+  }
+
+  static func stop(_ name: String, _ address: String) -> Plan {
+    Plan(guestChanges: guest(name, address).map(KernelChange.remove))
+  }
+}
