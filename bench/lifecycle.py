@@ -50,8 +50,12 @@ def mac(i):
 
 
 def domain_xml(i, bridge="br-ex"):
+    # An unmanaged domain (on another bridge) carries no routed-hook metadata, as on a real host.
+    metadata = "" if bridge != "br-ex" else (
+        f'<metadata><rh:guest xmlns:rh="urn:routed-hook:1"><rh:interface mac="{mac(i)}" address="{address(i)}"/>'
+        '</rh:guest></metadata>')
     return f"""<domain type='kvm'><name>g{i}</name><uuid>{uuid.UUID(int=i + 1)}</uuid>
-<metadata><rh:guest xmlns:rh="urn:routed-hook:1"><rh:interface mac="{mac(i)}" address="{address(i)}"/></rh:guest></metadata>
+{metadata}
 <devices><interface type='bridge'><mac address='{mac(i)}'/><source bridge='{bridge}'/><virtualport type='openvswitch'/>
 <target dev='vnet{i}'/><model type='virtio'/><alias name='net0'/></interface></devices></domain>"""
 
@@ -66,13 +70,22 @@ class Host:
         self.state = os.path.join(self.dir, "state")
         with open(self.config, "w") as f:
             f.write(CONFIG)
+        os.makedirs(os.path.join(self.dir, "qemu.d"))
+        self.hook = os.path.join(self.dir, "qemu.d", "routed-hook")
+        os.symlink(HOOK, self.hook)
         sh("ip", "netns", "add", self.ns)
-        for cmd in (["link", "add", "br-ex", "type", "bridge"], ["link", "set", "br-ex", "up"],
-                    ["link", "add", "osa10", "type", "dummy"], ["address", "add", "10.131.11.254/8", "dev", "osa10"],
-                    ["link", "add", "hsi0", "type", "dummy"], ["address", "add", "172.31.56.1/24", "dev", "hsi0"],
-                    ["link", "add", "osa172", "type", "dummy"], ["address", "add", "172.18.0.11/15", "dev", "osa172"],
-                    ["link", "set", "osa10", "up"], ["link", "set", "hsi0", "up"], ["link", "set", "osa172", "up"]):
-            sh("ip", "-n", self.ns, *cmd)
+        try:
+            # Uplinks are veth pairs whose far ends stay unused in the same namespace (no dummy module here).
+            commands = [["link", "add", "br-ex", "type", "bridge"], ["link", "set", "br-ex", "up"]]
+            for name, addr in (("osa10", "10.131.11.254/8"), ("hsi0", "172.31.56.1/24"), ("osa172", "172.18.0.11/15")):
+                commands += [["link", "add", name, "type", "veth", "peer", f"{name}-far"],
+                             ["address", "add", addr, "dev", name], ["link", "set", name, "up"],
+                             ["link", "set", f"{name}-far", "up"]]
+            for cmd in commands:
+                sh("ip", "-n", self.ns, *cmd)
+        except Exception:
+            self.destroy()
+            raise
 
     def destroy(self):
         sh("ip", "netns", "del", self.ns, check=False)
@@ -135,7 +148,8 @@ def populate(host, count, start, tool):
 
 
 def routed(host, i, op, sub, extra):
-    return [HOOK, "hook", "qemu", f"g{i}", op, sub, extra], host.env()
+    # Named as libvirt runs it (hooks/qemu.d/routed-hook), so the kind comes from argv[0].
+    return [host.hook, f"g{i}", op, sub, extra], host.env()
 
 
 def reference(host, i, op, sub, extra):
@@ -179,7 +193,7 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench/lifecycle.py: run as root (it builds network namespaces)")
     if not os.access(HOOK, os.X_OK):
-        sys.exit(f"bench/lifecycle.py: no release build at {HOOK} (swift build -c release)")
+        sys.exit(f"bench/lifecycle.py: no release build at {HOOK} (swift build -c release --static-swift-stdlib)")
     sizes = [int(s) for s in args.sizes.split(",")]
     ref_sizes = [int(s) for s in args.reference_sizes.split(",")]
 
@@ -212,8 +226,8 @@ def main():
                         add = spawn_timed(["/usr/sbin/nft", f"add element inet routed_hook egress {element}"], None, host.env(), None)
                         delete = spawn_timed(["/usr/sbin/nft", f"delete element inet routed_hook egress {element}"], None, host.env(), None)
                         rcu.append(max(0, delete - add))
-                    unmanaged_path = xml_file(host.dir, 77777, bridge="virbr0")
-                    unmanaged = [spawn_timed([HOOK, "hook", "qemu", "other", "started", "begin", "-"], unmanaged_path, host.env(), None)
+                    unmanaged_path = xml_file(host.dir, 7777, bridge="virbr0")
+                    unmanaged = [spawn_timed([host.hook, "other", "started", "begin", "-"], unmanaged_path, host.env(), None)
                                  for _ in range(args.runs)]
                     results["trivial"] = trivial_runs
                     results["rcu"] = rcu

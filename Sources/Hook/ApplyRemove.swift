@@ -19,7 +19,7 @@ struct Apply: ParsableCommand {
   func run() throws {
     let engine = Engine(settings: options.settings)
     let outcome = try CLIError.wrap { () -> Outcome in
-      let domain = try DomainXML.parse(Array(try LiveHost.configText(Settings(configPath: domainXml, stateDirectory: "")).utf8))
+      let domain = try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8))
       guard let config = try engine.loadConfig() else { throw CLIError("no config at \(options.settings.configPath)") }
       return try engine.run(.apply, domain: domain, config: config)
     }

@@ -19,7 +19,7 @@ struct Check: ParsableCommand {
   func run() throws {
     let settings = options.settings
     let facts = LiveHost.facts()
-    let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.configText(settings), file: settings.configPath, facts: facts) }
+    let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath, facts: facts) }
     print(ConfigSummary.text(config))
   }
 }

@@ -13,11 +13,13 @@ enum LiveHost {
     return try? kernel.readHostFacts(interfaces: Interfaces.names())
   }
 
-  static func configText(_ settings: Settings) throws -> String {
-    guard let text = try? String(contentsOfFile: settings.configPath, encoding: .utf8) else {
-      throw CLIError("cannot read config \(settings.configPath)")
+  /// A text file whole, for `--config` and `--domain-xml`.
+  static func text(_ path: String) throws -> String {
+    switch try Files.read(path) {
+    case .contents(let bytes): return String(decoding: bytes, as: UTF8.self)
+    case .missing: throw CLIError("\(path) does not exist")
+    case .tooLarge(let size): throw CLIError("\(path) is \(size) bytes, over the 16 MiB limit")
     }
-    return text
   }
 }
 

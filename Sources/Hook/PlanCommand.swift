@@ -34,7 +34,7 @@ struct Plan: ParsableCommand {
     let settings = options.settings
     let invocation = try HookInvocation(kind: .qemu, arguments: ["-", op, "begin", "-"])
     let action = HookPolicy.decide(invocation).action
-    let domain = try CLIError.wrap { try DomainXML.parse(Array(try LiveHost.configText(Settings(configPath: domainXml, stateDirectory: "")).utf8)) }
+    let domain = try CLIError.wrap { try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8)) }
     let records = (try? RecordStore(directory: settings.stateDirectory).all()) ?? []
     if action == .remove {
       let record = records.first { $0.domain.uuid == domain.identity.uuid }
@@ -42,7 +42,7 @@ struct Plan: ParsableCommand {
       print(PlanText.render(Planner.removal(of: record)), terminator: "")
       return
     }
-    let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.configText(settings), file: settings.configPath) }
+    let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath) }
     var facts = LiveHost.facts() ?? HostFacts()
     for name in config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface) where facts.addresses[name] == nil {
       print("# \(name) does not exist on this host; planned as if it existed, with no addresses")

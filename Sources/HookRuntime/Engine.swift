@@ -42,19 +42,29 @@ public struct Engine {
     let facts = try hostFacts(kernel, config: config)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
-    let records = try store.all()
+    let uuid = domain.identity.uuid
+    let index = AddressIndex(stateDirectory: settings.stateDirectory)
+    let existing = try store.load(uuid: uuid)
+    // Only the records that matter: this domain's, and those of whoever holds one of its addresses.
+    var records = existing.map { [$0] } ?? []
+    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) }) where owner != uuid {
+      if let record = try store.load(uuid: owner) { records.append(record) }
+    }
     let plan = try Planner.plan(action, domain: domain, config: config, records: records, facts: facts)
     guard action != .validate, !plan.isEmpty || plan.record != nil else {
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }
-    let existing = records.first { $0.domain.uuid == domain.identity.uuid }
+    let oldAddresses = existing?.interfaces.map(\.address) ?? []
+    let newAddresses = plan.record?.interfaces.map(\.address) ?? []
     if var intent = plan.record {
       // Written ahead, so a crash mid-apply leaves a record that `status` and `reconnect` can repair from.
       intent.objects = (existing?.objects ?? []).filter { !intent.objects.contains($0) } + intent.objects
       try store.write(intent)
+      try index.claim(newAddresses, for: uuid)
     }
     let report = try kernel.apply(plan)
-    if let record = plan.record { try store.write(record) } else { try store.delete(uuid: domain.identity.uuid) }
+    if let record = plan.record { try store.write(record) } else { try store.delete(uuid: uuid) }
+    index.release(oldAddresses.filter { !newAddresses.contains($0) }, for: uuid)
     return Outcome(domain: domain.identity, plan: plan, report: report)
   }
 
@@ -74,6 +84,8 @@ public struct Engine {
     let plan = Planner.removal(of: record)
     let report = try KernelApplier().apply(plan)
     try store.delete(uuid: record.domain.uuid)
+    AddressIndex(stateDirectory: settings.stateDirectory).release(
+      record.interfaces.map(\.address), for: record.domain.uuid)
     return Outcome(domain: record.domain, plan: plan, report: report)
   }
 

@@ -3,15 +3,15 @@
 #endif
 
 /// Small blocking file reads, without Foundation, for the hook's hot path.
-enum Files {
-  enum ReadResult {
+public enum Files {
+  public enum ReadResult {
     case contents([UInt8])
     case missing
     case tooLarge(Int)
   }
 
   /// Reads `path` whole; `.missing` when it does not exist.
-  static func read(_ path: String, limit: Int = 16 << 20) throws(RuntimeError) -> ReadResult {
+  public static func read(_ path: String, limit: Int = 16 << 20) throws(RuntimeError) -> ReadResult {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       if errno == ENOENT { return .missing }

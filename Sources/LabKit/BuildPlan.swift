@@ -24,6 +24,7 @@ public struct BuildPlan: Sendable {
   /// IPv6 is off in every lab namespace: its autoconfiguration chatter would disturb the path counters.
   static let sysctlLine = "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
 
+  /// One namespace per node, in build order.
   public var namespaces: [String] { topology.nodeNames.map(names.namespace) }
 
   /// Every node interface on a segment: node end named as declared, segment end named after the node.
@@ -43,7 +44,8 @@ public struct BuildPlan: Sendable {
 
   /// The shell script that configures one node's namespace once its links exist.
   public func script(for node: String) -> String {
-    var lines = ["link set lo up"]
+    // The altname on lo marks the namespace itself as the lab's, even one with no other link (a stopped guest).
+    var lines = ["link set lo up", altnameLine(node: node, interface: "lo")]
     if let segment = topology.segment(named: node) {
       lines += segmentLines(segment)
     } else if let host = topology.host(named: node) {
@@ -81,7 +83,9 @@ public struct BuildPlan: Sendable {
   private func interfaceLines(node: String, attachments: [Attachment]) -> [String] {
     attachments.flatMap { attachment -> [String] in
       let mtu = attachment.mtu ?? topology.segment(named: attachment.segment)?.mtu ?? 1500
-      var lines = [altnameLine(node: node, interface: attachment.name), "link set \(attachment.name) mtu \(mtu) up"]
+      var lines = [
+        altnameLine(node: node, interface: attachment.name), "link set \(attachment.name) mtu \(mtu) up",
+      ]
       if let address = attachment.address { lines.append("addr add \(address) dev \(attachment.name)") }
       return lines
     }
@@ -117,7 +121,9 @@ public struct BuildPlan: Sendable {
       altnameLine(node: guest.host, interface: guest.tap),
       "link set \(guest.tap) address \(guest.mac.tapSide) mtu \(guest.portMtu ?? guest.mtu) up",
     ]
-    if switchConfig.kind == .linuxBridge { lines.append("link set \(guest.tap) master \(switchConfig.bridge)") }
+    if switchConfig.kind == .linuxBridge {
+      lines.append("link set \(guest.tap) master \(switchConfig.bridge)")
+    }
     return lines
   }
 

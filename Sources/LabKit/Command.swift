@@ -13,6 +13,7 @@ public struct CommandResult: Sendable {
   /// True when the lab killed the child because it ran past its time limit.
   public var timedOut: Bool
 
+  /// Exit status 0 within the time limit.
   public var succeeded: Bool { status == 0 && !timedOut }
 
   /// The command line and its error output, for messages about a failure.
@@ -81,7 +82,8 @@ public enum Command {
       throw LabError("cannot run \(argv[0]): \(String(cString: strerror(status)))")
     }
     let (stdout, stderr, timedOut) = pump(
-      pid: pid, input: Array((input ?? "").utf8), stdinFD: inPipe[1], stdoutFD: outPipe[0], stderrFD: errPipe[0],
+      pid: pid, input: Array((input ?? "").utf8), stdinFD: inPipe[1], stdoutFD: outPipe[0],
+      stderrFD: errPipe[0],
       timeout: timeout)
     var waitStatus: Int32 = 0
     while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
@@ -164,7 +166,8 @@ public enum Command {
     return true
   }
 
-  private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+  private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R
+  {
     let pointers = strings.map { strdup($0) } + [nil]
     defer { pointers.forEach { free($0) } }
     return body(pointers)

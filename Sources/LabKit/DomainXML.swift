@@ -1,7 +1,9 @@
 /// The domain XML libvirt would hand the hook for a running guest, with its address in routed-hook metadata.
 public enum DomainXML {
   /// `includeTarget` is false for `release`, where libvirt has already dropped `<target dev>`.
-  public static func make(guest: Guest, lab: String, bridge: String, switchKind: SwitchKind, id: Int, includeTarget: Bool = true)
+  public static func make(
+    guest: Guest, lab: String, bridge: String, switchKind: SwitchKind, id: Int, includeTarget: Bool = true
+  )
     -> String
   {
     let uuid = guest.uuid(lab: lab)

@@ -16,11 +16,12 @@ public struct Expectation: Sendable, Equatable {
 /// What an expectation asserts.
 public enum ExpectationKind: Sendable, Equatable {
   /// `from` reaches `to` (or, with `expected` false, does not), by ping and/or a TCP connect.
-  case reach(from: String, to: Target, probes: [Probe], port: Int, expected: Bool)
+  /// A nil port lets the lab pick one, distinct per row, so rows can run side by side.
+  case reach(from: String, to: Target, probes: [Probe], port: Int?, expected: Bool)
   /// An arping from `from` for `target` is answered by exactly the MAC of `answeredBy`, or by nobody (nil).
   case arp(from: String, target: Target, answeredBy: InterfaceRef?)
   /// A TCP connection from `from` to `to` arrives with the address of `source` as its source.
-  case nat(from: String, to: Target, source: InterfaceRef, port: Int)
+  case nat(from: String, to: Target, source: InterfaceRef, port: Int?)
   /// Pings from `from` to `to` are counted on every `via` interface and on none of `notVia`.
   case path(from: String, to: Target, via: [InterfaceRef], notVia: [InterfaceRef], count: Int)
   /// A ping of `size` bytes with DF set gets through (`fits`) or fails with a clean "too big" error.

@@ -10,7 +10,8 @@ enum ExpectationParser {
     }
     let kind = try self.kind(key, body)
     return Expectation(
-      name: try map["name"]?.string() ?? defaultName(kind), scenario: try map["scenario"]?.string(), kind: kind)
+      name: try map["name"]?.string() ?? defaultName(kind), scenario: try map["scenario"]?.string(),
+      kind: kind)
   }
 
   private static func kind(_ key: String, _ body: YAMLField) throws -> ExpectationKind {
@@ -26,7 +27,7 @@ enum ExpectationParser {
       }
       return .reach(
         from: try map.required("from").string(), to: try target(map.required("to")), probes: probes,
-        port: try map["port"]?.int(in: 1...65535) ?? 7, expected: key == "reach")
+        port: try map["port"]?.int(in: 1...65535), expected: key == "reach")
     case "arp":
       let map = try body.mapping(allowed: ["from", "for", "answeredBy"])
       let answerField = try map.required("answeredBy")
@@ -38,7 +39,7 @@ enum ExpectationParser {
       let map = try body.mapping(allowed: ["from", "to", "source", "port"])
       return .nat(
         from: try map.required("from").string(), to: try target(map.required("to")),
-        source: try interface(map.required("source")), port: try map["port"]?.int(in: 1...65535) ?? 7)
+        source: try interface(map.required("source")), port: try map["port"]?.int(in: 1...65535))
     case "path":
       let map = try body.mapping(allowed: ["from", "to", "via", "notVia", "count"])
       return .path(
@@ -68,7 +69,9 @@ enum ExpectationParser {
 
   private static func interface(_ field: YAMLField) throws -> InterfaceRef {
     let text = try field.string()
-    guard let ref = InterfaceRef(text) else { throw field.error("'\(text)' is not NODE.INTERFACE (e.g. lpar11.osa10)") }
+    guard let ref = InterfaceRef(text) else {
+      throw field.error("'\(text)' is not NODE.INTERFACE (e.g. lpar11.osa10)")
+    }
     return ref
   }
 

@@ -20,30 +20,34 @@ public struct ExpectationRunner: Sendable {
 
   var probes: Probes { Probes(names: names) }
 
-  public func check(_ expectation: Expectation) -> Outcome {
+  /// Checks one expectation; `port` is the TCP port used where the expectation names none.
+  public func check(_ expectation: Expectation, port: Int = 7) -> Outcome {
     do {
-      return try evaluate(expectation.kind)
+      return try evaluate(expectation.kind, defaultPort: port)
     } catch {
       return Outcome(passed: false, measured: "error: \(error)")
     }
   }
 
-  private func evaluate(_ kind: ExpectationKind) throws -> Outcome {
+  private func evaluate(_ kind: ExpectationKind, defaultPort: Int) throws -> Outcome {
     switch kind {
     case .reach(let from, let to, let probeKinds, let port, let expected):
-      return try reach(from: from, to: to, probes: probeKinds, port: port, expected: expected)
+      return try reach(from: from, to: to, probes: probeKinds, port: port ?? defaultPort, expected: expected)
     case .arp(let from, let target, let answeredBy):
       return try arp(from: from, target: target, answeredBy: answeredBy)
     case .nat(let from, let to, let source, let port):
       let expectedSource = address(of: .interface(source))!
-      let outcome = try tcp(from: from, to: to, port: port)
-      guard case .connected(let seen) = outcome else { return Outcome(passed: false, measured: outcome.summary) }
+      let outcome = try tcp(from: from, to: to, port: port ?? defaultPort)
+      guard case .connected(let seen) = outcome else {
+        return Outcome(passed: false, measured: outcome.summary)
+      }
       return Outcome(
         passed: seen == expectedSource, measured: "far end saw \(seen.map(\.description) ?? "nothing")")
     case .path(let from, let to, let via, let notVia, let count):
       return try path(from: from, to: to, via: via, notVia: notVia, count: count)
     case .pmtu(let from, let to, let size, let fits):
-      let result = try probes.ping(from: from, to: address(of: to)!, count: 1, size: size, dontFragment: true, deadline: 3)
+      let result = try probes.ping(
+        from: from, to: address(of: to)!, count: 1, size: size, dontFragment: true, deadline: 3)
       if fits {
         return Outcome(
           passed: result.received == 1,
@@ -80,7 +84,8 @@ public struct ExpectationRunner: Sendable {
     case .address(let address):
       if let guest = topology.guests.first(where: { $0.address.address == address }) { return guest.name }
       let nodes = topology.hosts.map(\.name) + topology.machines.map(\.name)
-      return nodes.first { node in topology.attachments(of: node).contains { $0.address?.address == address } }
+      return nodes.first { node in topology.attachments(of: node).contains { $0.address?.address == address }
+      }
     }
   }
 
@@ -90,7 +95,9 @@ public struct ExpectationRunner: Sendable {
       client: names.namespace(from), server: names.namespace(server), address: address(of: to)!, port: port)
   }
 
-  private func reach(from: String, to: Target, probes kinds: [Probe], port: Int, expected: Bool) throws -> Outcome {
+  private func reach(from: String, to: Target, probes kinds: [Probe], port: Int, expected: Bool) throws
+    -> Outcome
+  {
     let destination = address(of: to)!
     var reached: [Bool] = []
     var measured: [String] = []
@@ -118,9 +125,12 @@ public struct ExpectationRunner: Sendable {
       topology.guest(named: from) != nil
       ? GuestNIC.name
       : (attachments.first { $0.address?.network.contains(destination) ?? false } ?? attachments.first)?.name
-    guard let interface else { return Outcome(passed: false, measured: "\(from) has no interface to arping from") }
+    guard let interface else {
+      return Outcome(passed: false, measured: "\(from) has no interface to arping from")
+    }
     let macs = try probes.arping(from: from, interface: interface, address: destination)
-    let shown = macs.isEmpty ? "no answer" : "answered by \(macs.map { describe(mac: $0) }.joined(separator: ", "))"
+    let shown =
+      macs.isEmpty ? "no answer" : "answered by \(macs.map { describe(mac: $0) }.joined(separator: ", "))"
     guard let answeredBy else { return Outcome(passed: macs.isEmpty, measured: shown) }
     guard let expectedMAC = probes.mac(node: answeredBy.node, interface: answeredBy.interface) else {
       return Outcome(passed: false, measured: "\(answeredBy) not found; \(shown)")
@@ -177,7 +187,10 @@ public struct ExpectationRunner: Sendable {
     let present = lacks.filter { mentions(tokens, $0) }
     var measured: [String] = []
     measured.append(missing.isEmpty ? "lists all" : "missing \(missing.joined(separator: ", "))")
-    if !lacks.isEmpty { measured.append(present.isEmpty ? "none it should lack" : "still lists \(present.joined(separator: ", "))") }
+    if !lacks.isEmpty {
+      measured.append(
+        present.isEmpty ? "none it should lack" : "still lists \(present.joined(separator: ", "))")
+    }
     return Outcome(passed: missing.isEmpty && present.isEmpty, measured: measured.joined(separator: "; "))
   }
 
@@ -199,6 +212,7 @@ public struct ExpectationRunner: Sendable {
     let passed = routes.isEmpty && proxies == 0 && !nft && !listed
     return Outcome(
       passed: passed,
-      measured: "\(statusNote); routes \(routes.count); proxy neigh \(proxies); nft \(nft ? "mentions it" : "clean")")
+      measured:
+        "\(statusNote); routes \(routes.count); proxy neigh \(proxies); nft \(nft ? "mentions it" : "clean")")
   }
 }

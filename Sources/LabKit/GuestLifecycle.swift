@@ -1,3 +1,5 @@
+import Foundation
+
 /// Starts, stops and reconnects guests the way libvirt's qemu driver does, calling the hook at each step.
 public struct GuestLifecycle: Sendable {
   public let topology: Topology
@@ -13,15 +15,18 @@ public struct GuestLifecycle: Sendable {
 
   var plan: BuildPlan { BuildPlan(topology: topology, names: names) }
 
+  /// True when the lab started the guest and has not stopped it since.
   public func isRunning(_ guest: String) -> Bool { FileSystem.exists(names.runningMarker(guest)) }
 
+  /// The guests that are running now, in topology order.
   public var runningGuests: [Guest] { topology.guests.filter { isRunning($0.name) } }
 
   func xml(_ guest: Guest, includeTarget: Bool = true) -> String {
     let host = topology.host(named: guest.host)!
     let id = (topology.guests.firstIndex(of: guest) ?? 0) + 1
     return DomainXML.make(
-      guest: guest, lab: topology.lab, bridge: host.switchConfig.bridge, switchKind: host.switchConfig.kind, id: id,
+      guest: guest, lab: topology.lab, bridge: host.switchConfig.bridge, switchKind: host.switchConfig.kind,
+      id: id,
       includeTarget: includeTarget)
   }
 
@@ -46,7 +51,8 @@ public struct GuestLifecycle: Sendable {
   public func stop(_ guest: Guest, reason: String = "destroyed") throws -> [String] {
     var warnings: [String] = []
     if let hook {
-      let result = try hook.qemu(host: guest.host, domain: guest.name, op: "stopped", subop: "end", xml: xml(guest))
+      let result = try hook.qemu(
+        host: guest.host, domain: guest.name, op: "stopped", subop: "end", xml: xml(guest))
       if !result.succeeded { warnings.append("stopped end for \(guest.name): \(result.failureSummary)") }
     }
     try detach(guest)
@@ -66,7 +72,8 @@ public struct GuestLifecycle: Sendable {
     guard let hook else { return }
     var lost: [String] = []
     for guest in runningGuests where guest.host == host {
-      let result = try hook.qemu(host: host, domain: guest.name, op: "reconnect", subop: "begin", xml: xml(guest))
+      let result = try hook.qemu(
+        host: host, domain: guest.name, op: "reconnect", subop: "begin", xml: xml(guest))
       if !result.succeeded {
         lost.append("\(guest.name) was killed (reconnect failed): \(result.failureSummary)")
         _ = try? stop(guest, reason: "crashed")
@@ -75,15 +82,21 @@ public struct GuestLifecycle: Sendable {
     if !lost.isEmpty { throw LabError(lost.joined(separator: "\n")) }
   }
 
-  private func callHook(_ guests: [Guest], op: String, subop: String, failures: inout [String]) throws -> [Guest] {
+  private func callHook(_ guests: [Guest], op: String, subop: String, failures: inout [String]) throws
+    -> [Guest]
+  {
     guard let hook else { return guests }
     var passed: [Guest] = []
     for guest in guests {
       let result = try hook.qemu(host: guest.host, domain: guest.name, op: op, subop: subop, xml: xml(guest))
       if !result.succeeded {
-        failures.append("routed-hook \(op) \(subop) for \(guest.name) failed: \(result.failureSummary)")
+        let reason = result.timedOut ? "timed out" : "exit \(result.status)"
+        let output = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        failures.append(
+          "routed-hook \(op) \(subop) for \(guest.name) on \(guest.host) failed (\(reason)): \(output)")
       } else if !result.stdout.isEmpty {
-        failures.append("routed-hook \(op) \(subop) for \(guest.name) wrote to stdout, which libvirt reads as XML")
+        failures.append(
+          "routed-hook \(op) \(subop) for \(guest.name) wrote to stdout, which libvirt reads as XML")
       } else {
         passed.append(guest)
       }
@@ -104,13 +117,17 @@ public struct GuestLifecycle: Sendable {
         ["ip", "-n", names.namespace(hostName), "-b", "-"], stdin: lines.joined(separator: "\n") + "\n")
       if host.switchConfig.kind == .ovs {
         let ovs = OVSDaemons(names: names, host: host, journal: Journal(names: names))
-        try Command.check(ovs.vsctl(plan.ovsPortArguments(byHost[hostName]!, bridge: host.switchConfig.bridge)))
+        try Command.check(
+          ovs.vsctl(plan.ovsPortArguments(byHost[hostName]!, bridge: host.switchConfig.bridge)))
       }
     }
     try Parallel.forEach(guests) { guest in
       let kind = topology.host(named: guest.host)!.switchConfig.kind
       try Command.check(
-        ["ip", "netns", "exec", names.namespace(guest.name), "sh", "-c", plan.guestScript(guest, switchKind: kind)])
+        [
+          "ip", "netns", "exec", names.namespace(guest.name), "sh", "-c",
+          plan.guestScript(guest, switchKind: kind),
+        ])
     }
   }
 

@@ -20,7 +20,8 @@ public struct HookDriver: Sendable {
   /// libvirt clears the environment but for these; the lab adds only the two routed-hook variables.
   func environment(host: String) -> [String] {
     [
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=/root", "USER=root",
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=/root",
+      "USER=root",
       "LOGNAME=root", "ROUTED_HOOK_CONFIG=\(names.hookConfig(host))",
       "ROUTED_HOOK_STATE_DIR=\(names.hookStateDirectory(host))",
     ]
@@ -28,11 +29,13 @@ public struct HookDriver: Sendable {
 
   /// The full argv for one hook call (`op subop extra` as libvirt passes them, `-` for empty).
   public func argv(host: String, arguments: [String]) -> [String] {
-    ["ip", "netns", "exec", names.namespace(host), "env", "-i"] + environment(host: host) + [hookPath] + arguments
+    ["ip", "netns", "exec", names.namespace(host), "env", "-i"] + environment(host: host) + [hookPath]
+      + arguments
   }
 
   /// One qemu hook call for a domain; the caller decides what a failure means for that op.
-  public func qemu(host: String, domain: String, op: String, subop: String, extra: String = "-", xml: String) throws
+  public func qemu(host: String, domain: String, op: String, subop: String, extra: String = "-", xml: String)
+    throws
     -> CommandResult
   {
     guard FileManager.default.isExecutableFile(atPath: hookPath) else {

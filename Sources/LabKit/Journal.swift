@@ -12,19 +12,23 @@ public struct Journal: Sendable {
     case process(ProcessRecord)
   }
 
+  /// Creates the lab directory and an empty journal, keeping an existing one.
   public func start() throws {
     try FileSystem.makeDirectory(names.labDirectory)
     if !FileSystem.exists(names.journal) { try FileSystem.write("", to: names.journal) }
   }
 
+  /// Records namespaces before they are created.
   public func record(namespaces: [String]) throws {
     try FileSystem.append(namespaces.map { "netns \($0)\n" }.joined(), to: names.journal)
   }
 
+  /// Records a started daemon by PID and start time.
   public func record(process: ProcessRecord) throws {
     try FileSystem.append("pid \(process.pid) \(process.startTime) \(process.name)\n", to: names.journal)
   }
 
+  /// Everything recorded, in order; unreadable lines are skipped.
   public func entries() -> [Entry] {
     guard let text = FileSystem.read(names.journal) else { return [] }
     return text.split(separator: "\n").compactMap { line in
@@ -37,10 +41,12 @@ public struct Journal: Sendable {
     }
   }
 
+  /// The recorded namespaces.
   public var namespaces: [String] {
     entries().compactMap { if case .namespace(let name) = $0 { return name } else { return nil } }
   }
 
+  /// The recorded processes.
   public var processes: [ProcessRecord] {
     entries().compactMap { if case .process(let record) = $0 { return record } else { return nil } }
   }

@@ -10,7 +10,8 @@ public struct LabAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     guard parts.count == 4 else { return nil }
     var value: UInt32 = 0
     for part in parts {
-      guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), let octet = UInt8(part)
+      guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }),
+        let octet = UInt8(part)
       else { return nil }
       value = value << 8 | UInt32(octet)
     }
@@ -40,7 +41,8 @@ public struct LabCIDR: Hashable, Sendable, CustomStringConvertible {
   /// Parses `a.b.c.d/n`; nil when either half is malformed.
   public init?(_ text: some StringProtocol) {
     let halves = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard halves.count == 2, let address = LabAddress(halves[0]), halves[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+    guard halves.count == 2, let address = LabAddress(halves[0]),
+      halves[1].allSatisfy({ $0.isASCII && $0.isNumber }),
       let length = Int(halves[1]), (0...32).contains(length)
     else { return nil }
     self.init(address: address, prefixLength: length)
@@ -52,7 +54,9 @@ public struct LabCIDR: Hashable, Sendable, CustomStringConvertible {
   public var mask: UInt32 { prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength) }
 
   /// The network this address lies in, with host bits cleared.
-  public var network: LabCIDR { LabCIDR(address: LabAddress(address.value & mask), prefixLength: prefixLength) }
+  public var network: LabCIDR {
+    LabCIDR(address: LabAddress(address.value & mask), prefixLength: prefixLength)
+  }
 
   /// True when the address has no host bits set, as a subnet must.
   public var isNetwork: Bool { address.value & ~mask == 0 }
@@ -61,5 +65,7 @@ public struct LabCIDR: Hashable, Sendable, CustomStringConvertible {
   public func contains(_ other: LabAddress) -> Bool { other.value & mask == address.value & mask }
 
   /// True when the whole of `other` lies inside this network.
-  public func contains(_ other: LabCIDR) -> Bool { other.prefixLength >= prefixLength && contains(other.address) }
+  public func contains(_ other: LabCIDR) -> Bool {
+    other.prefixLength >= prefixLength && contains(other.address)
+  }
 }

@@ -15,6 +15,7 @@ public struct LabNames: Sendable {
     self.stateRoot = stateRoot
   }
 
+  /// The namespace of a node: `rl-<lab>-<node>`.
   public func namespace(_ node: String) -> String { "\(Self.namespacePrefix)\(lab)-\(node)" }
 
   /// The altname that marks a link as made by this lab; `down` and the ownership checks look for it.
@@ -22,9 +23,12 @@ public struct LabNames: Sendable {
     "\(Self.altnamePrefix)\(lab).\(node).\(interface)"
   }
 
+  /// What every altname of this lab starts with.
   public var altnameStem: String { "\(Self.altnamePrefix)\(lab)." }
+  /// What every namespace of this lab starts with.
   public var namespaceStem: String { "\(Self.namespacePrefix)\(lab)-" }
 
+  /// The lab's state directory.
   public var labDirectory: String { "\(stateRoot)/\(lab)" }
   public var journal: String { "\(labDirectory)/journal" }
   public var topologyCopy: String { "\(labDirectory)/topology.yaml" }

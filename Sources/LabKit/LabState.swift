@@ -11,12 +11,16 @@ public enum LabState {
   }
 
   /// The one lab that is up, or the one named; an error when it is ambiguous or none is up.
-  public static func resolveLab(_ requested: String?, stateRoot: String = LabNames.defaultStateRoot) throws -> String {
+  public static func resolveLab(_ requested: String?, stateRoot: String = LabNames.defaultStateRoot) throws
+    -> String
+  {
     if let requested { return requested }
     let labs = Journal.labs(stateRoot: stateRoot)
     guard labs.count == 1, let lab = labs.first else {
       throw LabError(
-        labs.isEmpty ? "no lab is up (nothing under \(stateRoot))" : "several labs are up (\(labs.joined(separator: ", "))); pass --lab")
+        labs.isEmpty
+          ? "no lab is up (nothing under \(stateRoot))"
+          : "several labs are up (\(labs.joined(separator: ", "))); pass --lab")
     }
     return lab
   }

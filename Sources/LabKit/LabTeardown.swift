@@ -19,7 +19,9 @@ public struct LabTeardown: Sendable {
     let journal = Journal(names: names)
     clock.phase("processes") {
       var records = journal.processes
-      for record in OVSDaemons.pidfileProcesses(names: names) where !records.contains(record) {
+      let found =
+        OVSDaemons.pidfileProcesses(names: names) + OVSDaemons.processesNamingLabDirectory(names: names)
+      for record in found where !records.contains(record) {
         records.append(record)
       }
       let alive = records.filter(\.isAlive)
@@ -41,7 +43,8 @@ public struct LabTeardown: Sendable {
         }
       }
       if !targets.isEmpty {
-        let result = try Command.run(["ip", "-force", "-b", "-"], stdin: targets.map { "netns del \($0)\n" }.joined())
+        let result = try Command.run(
+          ["ip", "-force", "-b", "-"], stdin: targets.map { "netns del \($0)\n" }.joined())
         if !result.succeeded { report.leftovers.append(result.failureSummary) }
       }
       report.namespaces = targets

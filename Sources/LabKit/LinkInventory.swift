@@ -11,6 +11,13 @@ public enum LinkInventory {
     public var altnames: [String]
     public var mac: String?
     public var mtu: Int?
+
+    public init(name: String, altnames: [String] = [], mac: String? = nil, mtu: Int? = nil) {
+      self.name = name
+      self.altnames = altnames
+      self.mac = mac
+      self.mtu = mtu
+    }
   }
 
   /// The links of a namespace (nil: the root namespace); empty when the namespace cannot be read.
@@ -29,12 +36,16 @@ public enum LinkInventory {
 /// Tiny helpers over JSONSerialization for the `-j` output of ip, nft and routed-hook.
 enum JSON {
   static func array(_ text: String) -> [[String: Any]] {
-    guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else { return [] }
+    guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {
+      return []
+    }
     return value as? [[String: Any]] ?? []
   }
 
   static func object(_ text: String) -> [String: Any]? {
-    guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else { return nil }
+    guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {
+      return nil
+    }
     return value as? [String: Any]
   }
 }

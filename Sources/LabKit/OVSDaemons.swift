@@ -41,14 +41,30 @@ struct OVSDaemons {
     let pidfile = "\(directory)/\(program).pid"
     let argv =
       ["ip", "netns", "exec", namespace, program] + arguments + [
-        "--pidfile=\(pidfile)", "--unixctl=\(directory)/\(program).ctl", "--log-file=\(directory)/\(program).log",
+        "--pidfile=\(pidfile)", "--unixctl=\(directory)/\(program).ctl",
+        "--log-file=\(directory)/\(program).log",
         "-vconsole:off", "--detach", "--no-chdir",
       ]
     try Command.check(argv, timeout: 20)
-    guard let text = FileSystem.read(pidfile), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+    guard let text = FileSystem.read(pidfile),
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
       let record = ProcessRecord.current(pid: pid, name: program)
     else { throw LabError("\(program) for \(host.name) started but left no live pid in \(pidfile)") }
     try journal.record(process: record)
+  }
+
+  /// OVS daemons whose command line names this lab's state directory: they were started by the lab even when
+  /// its journal and pid files are gone, since nothing else uses that directory.
+  static func processesNamingLabDirectory(names: LabNames) -> [ProcessRecord] {
+    FileSystem.list("/proc").compactMap { entry -> ProcessRecord? in
+      guard let pid = Int32(entry),
+        let comm = FileSystem.read("/proc/\(entry)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines),
+        ["ovsdb-server", "ovs-vswitchd"].contains(comm),
+        let commandLine = FileSystem.read("/proc/\(entry)/cmdline"),
+        commandLine.contains(names.labDirectory + "/")
+      else { return nil }
+      return ProcessRecord.current(pid: pid, name: comm)
+    }
   }
 
   /// Processes named by pid files in a lab's OVS directories that were started with that directory on their

@@ -27,6 +27,7 @@ public final class PhaseClock: @unchecked Sendable {
     return try body()
   }
 
+  /// Seconds since the clock was made.
   public var total: Double { Date().timeIntervalSince(started) }
 
   /// A table of phases with their share of the total.
@@ -40,7 +41,9 @@ public final class PhaseClock: @unchecked Sendable {
         "  \(phase.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(Self.milliseconds(phase.seconds).leftPadded(9))  \(String(share).leftPadded(3))%"
       )
     }
-    lines.append("  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(Self.milliseconds(total).leftPadded(9))")
+    lines.append(
+      "  \("total".padding(toLength: width, withPad: " ", startingAt: 0))  \(Self.milliseconds(total).leftPadded(9))"
+    )
     return lines.joined(separator: "\n")
   }
 
@@ -48,5 +51,7 @@ public final class PhaseClock: @unchecked Sendable {
 }
 
 extension String {
-  func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+  func leftPadded(_ width: Int) -> String {
+    count >= width ? self : String(repeating: " ", count: width - count) + self
+  }
 }

@@ -20,7 +20,8 @@ struct Probes {
     dontFragment: Bool = false, deadline: Int = 3
   ) throws -> PingResult {
     var argv = [
-      "ip", "netns", "exec", names.namespace(node), "ping", "-n", "-c", "\(count)", "-i", interval, "-w", "\(deadline)",
+      "ip", "netns", "exec", names.namespace(node), "ping", "-n", "-c", "\(count)", "-i", interval, "-w",
+      "\(deadline)",
     ]
     if let size { argv += ["-s", "\(size)"] }
     if dontFragment { argv += ["-M", "do"] }
@@ -42,7 +43,10 @@ struct Probes {
   /// (long enough for the kernel's random proxy-ARP delay of up to 0.8 s).
   func arping(from node: String, interface: String, address: LabAddress) throws -> [String] {
     let result = try Command.run(
-      ["ip", "netns", "exec", names.namespace(node), "arping", "-w", "2", "-I", interface, address.description],
+      [
+        "ip", "netns", "exec", names.namespace(node), "arping", "-w", "2", "-I", interface,
+        address.description,
+      ],
       timeout: 10)
     var macs: [String] = []
     for line in result.stdout.split(separator: "\n") where line.contains("reply from") {
@@ -56,7 +60,9 @@ struct Probes {
 
   /// rx + tx packets of one interface, from `ip -j -s link`.
   func packets(node: String, interface: String) throws -> Int {
-    let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "-s", "link", "show", "dev", interface])
+    let output = try Command.check([
+      "ip", "-n", names.namespace(node), "-j", "-s", "link", "show", "dev", interface,
+    ])
     guard let link = JSON.array(output).first, let stats = link["stats64"] as? [String: Any],
       let rx = (stats["rx"] as? [String: Any])?["packets"] as? Int,
       let tx = (stats["tx"] as? [String: Any])?["packets"] as? Int
@@ -72,7 +78,9 @@ struct Probes {
   func routes(node: String, to address: LabAddress) throws -> [String] {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "route", "show", "table", "all"])
     return JSON.array(output).compactMap { route in
-      guard let dst = route["dst"] as? String, dst == address.description || dst == "\(address)/32" else { return nil }
+      guard let dst = route["dst"] as? String, dst == address.description || dst == "\(address)/32" else {
+        return nil
+      }
       return "\(dst) dev \(route["dev"] as? String ?? "?")"
     }
   }

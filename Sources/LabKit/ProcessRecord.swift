@@ -45,7 +45,9 @@ public struct ProcessRecord: Equatable, Sendable {
   }
 
   private static func stat(_ pid: Int32) -> (state: Character, startTime: UInt64)? {
-    guard let text = FileSystem.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+    guard let text = FileSystem.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else {
+      return nil
+    }
     // Fields after the command name (which may hold spaces) start at field 3, the state.
     let fields = text[text.index(after: close)...].split(separator: " ")
     guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }

@@ -2,6 +2,7 @@
 public enum ResultTable {
   public static let headers = ["PHASE", "SCN", "EXPECTATION", "RESULT", "MEASURED"]
 
+  /// The table with a summary line (passed, failed, rows).
   public static func render(_ rows: [TestRunner.Row]) -> String {
     let cells = rows.map { row in
       [row.phase, row.scenario, row.name, row.passed ? "pass" : "FAIL", row.measured]

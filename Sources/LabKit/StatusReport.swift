@@ -3,11 +3,14 @@ public struct StatusReport: Sendable {
   public let topology: Topology
   public let names: LabNames
   public let hook: HookDriver?
+  /// Print routed-hook's status JSON whole instead of one line per domain.
+  public let verbose: Bool
 
-  public init(topology: Topology, names: LabNames, hook: HookDriver?) {
+  public init(topology: Topology, names: LabNames, hook: HookDriver?, verbose: Bool = false) {
     self.topology = topology
     self.names = names
     self.hook = hook
+    self.verbose = verbose
   }
 
   /// A text report: one block per node with its links and addresses, guests' state, and hook status per host.
@@ -34,13 +37,33 @@ public struct StatusReport: Sendable {
       }
       do {
         let result = try hook.status(host: host.name)
-        let text = result.succeeded ? result.stdout : result.failureSummary
-        lines += text.split(separator: "\n").map { "  \($0)" }
+        guard result.succeeded else {
+          lines.append("  \(result.failureSummary)")
+          continue
+        }
+        let summary = verbose ? nil : Self.summarize(hookStatus: result.stdout)
+        lines += (summary ?? result.stdout.split(separator: "\n").map(String.init)).map { "  \($0)" }
       } catch {
         lines.append("  \(error)")
       }
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// One line per domain (addresses, objects present of recorded) and the orphan count, when the output
+  /// has routed-hook's `domains`/`orphans` shape; nil otherwise, so the raw text is shown instead.
+  static func summarize(hookStatus text: String) -> [String]? {
+    guard let root = JSON.object(text), let domains = root["domains"] as? [[String: Any]] else { return nil }
+    var lines = domains.map { domain -> String in
+      let name = domain["name"] as? String ?? "?"
+      let addresses = (domain["interfaces"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
+      let objects = domain["objects"] as? [[String: Any]] ?? []
+      let present = objects.filter { $0["present"] as? Bool == true }.count
+      return "\(name) \(addresses.joined(separator: ",")): \(present)/\(objects.count) objects present"
+    }
+    if domains.isEmpty { lines.append("no domains") }
+    lines.append("orphans: \((root["orphans"] as? [Any])?.count ?? 0)")
+    return lines
   }
 
   private func kind(of node: String) -> String {
@@ -52,7 +75,8 @@ public struct StatusReport: Sendable {
 
   /// `name state mtu addresses` for each link but loopback.
   private func addresses(namespace: String) -> [String] {
-    guard let result = try? Command.run(["ip", "-n", namespace, "-j", "addr", "show"], timeout: 10), result.succeeded
+    guard let result = try? Command.run(["ip", "-n", namespace, "-j", "addr", "show"], timeout: 10),
+      result.succeeded
     else { return [] }
     return JSON.array(result.stdout).compactMap { link in
       guard let name = link["ifname"] as? String, name != "lo" else { return nil }

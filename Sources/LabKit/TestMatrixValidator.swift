@@ -7,7 +7,9 @@ struct TestMatrixValidator {
     var phaseNames: [String] = []
     for (index, phase) in topology.tests.enumerated() {
       let path = "tests[\(index)]"
-      if phaseNames.contains(phase.name) { throw marks.error("\(path).phase", "phase '\(phase.name)' is defined twice") }
+      if phaseNames.contains(phase.name) {
+        throw marks.error("\(path).phase", "phase '\(phase.name)' is defined twice")
+      }
       for (repeatIndex, name) in phase.repeats.enumerated() where !phaseNames.contains(name) {
         let repeatPath = phase.repeats.count == 1 ? "\(path).repeat" : "\(path).repeat[\(repeatIndex)]"
         throw marks.error(repeatPath, "'\(name)' is not an earlier phase")
@@ -63,8 +65,9 @@ struct TestMatrixValidator {
   }
 
   private func requireNode(_ name: String, path: String) throws {
-    guard topology.host(named: name) != nil || topology.guest(named: name) != nil
-      || topology.machine(named: name) != nil
+    guard
+      topology.host(named: name) != nil || topology.guest(named: name) != nil
+        || topology.machine(named: name) != nil
     else { throw marks.error(path, "unknown node '\(name)' (a host, guest or machine)") }
   }
 
@@ -81,7 +84,9 @@ struct TestMatrixValidator {
     switch target {
     case .node(let name):
       try requireNode(name, path: path)
-      guard topology.primaryAddress(of: name) != nil else { throw marks.error(path, "node '\(name)' has no address") }
+      guard topology.primaryAddress(of: name) != nil else {
+        throw marks.error(path, "node '\(name)' has no address")
+      }
     case .interface(let ref):
       try requireInterface(ref, path: path)
       guard address(of: ref) != nil else { throw marks.error(path, "\(ref) has no address") }
@@ -100,7 +105,9 @@ struct TestMatrixValidator {
 
   private func interfaceNames(of node: String) -> [String] {
     if topology.guest(named: node) != nil { return [GuestNIC.name] }
-    if let host = topology.host(named: node) { return host.interfaces.map(\.name) + [host.switchConfig.bridge] }
+    if let host = topology.host(named: node) {
+      return host.interfaces.map(\.name) + [host.switchConfig.bridge]
+    }
     return topology.attachments(of: node).map(\.name)
   }
 

@@ -7,7 +7,9 @@ public struct TestPhase: Sendable, Equatable {
   public var repeats: [String]
   public var expectations: [Expectation]
 
-  public init(name: String, actions: [LabAction] = [], repeats: [String] = [], expectations: [Expectation] = []) {
+  public init(
+    name: String, actions: [LabAction] = [], repeats: [String] = [], expectations: [Expectation] = []
+  ) {
     self.name = name
     self.actions = actions
     self.repeats = repeats

@@ -5,11 +5,14 @@ public struct TestRunner: Sendable {
   public let topology: Topology
   public let names: LabNames
   public let hook: HookDriver?
+  /// How many expectations run at once (1: strictly one after another).
+  public let width: Int
 
-  public init(topology: Topology, names: LabNames, hook: HookDriver?) {
+  public init(topology: Topology, names: LabNames, hook: HookDriver?, width: Int = 8) {
     self.topology = topology
     self.names = names
     self.hook = hook
+    self.width = max(width, 1)
   }
 
   /// One row of the result table.
@@ -23,14 +26,16 @@ public struct TestRunner: Sendable {
   }
 
   /// Runs every phase (or only those named in `only`); `onRow` sees each row as it is done.
-  public func run(only: [String] = [], onRow: (Row) -> Void = { _ in }) -> [Row] {
+  public func run(only: [String] = [], onRow: @escaping @Sendable (Row) -> Void = { _ in }) -> [Row] {
     var rows: [Row] = []
     let lifecycle = GuestLifecycle(topology: topology, names: names, hook: hook)
     let checker = ExpectationRunner(topology: topology, names: names, hook: hook)
     for phase in topology.tests where only.isEmpty || only.contains(phase.name) {
       for action in phase.actions {
         let start = Date()
-        var row = Row(phase: phase.name, scenario: "do", name: action.description, passed: true, measured: "done", seconds: 0)
+        var row = Row(
+          phase: phase.name, scenario: "do", name: action.description, passed: true, measured: "done",
+          seconds: 0)
         do {
           let warnings = try perform(action, lifecycle: lifecycle)
           if !warnings.isEmpty { row.measured = "done; " + warnings.joined(separator: "; ") }
@@ -42,18 +47,45 @@ public struct TestRunner: Sendable {
         rows.append(row)
         onRow(row)
       }
-      let repeated = phase.repeats.flatMap { name in topology.tests.first { $0.name == name }?.expectations ?? [] }
-      for expectation in phase.expectations + repeated {
-        let start = Date()
-        let outcome = checker.check(expectation)
-        let row = Row(
-          phase: phase.name, scenario: expectation.scenario ?? "", name: expectation.name, passed: outcome.passed,
-          measured: outcome.measured, seconds: Date().timeIntervalSince(start))
-        rows.append(row)
-        onRow(row)
+      let repeated = phase.repeats.flatMap { name in
+        topology.tests.first { $0.name == name }?.expectations ?? []
       }
+      let expectations = Array((phase.expectations + repeated).enumerated())
+      // Probes mostly wait for replies or timeouts, so they run side by side; path rows read interface
+      // counters and need quiet links, so they run alone afterwards.
+      let quiet = expectations.filter { Self.needsQuietLinks($0.element) }
+      let shared = expectations.filter { !Self.needsQuietLinks($0.element) }
+      let report = RowReporter(onRow)
+      let phaseName = phase.name
+      var results = Parallel.map(shared, width: width) { index, expectation in
+        let row = Self.row(phase: phaseName, expectation, port: Self.basePort + index, checker: checker)
+        report.send(row)
+        return (index, row)
+      }
+      for (index, expectation) in quiet {
+        let row = Self.row(phase: phaseName, expectation, port: Self.basePort + index, checker: checker)
+        report.send(row)
+        results.append((index, row))
+      }
+      rows += results.sorted { $0.0 < $1.0 }.map(\.1)
     }
     return rows
+  }
+
+  /// TCP ports for rows that name none: one per row, so parallel rows never share a listener.
+  static let basePort = 7000
+
+  static func needsQuietLinks(_ expectation: Expectation) -> Bool {
+    if case .path = expectation.kind { return true }
+    return false
+  }
+
+  static func row(phase: String, _ expectation: Expectation, port: Int, checker: ExpectationRunner) -> Row {
+    let start = Date()
+    let outcome = checker.check(expectation, port: port)
+    return Row(
+      phase: phase, scenario: expectation.scenario ?? "", name: expectation.name, passed: outcome.passed,
+      measured: outcome.measured, seconds: Date().timeIntervalSince(start))
   }
 
   private func perform(_ action: LabAction, lifecycle: GuestLifecycle) throws -> [String] {
@@ -69,5 +101,19 @@ public struct TestRunner: Sendable {
       try lifecycle.restartDaemon(host: host)
       return []
     }
+  }
+}
+
+/// Hands finished rows to the caller one at a time, from whichever thread finished them.
+private final class RowReporter: @unchecked Sendable {
+  private let lock = NSLock()
+  private let onRow: @Sendable (TestRunner.Row) -> Void
+
+  init(_ onRow: @escaping @Sendable (TestRunner.Row) -> Void) { self.onRow = onRow }
+
+  func send(_ row: TestRunner.Row) {
+    lock.lock()
+    onRow(row)
+    lock.unlock()
   }
 }

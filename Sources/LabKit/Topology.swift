@@ -21,8 +21,10 @@ public struct Topology: Sendable, Equatable {
     self.tests = tests
   }
 
+  /// All guests of all hosts, in topology order.
   public var guests: [Guest] { hosts.flatMap(\.guests) }
 
+  /// Lookups by name; nil for unknown names.
   public func segment(named name: String) -> Segment? { segments.first { $0.name == name } }
   public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
   public func guest(named name: String) -> Guest? { guests.first { $0.name == name } }

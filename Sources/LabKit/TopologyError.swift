@@ -16,6 +16,7 @@ public struct TopologyError: Error, Equatable, CustomStringConvertible {
   }
 
   public var description: String {
-    field.isEmpty ? "\(file):\(line):\(column): \(message)" : "\(file):\(line):\(column): \(field): \(message)"
+    field.isEmpty
+      ? "\(file):\(line):\(column): \(message)" : "\(file):\(line):\(column): \(field): \(message)"
   }
 }

@@ -5,7 +5,8 @@ import Yams
 public enum TopologyParser {
   /// Parses and validates a topology file from disk.
   public static func load(path: String) throws -> Topology {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+    guard let data = FileManager.default.contents(atPath: path),
+      let text = String(data: data, encoding: .utf8)
     else {
       throw TopologyError(file: path, line: 0, column: 0, field: "", message: "cannot read the file")
     }
@@ -44,7 +45,8 @@ public enum TopologyParser {
       .composer(let context, let problem, let mark, _):
       let prefix = context.map { "\($0.text) " } ?? ""
       return TopologyError(
-        file: file, line: mark.line, column: mark.column, field: "", message: "YAML syntax: \(prefix)\(problem)")
+        file: file, line: mark.line, column: mark.column, field: "",
+        message: "YAML syntax: \(prefix)\(problem)")
     default:
       return TopologyError(file: file, line: 1, column: 1, field: "", message: "YAML syntax: \(error)")
     }
@@ -74,7 +76,9 @@ public enum TopologyParser {
   }
 
   private static func host(_ field: YAMLField) throws -> Host {
-    let map = try field.mapping(allowed: ["name", "label", "switch", "interfaces", "routes", "hook", "guests"])
+    let map = try field.mapping(allowed: [
+      "name", "label", "switch", "interfaces", "routes", "hook", "guests",
+    ])
     let name = try map.required("name").string()
     var host = Host(name: name, label: try map["label"]?.string())
     if let switchField = map["switch"] {
@@ -97,7 +101,8 @@ public enum TopologyParser {
       switch hookField.node {
       case .scalar: host.hook = .file(try hookField.string())
       case .mapping: host.hook = .inline(try Yams.serialize(node: hookField.node))
-      default: throw hookField.error("expected the hook config as a mapping, or a file name beside the topology")
+      default:
+        throw hookField.error("expected the hook config as a mapping, or a file name beside the topology")
       }
     }
     let guestFields = try map["guests"]?.list() ?? []
@@ -114,8 +119,10 @@ public enum TopologyParser {
     return Guest(
       name: try map.required("name").string(), host: host, address: try map.required("address").cidr(),
       mac: try map["mac"]?.mac(), gateway: try map["gateway"]?.address(),
-      routes: try map["routes"]?.list().map(route) ?? [], mtu: try map["mtu"]?.int(in: 68...65535) ?? switchMtu,
-      portMtu: try map["portMtu"]?.int(in: 68...65535), autostart: try map["autostart"]?.bool() ?? true, tap: tap)
+      routes: try map["routes"]?.list().map(route) ?? [],
+      mtu: try map["mtu"]?.int(in: 68...65535) ?? switchMtu,
+      portMtu: try map["portMtu"]?.int(in: 68...65535), autostart: try map["autostart"]?.bool() ?? true,
+      tap: tap)
   }
 
   private static func machine(_ field: YAMLField) throws -> Machine {

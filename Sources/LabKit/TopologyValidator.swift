@@ -18,7 +18,8 @@ struct TopologyValidator {
     var addresses: [LabAddress: String] = [:]
     for (index, host) in topology.hosts.enumerated() {
       let path = "hosts[\(index)]"
-      try checkInterfaces(host.interfaces, path: path, reserved: [host.switchConfig.bridge], addresses: &addresses)
+      try checkInterfaces(
+        host.interfaces, path: path, reserved: [host.switchConfig.bridge], addresses: &addresses)
       try checkRoutes(host.routes, path: path, interfaces: host.interfaces)
       try checkBridge(host.switchConfig.bridge, path: "\(path).switch.bridge")
       try checkHook(host.hook, path: "\(path).hook")
@@ -33,8 +34,10 @@ struct TopologyValidator {
 
   private func checkLabName() throws {
     let name = topology.lab
-    guard (1...10).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }) else {
-      throw marks.error("lab", "'\(name)' must be 1 to 10 lowercase letters or digits (it prefixes namespace names)")
+    guard (1...10).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) })
+    else {
+      throw marks.error(
+        "lab", "'\(name)' must be 1 to 10 lowercase letters or digits (it prefixes namespace names)")
     }
   }
 
@@ -45,7 +48,8 @@ struct TopologyValidator {
         name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
       else {
         throw marks.error(
-          path, "'\(name)' must start with a lowercase letter and have at most 15 lowercase letters, digits or '-'")
+          path,
+          "'\(name)' must start with a lowercase letter and have at most 15 lowercase letters, digits or '-'")
       }
       if let owner = owners[name] { throw marks.error(path, "'\(name)' is already the name of \(owner)") }
       owners[name] = path
@@ -56,7 +60,8 @@ struct TopologyValidator {
     guard (1...Self.maximumNameLength).contains(name.count), name.first?.isLetter == true,
       name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
     else {
-      throw marks.error(path, "'\(name)' is not a usable interface name (letter first, at most 15 of [A-Za-z0-9_-])")
+      throw marks.error(
+        path, "'\(name)' is not a usable interface name (letter first, at most 15 of [A-Za-z0-9_-])")
     }
     guard name != "lo" else { throw marks.error(path, "'lo' is the loopback device") }
   }
@@ -77,14 +82,17 @@ struct TopologyValidator {
       }
       guard let segment = topology.segment(named: interface.segment) else {
         let known = topology.segments.map(\.name).joined(separator: ", ")
-        throw marks.error("\(itemPath).segment", "unknown segment '\(interface.segment)' (segments: \(known))")
+        throw marks.error(
+          "\(itemPath).segment", "unknown segment '\(interface.segment)' (segments: \(known))")
       }
       // The segment's end of the link is named after the node, so one node gets one port per segment.
       if interfaces[..<index].contains(where: { $0.segment == interface.segment }) {
-        throw marks.error("\(itemPath).segment", "this node already has an interface on segment \(segment.name)")
+        throw marks.error(
+          "\(itemPath).segment", "this node already has an interface on segment \(segment.name)")
       }
       if let address = interface.address {
-        guard segment.subnet.contains(address.address), address.prefixLength >= segment.subnet.prefixLength else {
+        guard segment.subnet.contains(address.address), address.prefixLength >= segment.subnet.prefixLength
+        else {
           throw marks.error(
             "\(itemPath).address", "\(address) is not inside segment \(segment.name) (\(segment.subnet))")
         }
@@ -128,17 +136,22 @@ struct TopologyValidator {
     for (index, guest) in host.guests.enumerated() {
       let guestPath = "\(path).guests[\(index)]"
       try claim(guest.address.address, path: "\(guestPath).address", addresses: &addresses)
-      if let other = macs[guest.mac] { throw marks.error("\(guestPath).mac", "\(guest.mac) is already used by \(other)") }
+      if let other = macs[guest.mac] {
+        throw marks.error("\(guestPath).mac", "\(guest.mac) is already used by \(other)")
+      }
       macs[guest.mac] = guest.name
       if let gateway = guest.gateway, !guest.address.contains(gateway) {
-        throw marks.error("\(guestPath).gateway", "gateway \(gateway) is not inside the guest's subnet \(guest.address)")
+        throw marks.error(
+          "\(guestPath).gateway", "gateway \(gateway) is not inside the guest's subnet \(guest.address)")
       }
       for (routeIndex, route) in guest.routes.enumerated() {
         if let via = route.via, !guest.address.contains(via) {
-          throw marks.error("\(guestPath).routes[\(routeIndex)].via", "gateway \(via) is not on the guest's subnet")
+          throw marks.error(
+            "\(guestPath).routes[\(routeIndex)].via", "gateway \(via) is not on the guest's subnet")
         }
         if let device = route.device, device != GuestNIC.name {
-          throw marks.error("\(guestPath).routes[\(routeIndex)].dev", "a guest has one NIC, '\(GuestNIC.name)'")
+          throw marks.error(
+            "\(guestPath).routes[\(routeIndex)].dev", "a guest has one NIC, '\(GuestNIC.name)'")
         }
       }
     }

@@ -33,11 +33,15 @@ struct YAMLField {
   /// The items of a sequence; a single scalar is not accepted so that lists look like lists.
   func list() throws -> [YAMLField] {
     guard case .sequence(let sequence) = node else { throw error("expected a list") }
-    return sequence.enumerated().map { index, item in YAMLField(node: item, path: "\(path)[\(index)]", file: file) }
+    return sequence.enumerated().map { index, item in
+      YAMLField(node: item, path: "\(path)[\(index)]", file: file)
+    }
   }
 
   func string() throws -> String {
-    guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error("expected a text value") }
+    guard case .scalar(let scalar) = node, !scalar.string.isEmpty else {
+      throw error("expected a text value")
+    }
     return scalar.string
   }
 
@@ -69,7 +73,9 @@ struct YAMLField {
   /// An interface address with its prefix, such as `10.131.11.254/8`.
   func cidr() throws -> LabCIDR {
     let text = try string()
-    guard let cidr = LabCIDR(text) else { throw error("'\(text)' is not an IPv4 address with prefix (a.b.c.d/n)") }
+    guard let cidr = LabCIDR(text) else {
+      throw error("'\(text)' is not an IPv4 address with prefix (a.b.c.d/n)")
+    }
     return cidr
   }
 

@@ -6,7 +6,7 @@ struct CheckCommand: ParsableCommand {
     commandName: "check",
     abstract: "Validate a topology file without building anything.",
     discussion: """
-      Prints nothing but a summary when the file is fine; otherwise the first problem as FILE:LINE:COLUMN:
+      Prints nothing but a summary when the file is fine; otherwise the first problem as FILE:LINE:COLUMN: \
       FIELD: MESSAGE and exits non-zero.
 
       Examples:

@@ -6,9 +6,9 @@ struct DownCommand: ParsableCommand {
     commandName: "down",
     abstract: "Remove everything a lab made, and nothing else.",
     discussion: """
-      Works from the lab's record under /run/routed-lab, with or without the topology file, also after an
-      `up` that was killed half way. Ends only the processes the lab started (by recorded PID and start
-      time), deletes the lab's namespaces (and with them every link, route and nft table inside) and any
+      Works from the lab's record under /run/routed-lab, with or without the topology file, also after an \
+      `up` that was killed half way. Ends only the processes the lab started (by recorded PID and start \
+      time), deletes the lab's namespaces (and with them every link, route and nft table inside) and any \
       root link carrying the lab's altname. Without FILE or --lab, every recorded lab is removed.
 
       Examples:
@@ -34,7 +34,7 @@ struct DownCommand: ParsableCommand {
     } else if let file {
       labs = [try TopologyParser.load(path: file).lab]
     } else {
-      labs = Journal.labs()
+      labs = Array(Set(Journal.labs()).union(Ownership.labsOnMachine())).sorted()
     }
     if labs.isEmpty { note("no lab is up") }
     var failed = false

@@ -7,7 +7,7 @@ struct ExecCommand: ParsableCommand {
     commandName: "exec",
     abstract: "Run a command inside a lab node's namespace.",
     discussion: """
-      The node is any segment, host, guest or machine of the running lab. The command replaces routed-lab,
+      The node is any segment, host, guest or machine of the running lab. The command replaces routed-lab, \
       so it is interactive and its exit status is the command's.
 
       Examples:
@@ -29,9 +29,12 @@ struct ExecCommand: ParsableCommand {
   func run() throws {
     let topology = try options.topology()
     guard topology.nodeNames.contains(node) else {
-      throw ValidationError("no node '\(node)' in lab \(topology.lab) (nodes: \(topology.nodeNames.joined(separator: ", ")))")
+      throw ValidationError(
+        "no node '\(node)' in lab \(topology.lab) (nodes: \(topology.nodeNames.joined(separator: ", ")))")
     }
-    let argv = ["ip", "netns", "exec", LabNames(lab: topology.lab).namespace(node)] + (command.isEmpty ? ["sh"] : command)
+    let argv =
+      ["ip", "netns", "exec", LabNames(lab: topology.lab).namespace(node)]
+      + (command.isEmpty ? ["sh"] : command)
     let cArguments = argv.map { strdup($0) } + [nil]
     execvp("ip", cArguments)
     throw ValidationError("cannot run ip: \(String(cString: strerror(errno)))")

@@ -6,10 +6,10 @@ struct GuestCommand: ParsableCommand {
     commandName: "guest",
     abstract: "Start or stop a guest the way libvirt does, calling routed-hook.",
     discussion: """
-      start: routed-hook prepare begin, NIC attached (tap on the switch, guest side configured), start begin,
-      started begin. A failing step runs libvirt's failed-start path (stopped end, release end) and exits
+      start: routed-hook prepare begin, NIC attached (tap on the switch, guest side configured), start begin, \
+      started begin. A failing step runs libvirt's failed-start path (stopped end, release end) and exits \
       non-zero with the hook's error output.
-      stop: routed-hook stopped end, NIC removed, release end destroyed (hook failures are warnings, as in
+      stop: routed-hook stopped end, NIC removed, release end destroyed (hook failures are warnings, as in \
       libvirt).
 
       Examples:
@@ -32,7 +32,9 @@ struct GuestCommand: ParsableCommand {
 
   func run() throws {
     let topology = try options.topology()
-    guard let guest = topology.guest(named: name) else { throw ValidationError("no guest '\(name)' in lab \(topology.lab)") }
+    guard let guest = topology.guest(named: name) else {
+      throw ValidationError("no guest '\(name)' in lab \(topology.lab)")
+    }
     let lifecycle = GuestLifecycle(
       topology: topology, names: LabNames(lab: topology.lab), hook: options.hookDriver(for: topology))
     switch action {

@@ -6,7 +6,7 @@ struct HostCommand: ParsableCommand {
     commandName: "host",
     abstract: "Act on a KVM host (LPAR) of the running lab.",
     discussion: """
-      restart-daemon: what routed-hook sees when libvirtd restarts: `reconnect begin -` for each running guest
+      restart-daemon: what routed-hook sees when libvirtd restarts: `reconnect begin -` for each running guest \
       of the host. libvirt kills a guest whose reconnect fails; the lab stops it and exits non-zero.
 
       Examples:
@@ -28,13 +28,17 @@ struct HostCommand: ParsableCommand {
 
   func run() throws {
     let topology = try options.topology()
-    guard topology.host(named: name) != nil else { throw ValidationError("no host '\(name)' in lab \(topology.lab)") }
+    guard topology.host(named: name) != nil else {
+      throw ValidationError("no host '\(name)' in lab \(topology.lab)")
+    }
     let lifecycle = GuestLifecycle(
       topology: topology, names: LabNames(lab: topology.lab), hook: options.hookDriver(for: topology))
     do { try lifecycle.restartDaemon(host: name) } catch {
       note("routed-lab: \(error)")
       throw ExitCode.failure
     }
-    note("\(name): reconnect done for \(lifecycle.runningGuests.filter { $0.host == name }.map(\.name).joined(separator: ", "))")
+    note(
+      "\(name): reconnect done for \(lifecycle.runningGuests.filter { $0.host == name }.map(\.name).joined(separator: ", "))"
+    )
   }
 }

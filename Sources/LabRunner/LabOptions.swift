@@ -6,7 +6,9 @@ struct LabOptions: ParsableArguments {
   @Option(name: .long, help: "The lab to act on (default: the only lab that is up).")
   var lab: String?
 
-  @Option(name: .long, help: "The routed-hook binary (default: beside routed-lab, else /usr/local/libexec/routed-hook).")
+  @Option(
+    name: .long,
+    help: "The routed-hook binary (default: beside routed-lab, else /usr/local/libexec/routed-hook).")
   var hook: String?
 
   /// The topology of the lab that is up, read from its state directory.

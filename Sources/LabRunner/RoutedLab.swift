@@ -7,9 +7,9 @@ struct RoutedLab: ParsableCommand {
     commandName: "routed-lab",
     abstract: "Build the talk's KVM routing topology in network namespaces and test routed-hook on it.",
     discussion: """
-      Namespaces stand in for LPARs, guests and outside hosts; a private userspace Open vSwitch runs per LPAR;
-      veth pairs and bridges stand in for OSA cards and HiperSockets. Guests are started by running
-      routed-hook as libvirt does. Everything lives in namespaces named rl-<lab>-<node>; state is kept under
+      Namespaces stand in for LPARs, guests and outside hosts; a private userspace Open vSwitch runs per LPAR; \
+      veth pairs and bridges stand in for OSA cards and HiperSockets. Guests are started by running \
+      routed-hook as libvirt does. Everything lives in namespaces named rl-<lab>-<node>; state is kept under \
       /run/routed-lab/<lab>/.
 
       Examples:
@@ -20,7 +20,8 @@ struct RoutedLab: ParsableCommand {
         routed-lab down
       """,
     subcommands: [
-      UpCommand.self, DownCommand.self, TestCommand.self, StatusCommand.self, ExecCommand.self, GraphCommand.self,
+      UpCommand.self, DownCommand.self, TestCommand.self, StatusCommand.self, ExecCommand.self,
+      GraphCommand.self,
       GuestCommand.self, HostCommand.self, CheckCommand.self,
     ]
   )

@@ -6,9 +6,9 @@ struct UpCommand: ParsableCommand {
     commandName: "up",
     abstract: "Build the lab from a topology file and start its guests through routed-hook.",
     discussion: """
-      Creates the namespaces, segments (Linux bridges), veth links, private OVS daemons, then starts every
-      autostart guest: routed-hook prepare, NIC attached, start, started. On any failure everything built is
-      removed again and the command exits non-zero with the reason. An earlier run of the same lab is
+      Creates the namespaces, segments (Linux bridges), veth links, private OVS daemons, then starts every \
+      autostart guest: routed-hook prepare, NIC attached, start, started. On any failure everything built is \
+      removed again and the command exits non-zero with the reason. An earlier run of the same lab is \
       cleared first; lab-prefixed namespaces or links that no lab recorded make it refuse to run.
 
       Examples:
@@ -22,7 +22,9 @@ struct UpCommand: ParsableCommand {
   @Argument(help: "Topology file (YAML).")
   var file: String
 
-  @Option(name: .long, help: "The routed-hook binary (default: beside routed-lab, else /usr/local/libexec/routed-hook).")
+  @Option(
+    name: .long,
+    help: "The routed-hook binary (default: beside routed-lab, else /usr/local/libexec/routed-hook).")
   var hook: String?
 
   @Flag(name: .long, help: "Do not run routed-hook: build the hardware and attach guests only.")
@@ -39,6 +41,7 @@ struct UpCommand: ParsableCommand {
     let names = LabNames(lab: topology.lab)
     let driver = noHook ? nil : HookDriver(names: names, hookPath: hook ?? HookDriver.defaultPath())
     let clock = quiet ? PhaseClock() : PhaseClock(progress: Progress.printer(prefix: "up"))
+    Interruption.install()
     do {
       try LabBuilder(topology: topology, names: names, hook: driver, sourcePath: file).up(clock: clock)
     } catch {

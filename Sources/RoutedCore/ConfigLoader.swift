@@ -1,5 +1,3 @@
-import Yams
-
 /// Reads the host config from YAML and validates it, naming file, line and field in every error.
 public enum ConfigLoader {
   /// The default config path; `--config` or `ROUTED_HOOK_CONFIG` override it.
@@ -7,16 +5,14 @@ public enum ConfigLoader {
 
   /// Parses and validates `yaml`; `file` names it in errors. `facts`, when given, adds the live-host checks.
   public static func load(yaml: String, file: String, facts: HostFacts? = nil) throws -> HostConfig {
-    let root: Node
+    let root: YAMLNode
     do {
-      guard let node = try Yams.compose(yaml: yaml) else {
+      guard let node = try YAMLNode.compose(yaml) else {
         throw ConfigError(file: file, line: nil, field: "", message: "the file is empty")
       }
       root = node
-    } catch let error as ConfigError {
-      throw error
-    } catch let error as YamlError {
-      throw ConfigError(file: file, line: error.line, field: "", message: "not valid YAML: \(error.summary)")
+    } catch let error as YAMLSyntaxError {
+      throw ConfigError(file: file, line: error.line, field: "", message: "not valid YAML: \(error.problem)")
     }
     var lines = SourceLines()
     let config = try parse(YAMLField(node: root, path: "", file: file), lines: &lines)
@@ -37,7 +33,7 @@ public enum ConfigLoader {
     config.guestNetworks = try networks.sequence().map { try parseNetwork($0, lines: &lines) }
     config.uplinks = try fields["uplinks"]?.sequence().map { try parseUplink($0, lines: &lines) } ?? []
     if let domains = fields["domains"] {
-      guard case .mapping(let mapping) = domains.node else { throw domains.error("expected a mapping of domain names") }
+      guard case .mapping(let mapping, _) = domains.node else { throw domains.error("expected a mapping of domain names") }
       for (key, value) in mapping {
         guard let name = key.string else { throw domains.error("domain names must be strings") }
         let entry = YAMLField(node: value, path: "domains.\(name)", file: root.file)
@@ -122,21 +118,5 @@ struct SourceLines {
       path = path[..<cut]
     }
     return nil
-  }
-}
-
-extension YamlError {
-  var line: Int? {
-    switch self {
-    case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-    default: return nil
-    }
-  }
-
-  var summary: String {
-    switch self {
-    case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
-    default: return "\(self)"
-    }
   }
 }

@@ -16,7 +16,7 @@ public enum DomainXML {
     guard data.count <= maximumSize else {
       throw DomainXMLError("domain XML is \(data.count) bytes, over the \(maximumSize >> 20) MiB limit")
     }
-    let root = try XMLNode.parse(data)
+    let root = try XMLElementNode.parse(data)
     // The network hook wraps the network in <hookData>; the qemu hook passes <domain> directly.
     guard root.name == "domain" else {
       throw DomainXMLError("expected a <domain> document, found <\(root.name)>")
@@ -48,7 +48,7 @@ public enum DomainXML {
       metadata: try metadata(of: root, domain: name))
   }
 
-  private static func metadata(of root: XMLNode, domain: String) throws -> [GuestAddress]? {
+  private static func metadata(of root: XMLElementNode, domain: String) throws -> [GuestAddress]? {
     guard let guest = root.child("metadata")?.children.first(where: { $0.namespace == metadataNamespace && $0.name == "guest" })
     else { return nil }
     return try guest.children.filter { $0.namespace == metadataNamespace && $0.name == "interface" }.map { element in
@@ -75,7 +75,14 @@ enum UUIDText {
 }
 
 extension String {
+  /// Without leading and trailing whitespace; written on UTF-8 indices because the generic
+  /// `drop(while:).reversed()` instantiates type metadata that costs the hook a conformance scan.
   var trimmed: String {
-    String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    let bytes = utf8
+    guard let first = bytes.firstIndex(where: { !Self.isSpace($0) }) else { return "" }
+    let last = bytes.lastIndex(where: { !Self.isSpace($0) })!
+    return String(self[first...last])
   }
+
+  private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 }

@@ -1,12 +1,10 @@
-import Yams
-
 /// A YAML node with its field path, so every parse error can name file, line and field.
 struct YAMLField {
-  let node: Node
+  let node: YAMLNode
   let path: String
   let file: String
 
-  var line: Int? { node.mark?.line }
+  var line: Int? { node.line }
 
   func error(_ message: String) -> ConfigError {
     ConfigError(file: file, line: line, field: path, message: message)
@@ -14,7 +12,7 @@ struct YAMLField {
 
   /// The mapping's entries, refusing keys outside `allowed` so typos are caught.
   func mapping(allowed: Set<String>) throws -> [String: YAMLField] {
-    guard case .mapping(let mapping) = node else { throw error("expected a mapping") }
+    guard case .mapping(let mapping, _) = node else { throw error("expected a mapping") }
     var fields: [String: YAMLField] = [:]
     for (key, value) in mapping {
       guard let name = key.string else { throw error("keys must be strings") }
@@ -30,17 +28,17 @@ struct YAMLField {
   }
 
   func sequence() throws -> [YAMLField] {
-    guard case .sequence(let sequence) = node else { throw error("expected a list") }
+    guard case .sequence(let sequence, _) = node else { throw error("expected a list") }
     return sequence.enumerated().map { YAMLField(node: $1, path: "\(path)[\($0)]", file: file) }
   }
 
   func string() throws -> String {
-    guard case .scalar(let scalar) = node else { throw error("expected a string") }
-    return scalar.string
+    guard case .scalar(let text, _) = node else { throw error("expected a string") }
+    return text
   }
 
   func int(in range: ClosedRange<Int>) throws -> Int {
-    guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+    guard case .scalar(let text, _) = node, let value = Int(text) else {
       throw error("expected a whole number")
     }
     guard range.contains(value) else {
@@ -58,7 +56,7 @@ struct YAMLField {
 
   /// A list given either as a YAML sequence or as one space-separated string.
   func words() throws -> [String] {
-    if case .scalar(let scalar) = node { return scalar.string.split(separator: " ").map(String.init) }
+    if case .scalar(let text, _) = node { return text.split(separator: " ").map(String.init) }
     return try sequence().map { try $0.string() }
   }
 }

@@ -125,6 +125,8 @@ struct ElementQuery {
   var set: OwnedSet
   var key: SetElementKey
   var comment: String
+
+  var object: KernelObject { .element(set, key, comment: comment) }
 }
 
 extension KernelObject {

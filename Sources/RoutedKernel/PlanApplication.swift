@@ -25,6 +25,14 @@ extension KernelApplier {
     var routeSteps: [RouteStep] = []
 
     // Read and decide. Nothing changes in the kernel until every check has passed.
+    // Sysctls are read in one visit to the namespace.
+    let settings = plan.baseline.compactMap { object -> InterfaceSysctl? in
+      if case .sysctl(let setting) = object { return setting }
+      return nil
+    }
+    let sysctls = try inNamespace {
+      Dictionary(try settings.map { ($0, try Sysctl.read($0)) }, uniquingKeysWith: { first, _ in first })
+    }
     for object in plan.baseline {
       switch object {
       case .link(let name, let mtu):
@@ -46,7 +54,7 @@ extension KernelApplier {
           report.added.append(object)
         }
       case .sysctl(let setting):
-        guard let current = try inNamespace({ try Sysctl.read(setting) }) else {
+        guard let current = sysctls[setting] ?? nil else {
           throw KernelError(message: "\(setting): no such interface \(setting.interface)", code: ENOENT)
         }
         if current == setting.value {
@@ -80,48 +88,63 @@ extension KernelApplier {
       }
     }
 
+    // Guest changes: removals go first, so a key that changes owner is deleted before it is re-added in the
+    // same transaction; an object both removed and added stays.
+    let adds = plan.guestChanges.filter { $0.kind == .add }.map(\.object)
+    let kept = Set(adds)
+    let removals = plan.guestChanges.filter { $0.kind == .remove && !kept.contains($0.object) }.map(\.object)
+    report.unchanged += plan.guestChanges.count - adds.count - removals.count
+
     // Elements: one datagram of GETs answers whether each exists, and with which comment.
     let baselineElements = plan.baseline.compactMap(\.elementQuery)
-    let guestElements = plan.guestChanges.compactMap { change in
-      change.object.elementQuery.map { (change.kind, $0) }
-    }
-    let comments = try nftables.comments(
-      of: (baselineElements + guestElements.map(\.1)).map { ($0.set, $0.key) })
+    let removedElements = removals.compactMap(\.elementQuery)
+    let addedElements = adds.compactMap(\.elementQuery)
+    let queries = removedElements + baselineElements + addedElements
+    let found = try nftables.comments(of: queries.map { ($0.set, $0.key) })
+    var comments: [KernelObject: String?] = [:]
+    for (query, comment) in zip(queries, found) { comments[query.object] = comment }
     var seen = Set<KernelObject>()
-    for (index, query) in baselineElements.enumerated() {
-      let object = KernelObject.element(query.set, query.key, comment: query.comment)
-      guard seen.insert(object).inserted else { continue }
-      if comments[index] == query.comment {
+    for query in removedElements where seen.insert(query.object).inserted {
+      if comments[query.object] == query.comment {
+        batch.deleteElement(query.set, query.key)
+        undo.addElement(query.set, query.key, comment: query.comment)
+        report.removed.append(query.object)
+      } else {
+        report.unchanged += 1
+      }
+    }
+    for query in baselineElements where seen.insert(query.object).inserted {
+      if comments[query.object] == query.comment {
         report.unchanged += 1
       } else {
         batch.addElement(query.set, query.key, comment: query.comment)
-        report.added.append(object)
+        report.added.append(query.object)
       }
     }
-    for (offset, (kind, query)) in guestElements.enumerated() {
-      let object = KernelObject.element(query.set, query.key, comment: query.comment)
-      guard seen.insert(object).inserted else { continue }
-      let present = comments[baselineElements.count + offset] == query.comment
-      switch (kind, present) {
-      case (.add, false):
+    for query in addedElements where seen.insert(query.object).inserted {
+      if comments[query.object] == query.comment {
+        report.unchanged += 1
+      } else {
         batch.addElement(query.set, query.key, comment: query.comment)
         undo.deleteElement(query.set, query.key)
-        report.added.append(object)
-      case (.remove, true):
-        batch.deleteElement(query.set, query.key)
-        undo.addElement(query.set, query.key, comment: query.comment)
-        report.removed.append(object)
-      case (.add, true), (.remove, false):
-        report.unchanged += 1
+        report.added.append(query.object)
       }
     }
 
     // Routes: each prefix is looked up once; a foreign route for the same prefix stops everything here.
     let routes =
-      plan.baseline.compactMap { $0.route.map { (ChangeKind.add, $0) } }
-      + plan.guestChanges.compactMap { change in change.object.route.map { (change.kind, $0) } }
+      removals.compactMap { $0.route.map { (ChangeKind.remove, $0) } }
+      + plan.baseline.compactMap { $0.route.map { (ChangeKind.add, $0) } }
+      + adds.compactMap { $0.route.map { (ChangeKind.add, $0) } }
     for (kind, route) in routes {
-      let link = try rtnetlink.requireLink(route.device)
+      // A route whose device is gone is gone too: removing it is already done.
+      guard let link = try rtnetlink.link(named: route.device) else {
+        if kind == .remove {
+          report.unchanged += 1
+          continue
+        }
+        throw KernelError(message: "route \(route): no such interface \(route.device)", code: ENODEV)
+      }
       let existing = try rtnetlink.route(exactly: route.destination)
       switch kind {
       case .add:

@@ -79,6 +79,21 @@ struct RoutedBehaviourTests {
     #expect(try KernelState.read(bed.host).elements(of: "guest0").isEmpty)
   }
 
+  @Test func anAddressHeldByARunningGuestIsRefusedToAnother() throws {
+    let bed = try Testbed(guestCount: 1)
+    try bed.start(0)
+    // Another domain (its own name and UUID) claims guest 0's MAC-less address.
+    let thief = Testbed.domainXML(0).replacingOccurrences(of: Testbed.uuid(0), with: Testbed.uuid(99))
+      .replacingOccurrences(of: "<name>guest0</name>", with: "<name>thief</name>")
+    let result = try bed.hook(0, "prepare", "begin", xml: thief)
+    #expect(result.status == 1)
+    #expect(
+      result.stderr
+        == "routed-hook: prepare guest0: domain thief: address 10.136.11.5 is already used by running domain guest0 (NIC 52:54:00:11:00:05)\n")
+    try bed.stop(0)
+    #expect(try bed.hook(0, "prepare", "begin", xml: thief).status == 0, "free again once guest 0 stopped")
+  }
+
   @Test func foreignTablesAndRoutesAreNeverTouched() throws {
     let bed = try Testbed()
     try Shell.inNamespace(bed.host, ["nft", "add", "table", "inet", "other"])

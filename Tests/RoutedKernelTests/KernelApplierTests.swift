@@ -190,6 +190,58 @@ struct KernelApplierTests {
     }
   }
 
+  @Test func aKeyThatChangesOwnerIsDeletedThenAddedInOneTransaction() throws {
+    try withHost { namespace, kernel in
+      _ = try kernel.apply(SamplePlan.start("web01", "10.136.11.5"))
+      // The same address now belongs to web01-renamed: the removals are listed after the additions on purpose.
+      let renamed = Plan(
+        guestChanges: SamplePlan.guest("web01-renamed", "10.136.11.5").map(KernelChange.add)
+          + SamplePlan.guest("web01", "10.136.11.5").map(KernelChange.remove))
+      let report = try kernel.apply(renamed)
+      #expect(report.added.count == 6)
+      #expect(report.removed.count == 6)
+      let ruleset = try namespace.ruleset()
+      #expect(ruleset.contains(#"comment "web01-renamed""#))
+      #expect(!ruleset.contains(#"comment "web01""#))
+      #expect(try namespace.ip("route", "show", "10.136.11.5").contains("dev br-ex proto 151"))
+    }
+  }
+
+  @Test func removingRoutesOfAVanishedDeviceIsNotAnError() throws {
+    try withHost { namespace, kernel in
+      _ = try kernel.apply(Plan(baseline: SamplePlan.baseline))
+      try namespace.ip("link", "set", "down0", "up")
+      try namespace.ip("link", "set", "down0p", "up")
+      _ = try kernel.apply(SamplePlan.start("web05", "10.136.11.9", device: "down0"))
+      try namespace.ip("link", "del", "down0")
+      let stop = Plan(
+        guestChanges: SamplePlan.guest("web05", "10.136.11.9", device: "down0").map(KernelChange.remove))
+      let report = try kernel.apply(stop)
+      #expect(report.removed.count == 6)
+      #expect(try kernel.ownedGuestObjects(routeProtocol: SamplePlan.routeProtocol) == [])
+    }
+  }
+
+  @Test(.enabled(if: PrivateOVS.isInstalled, "needs openvswitch"))
+  func openVSwitchNetdevBridge() throws {
+    let namespace = try ThrowawayNamespace()
+    defer { namespace.remove() }
+    let ovs = try PrivateOVS(in: namespace)
+    defer { ovs.stop() }
+    try namespace.buildHost(ovs: ovs)
+    let kernel = try KernelApplier(networkNamespace: namespace.name)
+    let plan = SamplePlan.start("web01", "10.136.11.5")
+    _ = try kernel.apply(plan)
+    let link = try namespace.ip("-j", "address", "show", "dev", "br-ex")
+    #expect(link.contains(#""mtu":9000"#))
+    #expect(link.contains(#""local":"10.136.11.254","prefixlen":24"#))
+    #expect(
+      try namespace.routes(routeProtocol: SamplePlan.routeProtocol).contains {
+        $0["dst"] as? String == "10.136.11.5"
+      })
+    #expect(try kernel.apply(plan).added == [])
+  }
+
   @Test func hostFactsReadsAddresses() throws {
     try withHost { _, kernel in
       let facts = try kernel.readHostFacts(interfaces: ["osa10", "osa172", "br-ex", "missing0"])

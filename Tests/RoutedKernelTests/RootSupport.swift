@@ -14,11 +14,23 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 /// Runs a tool for the tests' independent view of the kernel (the code under test never runs any).
+/// `daemon` is for programs that detach: their output goes to /dev/null, so no pipe is held open by them.
 @discardableResult
-func run(_ arguments: [String], allowFailure: Bool = false) throws -> String {
+func run(_ arguments: [String], allowFailure: Bool = false, daemon: Bool = false) throws -> String {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   process.arguments = arguments
+  if daemon {
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw CommandFailure(
+        description: "\(arguments.joined(separator: " ")): exit \(process.terminationStatus)")
+    }
+    return ""
+  }
   let output = Pipe()
   let errors = Pipe()
   process.standardOutput = output
@@ -71,16 +83,73 @@ final class ThrowawayNamespace {
   }
 
   /// A host: bridge br-ex (down, MTU 1500), uplinks osa10 (10.131.11.254/24) and osa172 (172.18.0.11/15)
-  /// as veths whose peers stay in the namespace, and a down interface for failure tests.
-  func buildHost() throws {
+  /// as veths whose peers stay in the namespace, and a down interface for failure tests. With `ovs`, br-ex is
+  /// the internal port of an OVS netdev bridge run by that private instance instead of a Linux bridge.
+  func buildHost(ovs: PrivateOVS? = nil) throws {
     try ip("link", "set", "lo", "up")
-    try ip("link", "add", "br-ex", "type", "bridge")
+    if let ovs {
+      try ovs.addNetdevBridge("br-ex")
+    } else {
+      try ip("link", "add", "br-ex", "type", "bridge")
+    }
     try ip("link", "add", "osa10", "type", "veth", "peer", "name", "osa10p")
     try ip("link", "add", "osa172", "type", "veth", "peer", "name", "osa172p")
     try ip("link", "add", "down0", "type", "veth", "peer", "name", "down0p")
     for link in ["osa10", "osa10p", "osa172", "osa172p"] { try ip("link", "set", link, "up") }
     try ip("address", "add", "10.131.11.254/24", "dev", "osa10")
     try ip("address", "add", "172.18.0.11/15", "dev", "osa172")
+  }
+}
+
+/// A private Open vSwitch (userspace datapath) in a namespace; `stop()` ends exactly the two daemons it started.
+final class PrivateOVS {
+  let namespace: ThrowawayNamespace
+  let directory: String
+  private var environment: [String] {
+    ["OVS_RUNDIR=\(directory)", "OVS_LOGDIR=\(directory)", "OVS_DBDIR=\(directory)"]
+  }
+  private var database: String { "--db=unix:\(directory)/db.sock" }
+
+  static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/ovs-vswitchd") }
+
+  init(in namespace: ThrowawayNamespace) throws {
+    self.namespace = namespace
+    directory = NSTemporaryDirectory() + "rhk-ovs-" + namespace.name
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try run(
+      ["ovsdb-tool", "create", "\(directory)/conf.db", "/usr/share/openvswitch/vswitch.ovsschema"])
+    try run(
+      ["ip", "netns", "exec", namespace.name, "env"] + environment + [
+        "ovsdb-server", "--remote=punix:\(directory)/db.sock", "--unixctl=\(directory)/ovsdb.ctl",
+        "--pidfile=\(directory)/ovsdb.pid", "--detach", "--no-chdir", "--log-file=\(directory)/ovsdb.log",
+        "\(directory)/conf.db",
+      ], daemon: true)
+    try run(["env"] + environment + ["ovs-vsctl", database, "--no-wait", "init"])
+    try run(
+      ["ip", "netns", "exec", namespace.name, "env"] + environment + [
+        "ovs-vswitchd", "unix:\(directory)/db.sock", "--unixctl=\(directory)/vswitchd.ctl",
+        "--pidfile=\(directory)/vswitchd.pid", "--detach", "--no-chdir",
+        "--log-file=\(directory)/vswitchd.log",
+      ], daemon: true)
+  }
+
+  func addNetdevBridge(_ name: String) throws {
+    try run(
+      ["env"] + environment + [
+        "ovs-vsctl", database, "add-br", name, "--", "set", "bridge", name, "datapath_type=netdev",
+      ])
+  }
+
+  func stop() {
+    for daemon in ["vswitchd", "ovsdb"] {
+      if let text = try? String(contentsOfFile: "\(directory)/\(daemon).pid", encoding: .utf8),
+        let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+      {
+        kill(pid, SIGTERM)
+      }
+    }
+    usleep(200_000)
+    _ = try? FileManager.default.removeItem(atPath: directory)
   }
 }
 

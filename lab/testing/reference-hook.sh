@@ -19,17 +19,16 @@ mtu=$(value mtu)
 osa=$(iface_for_mode proxy-arp)
 hsi=$(iface_for_mode routed)
 nat=$(iface_for_mode nat)
-subnet=$(python3 -c "import ipaddress,sys; print(ipaddress.ip_interface(sys.argv[1]).network)" "$gateway" 2>/dev/null \
-  || echo "${gateway%.*}.0/24")
 
 host_setup() {
   ip addr replace "$gateway" dev "$bridge"
   ip link set "$bridge" mtu "$mtu" up
+  local subnet own
+  subnet=$(ip -o route show dev "$bridge" proto kernel | awk '{print $1; exit}')
+  own=$(ip -o -4 addr show dev "$osa" | awk '{split($4, a, "/"); print a[1]; exit}')
   sysctl -qw net.ipv4.ip_forward=1 "net.ipv4.conf.$bridge.proxy_arp=1" "net.ipv4.conf.$osa.proxy_arp=1" \
     "net.ipv4.neigh.$osa.proxy_delay=0"
   nft list table inet rhk_ref >/dev/null 2>&1 && return 0
-  local own
-  own=$(ip -j addr show dev "$osa" | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['addr_info'][0]['local'])")
   nft -f - <<NFT
 table arp rhk_ref {
   set guests { type ipv4_addr; }

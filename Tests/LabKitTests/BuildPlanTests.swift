@@ -1,0 +1,65 @@
+import Testing
+
+@testable import LabKit
+
+@Suite struct BuildPlanTests {
+  let plan = BuildPlan(topology: try! TopologyParser.parse(minimalTopology), names: LabNames(lab: "t"))
+
+  @Test func namespacesCarryTheLabPrefix() {
+    #expect(plan.namespaces == ["rl-t-lan", "rl-t-kvm1", "rl-t-g1", "rl-t-prod"])
+  }
+
+  @Test func segmentLinksAreCreatedInsideTheirNamespaces() {
+    #expect(
+      plan.segmentLinks.map(\.batchLine) == [
+        "link add osa10 netns rl-t-kvm1 type veth peer name kvm1 netns rl-t-lan",
+        "link add eth0 netns rl-t-prod type veth peer name prod netns rl-t-lan",
+      ])
+  }
+
+  @Test func segmentScriptBuildsTheBridgeWithOwnedPorts() {
+    #expect(
+      plan.script(for: "lan") == """
+        set -e
+        sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ip -b - <<'EOF'
+        link set lo up
+        link property add dev lo altname rl.t.lan.lo
+        link add lan type bridge stp_state 0
+        link property add dev lan altname rl.t.lan.lan
+        link property add dev kvm1 altname rl.t.lan.kvm1
+        link set kvm1 mtu 1500 master lan up
+        link property add dev prod altname rl.t.lan.prod
+        link set prod mtu 1500 master lan up
+        link set lan mtu 1500 up
+        EOF
+
+        """)
+  }
+
+  @Test func hostScriptAddsUplinksButNoGuestGateway() {
+    let script = plan.script(for: "kvm1")
+    #expect(script.contains("link property add dev osa10 altname rl.t.kvm1.osa10"))
+    #expect(script.contains("addr add 10.131.1.254/8 dev osa10"))
+    // The gateway address on br-ex is routed-hook's job, never the lab's.
+    #expect(!script.contains("10.136.1.254"))
+    #expect(!script.contains("br-ex"))
+  }
+
+  @Test func guestScriptTurnsOffTxOffloadsOnOVS() {
+    let guest = plan.topology.guest(named: "g1")!
+    let script = plan.guestScript(guest, switchKind: .ovs)
+    #expect(script.contains("ethtool -K eth0 tx off"))
+    #expect(script.contains("link set eth0 address 52:54:00:88:01:05 mtu 9000 up"))
+    #expect(script.contains("route add default via 10.136.1.254 dev eth0"))
+    #expect(!plan.guestScript(guest, switchKind: .linuxBridge).contains("ethtool"))
+  }
+
+  @Test func ovsPortsGetMTURequestAndLibvirtIds() {
+    let guest = plan.topology.guest(named: "g1")!
+    let arguments = plan.ovsPortArguments([guest], bridge: "br-ex")
+    #expect(arguments.contains("mtu_request=9000"))
+    #expect(arguments.contains("external_ids:attached-mac=\"52:54:00:88:01:05\""))
+    #expect(Array(arguments.prefix(5)) == ["--", "--may-exist", "add-port", "br-ex", "vnet0"])
+  }
+}

@@ -1,0 +1,67 @@
+import Testing
+
+@testable import LabKit
+
+@Suite struct DomainXMLTests {
+  let guest = Guest(
+    name: "guest11a", host: "lpar11", address: LabCIDR("10.136.11.5/8")!, mac: LabMAC("52:54:00:11:00:05"),
+    mtu: 57344, tap: "vnet0")
+
+  @Test func runningDomainAsLibvirtWritesIt() {
+    let xml = DomainXML.make(guest: guest, lab: "seed", bridge: "br-ex", switchKind: .ovs, id: 1)
+    let uuid = guest.uuid(lab: "seed")
+    #expect(
+      xml == """
+        <domain type='kvm' id='1'>
+          <name>guest11a</name>
+          <uuid>\(uuid)</uuid>
+          <metadata>
+            <rh:guest xmlns:rh="urn:routed-hook:1">
+              <rh:interface mac="52:54:00:11:00:05" address="10.136.11.5"/>
+            </rh:guest>
+          </metadata>
+          <memory unit='KiB'>524288</memory>
+          <vcpu placement='static'>1</vcpu>
+          <os>
+            <type arch='x86_64' machine='pc'>hvm</type>
+          </os>
+          <devices>
+            <interface type='bridge'>
+              <mac address='52:54:00:11:00:05'/>
+              <source bridge='br-ex'/>
+              <virtualport type='openvswitch'>
+                <parameters interfaceid='\(uuid)'/>
+              </virtualport>
+              <target dev='vnet0'/>
+              <model type='virtio'/>
+              <mtu size='57344'/>
+              <alias name='net0'/>
+            </interface>
+          </devices>
+        </domain>
+
+        """)
+  }
+
+  @Test func releaseDomainHasNoTargetAndLinuxBridgeNoVirtualport() {
+    let xml = DomainXML.make(
+      guest: guest, lab: "seed", bridge: "br0", switchKind: .linuxBridge, id: 3, includeTarget: false)
+    #expect(!xml.contains("<target"))
+    #expect(!xml.contains("virtualport"))
+    #expect(xml.contains("<source bridge='br0'/>"))
+    #expect(xml.hasPrefix("<domain type='kvm'>"))
+  }
+
+  @Test func uuidIsStableAndWellFormed() {
+    let uuid = guest.uuid(lab: "seed")
+    #expect(uuid == guest.uuid(lab: "seed"))
+    #expect(uuid != guest.uuid(lab: "other"))
+    #expect(uuid.count == 36)
+    #expect(uuid.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
+    #expect(Array(uuid)[14] == "4")
+  }
+
+  @Test func tapSideMACAsLibvirtSetsIt() {
+    #expect(guest.mac.tapSide.description == "fe:54:00:11:00:05")
+  }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+@testable import LabKit
+
+/// A small valid topology; each error case below breaks one line of it.
+let minimalTopology = """
+  lab: t
+  segments:
+    - { name: lan, subnet: 10.0.0.0/8 }
+  hosts:
+    - name: kvm1
+      switch: { kind: ovs, mtu: 9000 }
+      interfaces:
+        - { name: osa10, segment: lan, address: 10.131.1.254/8 }
+      guests:
+        - { name: g1, address: 10.136.1.5/8, gateway: 10.136.1.254 }
+  machines:
+    - name: prod
+      interfaces: [{ name: eth0, segment: lan, address: 10.0.0.10/8 }]
+  tests:
+    - phase: p
+      expect:
+        - reach: { from: prod, to: g1 }
+  """
+
+@Suite struct TopologyParserTests {
+  @Test func parsesTheMinimalTopology() throws {
+    let topology = try TopologyParser.parse(minimalTopology)
+    #expect(topology.lab == "t")
+    #expect(topology.segments == [Segment(name: "lan", subnet: LabCIDR("10.0.0.0/8")!)])
+    let host = try #require(topology.host(named: "kvm1"))
+    #expect(host.switchConfig == Switch(kind: .ovs, bridge: "br-ex", mtu: 9000))
+    let guest = try #require(topology.guest(named: "g1"))
+    #expect(guest.mtu == 9000)
+    #expect(guest.tap == "vnet0")
+    #expect(guest.mac.description == "52:54:00:88:01:05")
+    #expect(topology.nodeNames == ["lan", "kvm1", "g1", "prod"])
+    #expect(
+      topology.tests[0].expectations[0].kind
+        == .reach(from: "prod", to: .node("g1"), probes: [.ping, .tcp], port: nil, expected: true))
+  }
+
+  @Test func parsesTheSeedTopology() throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "../../lab/seed.yaml"
+    ).standardized.path
+    let topology = try TopologyParser.load(path: path)
+    #expect(topology.hosts.map(\.name) == ["lpar11", "lpar12"])
+    #expect(topology.guests.count == 4)
+    #expect(topology.guests.filter(\.autostart).count == 3)
+    #expect(
+      topology.tests.map(\.name) == ["running", "guest stopped", "guest restarted", "daemon restarted"])
+    guard case .inline(let hook) = topology.hosts[0].hook else {
+      Issue.record("lpar11's hook config should be inline")
+      return
+    }
+    #expect(hook.contains("routeProtocol: 151"))
+    #expect(hook.contains("mode: proxy-arp"))
+  }
+
+  /// Each case replaces one text in the minimal topology and names the error it must produce.
+  static let errorCases: [(replace: String, with: String, error: String)] = [
+    (
+      "lab: t", "lab: Seed_1",
+      "topology.yaml:1:6: lab: 'Seed_1' must be 1 to 10 lowercase letters or digits (it prefixes namespace names)"
+    ),
+    (
+      "lab: t", "lbb: t",
+      "topology.yaml:1:1: lbb: unknown field (expected one of: lab, segments, hosts, machines, tests)"
+    ),
+    ("lab: t\n", "", "topology.yaml:1:1: missing required field 'lab'"),
+    (
+      "subnet: 10.0.0.0/8", "subnet: 10.0.0.1/8",
+      "topology.yaml:3:26: segments[0].subnet: '10.0.0.1/8' has host bits set; did you mean 10.0.0.0/8?"
+    ),
+    (
+      "subnet: 10.0.0.0/8", "subnet: 10.0.0.0/33",
+      "topology.yaml:3:26: segments[0].subnet: '10.0.0.0/33' is not an IPv4 address with prefix (a.b.c.d/n)"
+    ),
+    (
+      "kind: ovs", "kind: vde",
+      "topology.yaml:6:21: hosts[0].switch.kind: 'vde' is not a switch kind (ovs or linux-bridge)"
+    ),
+    ("mtu: 9000", "mtu: 70000", "topology.yaml:6:31: hosts[0].switch.mtu: 70000 is out of range 68...65535"),
+    (
+      "segment: lan, address: 10.131", "segment: wan, address: 10.131",
+      "topology.yaml:8:33: hosts[0].interfaces[0].segment: unknown segment 'wan' (segments: lan)"
+    ),
+    (
+      "address: 10.131.1.254/8", "address: 11.131.1.254/8",
+      "topology.yaml:8:47: hosts[0].interfaces[0].address: 11.131.1.254/8 is not inside segment lan (10.0.0.0/8)"
+    ),
+    (
+      "address: 10.0.0.10/8", "address: 10.131.1.254/8",
+      "topology.yaml:13:55: machines[0].interfaces[0].address: 10.131.1.254 is already used at hosts[0].interfaces[0].address"
+    ),
+    (
+      "name: osa10", "name: osa-card-number-10",
+      "topology.yaml:8:17: hosts[0].interfaces[0].name: 'osa-card-number-10' is not a usable interface name (letter first, at most 15 of [A-Za-z0-9_-])"
+    ),
+    (
+      "name: prod", "name: kvm1",
+      "topology.yaml:12:11: machines[0].name: 'kvm1' is already the name of hosts[0].name"
+    ),
+    (
+      "name: g1,", "name: G1,",
+      "topology.yaml:10:17: hosts[0].guests[0].name: 'G1' must start with a lowercase letter and have at most 15 lowercase letters, digits or '-'"
+    ),
+    (
+      "gateway: 10.136.1.254", "gateway: 11.0.0.1",
+      "topology.yaml:10:53: hosts[0].guests[0].gateway: gateway 11.0.0.1 is not inside the guest's subnet 10.136.1.5/8"
+    ),
+    (
+      "address: 10.136.1.5/8", "address: 10.136.1.5/8, mac: '01:00:5e:00:00:01'",
+      "topology.yaml:10:49: hosts[0].guests[0].mac: '01:00:5e:00:00:01' is a multicast MAC; a NIC needs a unicast one"
+    ),
+    (
+      "to: g1", "to: g9",
+      "topology.yaml:17:34: tests[0].expect[0].reach.to: unknown node 'g9' (a host, guest or machine)"
+    ),
+    (
+      "reach: { from", "reech: { from",
+      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone)"
+    ),
+    (
+      "- reach: { from: prod, to: g1 }", "- arp: { from: prod, for: g1, answeredBy: kvm1.osa99 }",
+      "topology.yaml:17:49: tests[0].expect[0].arp.answeredBy: node 'kvm1' has no interface 'osa99' (it has: osa10, br-ex)"
+    ),
+    (
+      "- reach: { from: prod, to: g1 }", "- nat: { from: g1, to: prod, source: kvm1 }",
+      "topology.yaml:17:44: tests[0].expect[0].nat.source: 'kvm1' is not NODE.INTERFACE (e.g. lpar11.osa10)"
+    ),
+    (
+      "- phase: p", "- phase: p\n    repeat: q",
+      "topology.yaml:16:13: tests[0].repeat: 'q' is not an earlier phase"
+    ),
+    (
+      "- phase: p", "- phase: p\n    do: [{ restartDaemon: kvm1 }]",
+      "topology.yaml:16:27: tests[0].do[0].restartDaemon: host 'kvm1' has no hook config"
+    ),
+    (
+      "hosts:", "hosts: [",
+      "topology.yaml:5:3: YAML syntax: while parsing a flow node did not find expected node content"
+    ),
+  ]
+
+  @Test(arguments: 0..<errorCases.count)
+  func reportsLineAndField(_ index: Int) {
+    let testCase = Self.errorCases[index]
+    #expect(minimalTopology.contains(testCase.replace), "case \(index) does not apply")
+    let text = minimalTopology.replacingOccurrences(of: testCase.replace, with: testCase.with)
+    #expect {
+      _ = try TopologyParser.parse(text)
+    } throws: { error in
+      let description = (error as? TopologyError)?.description ?? "\(error)"
+      #expect(description == testCase.error)
+      return description == testCase.error
+    }
+  }
+}
