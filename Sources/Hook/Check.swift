@@ -12,16 +12,38 @@ struct Check: ParsableCommand {
       Examples:
         routed-hook check
         routed-hook check --config examples/lpar11.yaml
+        routed-hook check --config lpar11.yaml --peer lpar12.yaml
       """)
 
   @OptionGroup var options: CommonOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "The config of the host at the other end of a routed link: check that routes are symmetric and single-path.",
+      valueName: "other.yaml"))
+  var peer: String?
+
   func run() throws {
     let settings = options.settings
     let facts = LiveHost.facts()
-    let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath, facts: facts) }
+    let config = try CLIError.wrap {
+      try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath, facts: facts)
+    }
     print(ConfigSummary.text(config))
+    guard let peer else { return }
+    let other = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(peer), file: peer) }
+    let findings = PeerCheck.findings(
+      PeerCheck.Host(name: Check.shortName(settings.configPath), config: config),
+      PeerCheck.Host(name: Check.shortName(peer), config: other))
+    if findings.isEmpty {
+      print("peer \(peer): routes are symmetric, one path to each guest network")
+      return
+    }
+    for finding in findings { print("peer: \(finding)") }
+    throw ExitCode(1)
   }
+
+  static func shortName(_ path: String) -> String { String(path.split(separator: "/").last ?? Substring(path)) }
 }
 
 /// A readable summary of a valid config.

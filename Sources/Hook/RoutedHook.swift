@@ -15,7 +15,7 @@ struct RoutedHook: ParsableCommand {
         routed-hook hook qemu web01 started begin - < web01.xml
         routed-hook status --json
       """,
-    subcommands: [Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self]
+    subcommands: [Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self]
   )
 }
 

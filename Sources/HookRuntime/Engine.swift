@@ -102,3 +102,16 @@ public struct Engine {
     try kernel.readHostFacts(interfaces: Interfaces.names())
   }
 }
+
+/// A one-line account of an apply, for the CLI.
+public struct ApplyReportSummary: Sendable {
+  public var text: String
+
+  public init(_ report: ApplyReport?) {
+    guard let report else {
+      text = "nothing to do"
+      return
+    }
+    text = "\(report.added.count) added, \(report.removed.count) removed, \(report.unchanged) already right"
+  }
+}

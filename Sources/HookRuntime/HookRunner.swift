@@ -41,6 +41,7 @@ public enum HookRunner {
     throws -> Outcome
   {
     let engine = Engine(settings: settings)
+    if invocation.kind == .network { return try performNetwork(action, stdin: stdin, engine: engine) }
     let domain: DomainDescription?
     switch stdin {
     case .tooLarge(let size):
@@ -61,6 +62,39 @@ public enum HookRunner {
     guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
     guard let domain else { throw DomainXMLError("no domain XML on stdin") }
     return try engine.run(action, domain: domain, config: config)
+  }
+
+  /// The network hook: baseline for our networks, per-NIC routing for their ports.
+  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: Engine) throws -> Outcome {
+    guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    let bytes: [UInt8]
+    switch stdin {
+    case .contents(let data): bytes = data
+    case .missing: throw DomainXMLError("no hook data on stdin")
+    case .tooLarge(let size): throw DomainXMLError("hook data on stdin is \(size) bytes, over the 16 MiB limit")
+    }
+    let data = try NetworkHookData.parse(bytes)
+    guard config.guestNetwork(bridge: data.bridge ?? data.port?.bridge, libvirtNetwork: data.networkName) != nil else {
+      return Outcome(domain: nil, plan: Plan(), report: nil)
+    }
+    let network = DomainIdentity(name: data.networkName, uuid: "")
+    switch action {
+    case .validate:
+      try engine.validateHost(config: config)
+      return Outcome(domain: nil, plan: Plan(), report: nil)
+    case .applyBaseline:
+      return Outcome(domain: network, plan: Plan(), report: try engine.hostUp(config: config))
+    case .removeBaseline:
+      return Outcome(domain: network, plan: Plan(), report: try engine.hostDown(config: config, whenUnused: true))
+    case .applyPort:
+      guard let port = data.port else { throw DomainXMLError("port-created without <networkport>") }
+      return try engine.addPort(port, network: data.networkName, config: config)
+    case .removePort:
+      guard let port = data.port else { throw DomainXMLError("port-deleted without <networkport>") }
+      return try engine.removePort(port)
+    default:
+      return Outcome(domain: nil, plan: Plan(), report: nil)
+    }
   }
 }
 

@@ -4,6 +4,8 @@ import RoutedCore
 public struct Settings: Sendable, Equatable {
   public var configPath: String
   public var stateDirectory: String
+  /// libvirt's run directory, whose `qemu/NAME.xml` status files give the network hook a domain's metadata.
+  public var libvirtRunDirectory = "/run/libvirt"
 
   /// The default directory for per-domain records and the lock.
   public static let defaultStateDirectory = "/run/routed-hook"
@@ -15,9 +17,11 @@ public struct Settings: Sendable, Equatable {
 
   /// Explicit values first, then `ROUTED_HOOK_CONFIG` / `ROUTED_HOOK_STATE_DIR`, then the defaults.
   public static func resolve(config: String?, stateDirectory: String?, environment: [String: String]) -> Settings {
-    Settings(
+    var settings = Settings(
       configPath: config ?? environment["ROUTED_HOOK_CONFIG"] ?? ConfigLoader.defaultPath,
       stateDirectory: stateDirectory ?? environment["ROUTED_HOOK_STATE_DIR"] ?? defaultStateDirectory)
+    if let run = environment["ROUTED_HOOK_LIBVIRT_RUN_DIR"] { settings.libvirtRunDirectory = run }
+    return settings
   }
 }
 
@@ -26,10 +30,10 @@ public struct Settings: Sendable, Equatable {
 #endif
 
 extension Settings {
-  /// The two variables routed-hook reads; libvirt clears the rest of the environment anyway.
+  /// The variables routed-hook reads; libvirt clears the rest of the environment anyway.
   public static func environment() -> [String: String] {
     var values: [String: String] = [:]
-    for name in ["ROUTED_HOOK_CONFIG", "ROUTED_HOOK_STATE_DIR"] {
+    for name in ["ROUTED_HOOK_CONFIG", "ROUTED_HOOK_STATE_DIR", "ROUTED_HOOK_LIBVIRT_RUN_DIR"] {
       if let value = getenv(name) { values[name] = String(cString: value) }
     }
     return values

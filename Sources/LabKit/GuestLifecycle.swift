@@ -7,6 +7,11 @@ public struct GuestLifecycle: Sendable {
   /// nil runs no hook at all (`up --no-hook`): the guests get their NICs, the host gets no routing.
   public let hook: HookDriver?
 
+  /// The hook for a guest's host; hosts without a hook config have no routed-hook installed.
+  func hook(for guest: Guest) -> HookDriver? {
+    topology.host(named: guest.host)?.hook == nil ? nil : hook
+  }
+
   public init(topology: Topology, names: LabNames, hook: HookDriver?) {
     self.topology = topology
     self.names = names
@@ -50,13 +55,13 @@ public struct GuestLifecycle: Sendable {
   @discardableResult
   public func stop(_ guest: Guest, reason: String = "destroyed") throws -> [String] {
     var warnings: [String] = []
-    if let hook {
+    if let hook = hook(for: guest) {
       let result = try hook.qemu(
         host: guest.host, domain: guest.name, op: "stopped", subop: "end", xml: xml(guest))
       if !result.succeeded { warnings.append("stopped end for \(guest.name): \(result.failureSummary)") }
     }
     try detach(guest)
-    if let hook {
+    if let hook = hook(for: guest) {
       let result = try hook.qemu(
         host: guest.host, domain: guest.name, op: "release", subop: "end", extra: reason,
         xml: xml(guest, includeTarget: false))
@@ -69,7 +74,7 @@ public struct GuestLifecycle: Sendable {
   /// libvirtd restarted: `reconnect begin -` per running guest of the host. libvirt kills a guest whose
   /// reconnect fails, so the lab stops it too and reports it as lost.
   public func restartDaemon(host: String) throws {
-    guard let hook else { return }
+    guard let hook, topology.host(named: host)?.hook != nil else { return }
     var lost: [String] = []
     for guest in runningGuests where guest.host == host {
       let result = try hook.qemu(
@@ -85,9 +90,12 @@ public struct GuestLifecycle: Sendable {
   private func callHook(_ guests: [Guest], op: String, subop: String, failures: inout [String]) throws
     -> [Guest]
   {
-    guard let hook else { return guests }
     var passed: [Guest] = []
     for guest in guests {
+      guard let hook = hook(for: guest) else {
+        passed.append(guest)
+        continue
+      }
       let result = try hook.qemu(host: guest.host, domain: guest.name, op: op, subop: subop, xml: xml(guest))
       if !result.succeeded {
         let reason = result.timedOut ? "timed out" : "exit \(result.status)"

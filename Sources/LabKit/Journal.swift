@@ -20,12 +20,21 @@ public struct Journal: Sendable {
 
   /// Records namespaces before they are created.
   public func record(namespaces: [String]) throws {
-    try FileSystem.append(namespaces.map { "netns \($0)\n" }.joined(), to: names.journal)
+    try append(namespaces.map { "netns \($0)\n" }.joined())
   }
 
   /// Records a started daemon by PID and start time.
   public func record(process: ProcessRecord) throws {
-    try FileSystem.append("pid \(process.pid) \(process.startTime) \(process.name)\n", to: names.journal)
+    try append("pid \(process.pid) \(process.startTime) \(process.name)\n")
+  }
+
+  /// Daemons of several hosts start side by side; one lock keeps their records from overwriting each other.
+  private static let appendLock = NSLock()
+
+  private func append(_ text: String) throws {
+    Self.appendLock.lock()
+    defer { Self.appendLock.unlock() }
+    try FileSystem.append(text, to: names.journal)
   }
 
   /// Everything recorded, in order; unreadable lines are skipped.

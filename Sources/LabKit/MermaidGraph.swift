@@ -14,7 +14,7 @@ public enum MermaidGraph {
         "    \(id(host.name))_sw[\"\(kind) \(host.switchConfig.bridge) · MTU \(host.switchConfig.mtu)\(subnet) · scenario I\"]"
       )
       for guest in host.guests {
-        let state = guest.autostart ? "" : " (stopped)"
+        let state = guest.autostart ? "" : " (not started)"
         lines.append(
           "    \(id(guest.name))([\"\(guest.name)\(state)<br/>\(guest.address)\"]) --- \(id(host.name))_sw")
         linkColors.append(palette.guestNetworkColor(host.name))
@@ -30,7 +30,8 @@ public enum MermaidGraph {
       lines.append("  \(id(machine.name))[\"\(machine.label ?? machine.name)\"]")
     }
     for node in topology.hosts.map(\.name) + topology.machines.map(\.name) {
-      let source = topology.host(named: node) != nil ? "\(id(node))_sw" : id(node)
+      // Uplinks belong to the host (which routes), not to its switch: the edge starts at the host's subgraph.
+      let source = id(node)
       for attachment in topology.attachments(of: node) {
         let label = [attachment.name, attachment.address?.description].compactMap { $0 }.joined(
           separator: " ")

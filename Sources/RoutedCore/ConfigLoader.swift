@@ -62,7 +62,7 @@ public enum ConfigLoader {
   }
 
   private static func parseUplink(_ field: YAMLField, lines: inout SourceLines) throws -> Uplink {
-    let fields = try field.mapping(allowed: ["name", "interface", "mode", "layer", "peers"])
+    let fields = try field.mapping(allowed: ["name", "interface", "mode", "layer", "peers", "address"])
     lines.note([field] + fields.values)
     func required(_ key: String) throws -> YAMLField {
       guard let value = fields[key] else { throw field.error("\(key) is required") }
@@ -73,7 +73,8 @@ public enum ConfigLoader {
       name: try required("name").string(),
       interface: try required("interface").string(),
       mode: try required("mode").value("a mode (\(modes))", UplinkMode.init(rawValue:)),
-      layer: try fields["layer"]?.int(in: 2...3) ?? 2
+      layer: try fields["layer"]?.int(in: 2...3) ?? 2,
+      address: try fields["address"]?.value("an IPv4 address with prefix, like 172.31.56.1/24", IPv4Interface.init)
     )
     uplink.peers = try fields["peers"]?.sequence().map { peer in
       let parts = try peer.mapping(allowed: ["subnet", "via"])

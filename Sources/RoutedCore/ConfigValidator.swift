@@ -67,6 +67,11 @@ public enum ConfigValidator {
         fail("\(field).peers", "peers are routes to other hosts' guests and need mode: routed")
       }
       for (peerIndex, peer) in uplink.peers.enumerated() {
+        if let address = uplink.address, !address.network.contains(peer.via) {
+          fail(
+            "\(field).peers[\(peerIndex)].via",
+            "gateway \(peer.via) is not on \(uplink.interface)'s subnet \(address.network): the route would not work")
+        }
         for network in config.guestNetworks where network.subnet.overlaps(peer.subnet) {
           fail("\(field).peers[\(peerIndex)].subnet", "\(peer.subnet) overlaps guest network '\(network.name)' (\(network.subnet))")
         }
@@ -103,7 +108,15 @@ public enum ConfigValidator {
       }
     }
 
-    if let facts { problems += SubnetClash.problems(in: config, facts: facts) }
+    if let facts {
+      for (index, uplink) in config.uplinks.enumerated() {
+        guard let address = uplink.address, let actual = facts.addresses[uplink.interface], !actual.contains(address)
+        else { continue }
+        let has = actual.isEmpty ? "no address" : actual.map(\.description).joined(separator: ", ")
+        fail("uplinks[\(index)].address", "\(address) is not on \(uplink.interface) (it has \(has))")
+      }
+      problems += SubnetClash.problems(in: config, facts: facts)
+    }
     return problems
   }
 }

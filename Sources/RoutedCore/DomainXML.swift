@@ -16,7 +16,9 @@ public enum DomainXML {
     guard data.count <= maximumSize else {
       throw DomainXMLError("domain XML is \(data.count) bytes, over the \(maximumSize >> 20) MiB limit")
     }
-    let root = try XMLElementNode.parse(data)
+    var root = try XMLElementNode.parse(data)
+    // libvirt's status files (/run/libvirt/qemu/NAME.xml) wrap the live domain in <domstatus>.
+    if root.name == "domstatus", let domain = root.child("domain") { root = domain }
     // The network hook wraps the network in <hookData>; the qemu hook passes <domain> directly.
     guard root.name == "domain" else {
       throw DomainXMLError("expected a <domain> document, found <\(root.name)>")

@@ -10,6 +10,14 @@ public enum HookAction: String, Sendable, Equatable {
   case remove
   /// Re-apply whatever is missing (libvirtd restarted with the guest running).
   case reapply
+  /// Network hook: make the host baseline (gateway, sysctls, tables, peer routes).
+  case applyBaseline
+  /// Network hook: remove the host baseline once no guest uses it.
+  case removeBaseline
+  /// Network hook: route one NIC (`port-created`, also on hotplug and daemon restart).
+  case applyPort
+  /// Network hook: remove one NIC's routing (`port-deleted`, also on unplug).
+  case removePort
 }
 
 /// What an error in a hook call means for libvirt.
@@ -41,8 +49,18 @@ public struct HookPolicy: Sendable, Equatable {
       HookPolicy(action: .remove, onFailure: .neverFail)
     case (.qemu, "reconnect"), (.lxc, "reconnect"):
       HookPolicy(action: .reapply, onFailure: .neverFail)
-    case (.qemu, "migrate"), (.qemu, "restore"):
+    case (.qemu, "migrate"), (.qemu, "restore"), (.network, "start"):
       HookPolicy(action: .validate, onFailure: .refuse)
+    case (.network, "started"), (.network, "updated"):
+      HookPolicy(action: .applyBaseline, onFailure: .refuse)
+    case (.network, "stopped"):
+      HookPolicy(action: .removeBaseline, onFailure: .neverFail)
+    // libvirt sends port-created again for every running guest when the daemon restarts; a failure must not
+    // hurt them, and the qemu hook already validated the NIC at prepare.
+    case (.network, "port-created"):
+      HookPolicy(action: .applyPort, onFailure: .neverFail)
+    case (.network, "port-deleted"):
+      HookPolicy(action: .removePort, onFailure: .neverFail)
     default:
       HookPolicy(action: .ignore, onFailure: .neverFail)
     }

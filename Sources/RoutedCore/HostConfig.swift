@@ -73,13 +73,19 @@ public struct Uplink: Sendable, Equatable {
   /// 2 for Ethernet-like links; 3 for links without ARP (HiperSockets in layer-3 mode).
   public var layer: Int
   public var peers: [PeerRoute]
+  /// Optional: this host's own address on the link, so `check --peer` can verify the other side's gateway.
+  public var address: IPv4Interface?
 
-  public init(name: String, interface: String, mode: UplinkMode, layer: Int = 2, peers: [PeerRoute] = []) {
+  public init(
+    name: String, interface: String, mode: UplinkMode, layer: Int = 2, peers: [PeerRoute] = [],
+    address: IPv4Interface? = nil
+  ) {
     self.name = name
     self.interface = interface
     self.mode = mode
     self.layer = layer
     self.peers = peers
+    self.address = address
   }
 }
 

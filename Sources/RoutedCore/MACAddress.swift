@@ -2,12 +2,16 @@
 public struct MACAddress: Hashable, Sendable, Codable, CustomStringConvertible {
   public let description: String
 
-  /// Parses `52:54:00:11:00:05` in any case; nil for anything else.
+  /// Parses `52:54:00:11:00:05` in any case (libvirt's docs also show `52:54:0:7b:35:93`); nil for anything else.
   public init?(_ text: some StringProtocol) {
     let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) && $0.allSatisfy(\.isASCII) })
-    else { return nil }
-    description = parts.joined(separator: ":").lowercased()
+    guard parts.count == 6 else { return nil }
+    var octets: [String] = []
+    for part in parts {
+      guard (1...2).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
+      octets.append(part.count == 1 ? "0" + part.lowercased() : part.lowercased())
+    }
+    description = octets.joined(separator: ":")
   }
 
   public init(from decoder: any Decoder) throws {

@@ -135,7 +135,7 @@ public enum Planner {
     let identity = domain.identity
     let existing = records.first { $0.domain.uuid == identity.uuid }
     switch action {
-    case .ignore:
+    case .ignore, .applyBaseline, .removeBaseline, .applyPort, .removePort:
       return Plan()
     case .remove:
       return removal(of: existing)
@@ -158,6 +158,23 @@ public enum Planner {
   public static func removal(of record: DomainRecord?) -> Plan {
     guard let record else { return Plan() }
     return Plan(guestChanges: record.objects.map(KernelChange.remove), record: nil, domain: record.domain)
+  }
+
+  /// What `host down` removes: owned tables, peer routes and gateway addresses, and the sysctls set back to 0.
+  public static func baselineRemoval(config: HostConfig, facts: HostFacts) -> (remove: [KernelObject], reset: [KernelObject]) {
+    let objects = baseline(config: config, facts: facts)
+    let remove = objects.filter { object in
+      switch object {
+      case .table, .set, .chain, .route, .address: true
+      default: false
+      }
+    }
+    let reset = objects.compactMap { object -> KernelObject? in
+      guard case .sysctl(var sysctl) = object, sysctl.key != .proxyDelay else { return nil }
+      sysctl.value = 0
+      return .sysctl(sysctl)
+    }
+    return (remove, reset)
   }
 
   /// Refuses a start whose bridge or uplinks are missing, or that would hit the proxy-ARP subnet pitfall.

@@ -27,7 +27,9 @@ struct YAMLField {
     return fields
   }
 
+  /// A list; an empty value (`peers:` with nothing after it) is an empty list.
   func sequence() throws -> [YAMLField] {
+    if case .scalar(let text, _) = node, ["", "~", "null"].contains(text) { return [] }
     guard case .sequence(let sequence, _) = node else { throw error("expected a list") }
     return sequence.enumerated().map { YAMLField(node: $1, path: "\(path)[\($0)]", file: file) }
   }

@@ -12,7 +12,7 @@ import Testing
     #expect(mermaid.contains("  subgraph kvm1[\"kvm1\"]"))
     #expect(mermaid.contains("    g1([\"g1<br/>10.136.1.5/8\"]) --- kvm1_sw"))
     #expect(mermaid.contains("  seg_lan[[\"lan<br/>10.0.0.0/8 · MTU 1500\"]]"))
-    #expect(mermaid.contains("  kvm1_sw ---|\"osa10 10.131.1.254/8\"| seg_lan"))
+    #expect(mermaid.contains("  kvm1 ---|\"osa10 10.131.1.254/8\"| seg_lan"))
     #expect(mermaid.contains("  style seg_lan fill:#1f77b4,color:#fff"))
     // One linkStyle per link: g1's, kvm1's and prod's.
     #expect(mermaid.components(separatedBy: "linkStyle").count - 1 == 3)

@@ -107,4 +107,45 @@ struct LabUpDownTests {
     #expect(report.namespaces == [names.namespace("half")])
     #expect(MachineSnapshot.take() == before)
   }
+
+  @Test func hookIsCalledAsLibvirtCallsIt() throws {
+    // A recording hook: argv, the two routed-hook variables, whether HOME leaked through, and the XML's target.
+    let directory = "/tmp/lktest-hook-\(getpid())"
+    try FileSystem.makeDirectory(directory)
+    defer { FileSystem.remove(directory) }
+    let log = "\(directory)/calls"
+    let script = """
+      #!/bin/sh
+      xml=$(cat)
+      target=$(printf '%s' "$xml" | grep -o "target dev='[^']*'" || echo "no-target")
+      echo "$* | ${ROUTED_HOOK_CONFIG##*/lktest/} | ${ROUTED_HOOK_STATE_DIR##*/lktest/} | ${SHELLOPTS:-clean} | $target" >> \(log)
+      """
+    try FileSystem.write(script, to: "\(directory)/hook")
+    chmod("\(directory)/hook", 0o755)
+    var text = smallTopology.replacingOccurrences(
+      of: "    switch: { kind: ovs, mtu: 9000 }",
+      with: "    switch: { kind: ovs, mtu: 9000 }\n    hook: { routeProtocol: 151 }")
+    text = text.replacingOccurrences(of: "      - { name: g2, address: 10.136.1.6/8 }\n", with: "")
+    let topology = try TopologyParser.parse(text)
+    let hook = HookDriver(names: names, hookPath: "\(directory)/hook")
+    try LabBuilder(topology: topology, names: names, hook: hook, sourcePath: nil).up(clock: PhaseClock())
+    defer { _ = try? LabTeardown(names: names).run() }
+    let lifecycle = GuestLifecycle(topology: topology, names: names, hook: hook)
+    try lifecycle.restartDaemon(host: "kvm1")
+    _ = try lifecycle.stop(topology.guest(named: "g1")!)
+    let calls = (FileSystem.read(log) ?? "").split(separator: "\n").map(String.init)
+    let files = "kvm1/routed-hook.yaml | kvm1/hook-state | clean"
+    #expect(
+      calls == [
+        "hook qemu g1 prepare begin - | \(files) | target dev='vnet0'",
+        "hook qemu g1 start begin - | \(files) | target dev='vnet0'",
+        "hook qemu g1 started begin - | \(files) | target dev='vnet0'",
+        "hook qemu g1 reconnect begin - | \(files) | target dev='vnet0'",
+        "hook qemu g1 stopped end - | \(files) | target dev='vnet0'",
+        "hook qemu g1 release end destroyed | \(files) | no-target",
+      ])
+    // The tap is gone after stop, as libvirt removes it.
+    #expect(!LinkInventory.links(namespace: names.namespace("kvm1")).contains { $0.name == "vnet0" })
+    #expect(FileSystem.read(names.hookConfig("kvm1")) == "routeProtocol: 151\n")
+  }
 }

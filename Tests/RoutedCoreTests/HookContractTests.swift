@@ -35,8 +35,8 @@ import Testing
     (.lxc, "stopped", .remove, .neverFail),
     (.lxc, "release", .remove, .neverFail),
     (.lxc, "reconnect", .reapply, .neverFail),
-    (.network, "start", .ignore, .neverFail),
-    (.network, "port-created", .ignore, .neverFail),
+    (.network, "start", .validate, .refuse),
+    (.network, "port-created", .applyPort, .neverFail),
     (.network, "plugged", .ignore, .neverFail),
   ])
   func exitPolicy(kind: HookKind, op: String, action: HookAction, failure: FailureMode) throws {

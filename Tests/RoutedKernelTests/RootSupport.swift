@@ -14,23 +14,17 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 /// Runs a tool for the tests' independent view of the kernel (the code under test never runs any).
-/// `daemon` is for programs that detach: their output goes to /dev/null, so no pipe is held open by them.
+/// `daemon` is for programs that detach: they are spawned with only /dev/null as stdio and every other
+/// descriptor closed, because Foundation's Process waits for a descriptor the daemon would otherwise inherit.
 @discardableResult
 func run(_ arguments: [String], allowFailure: Bool = false, daemon: Bool = false) throws -> String {
+  if daemon {
+    try spawnDaemon(arguments)
+    return ""
+  }
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   process.arguments = arguments
-  if daemon {
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw CommandFailure(
-        description: "\(arguments.joined(separator: " ")): exit \(process.terminationStatus)")
-    }
-    return ""
-  }
   let output = Pipe()
   let errors = Pipe()
   process.standardOutput = output
@@ -45,6 +39,42 @@ func run(_ arguments: [String], allowFailure: Bool = false, daemon: Bool = false
         + String(decoding: errorData, as: UTF8.self))
   }
   return String(decoding: data, as: UTF8.self)
+}
+
+private func spawnDaemon(_ arguments: [String]) throws {
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  for descriptor: Int32 in 0...2 {
+    posix_spawn_file_actions_addopen(
+      &actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+  }
+  let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+  for descriptor in open.compactMap(Int32.init) where descriptor > 2 {
+    posix_spawn_file_actions_addclose(&actions, descriptor)
+  }
+  let argv = arguments.map { strdup($0) } + [nil]
+  defer { argv.forEach { free($0) } }
+  // Test-runner threads block signals and a spawned child inherits the mask: start with none blocked, or
+  // the daemon would ignore the SIGTERM that stops it.
+  var attributes = posix_spawnattr_t()
+  posix_spawnattr_init(&attributes)
+  defer { posix_spawnattr_destroy(&attributes) }
+  var signals = sigset_t()
+  sigemptyset(&signals)
+  posix_spawnattr_setsigmask(&attributes, &signals)
+  sigfillset(&signals)
+  posix_spawnattr_setsigdefault(&attributes, &signals)
+  posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+  var pid: pid_t = 0
+  let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+  guard spawned == 0 else { throw CommandFailure(description: "\(arguments[0]): spawn failed: \(spawned)") }
+  var status: Int32 = 0
+  while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+  // The detaching parent exits 0 once the daemon is ready.
+  guard status == 0 else {
+    throw CommandFailure(description: "\(arguments.joined(separator: " ")): wait status \(status)")
+  }
 }
 
 /// A network namespace made for one test and removed by `remove()`, which every test defers.

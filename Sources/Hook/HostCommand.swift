@@ -1,0 +1,46 @@
+import ArgumentParser
+import HookRuntime
+import RoutedCore
+
+/// `routed-hook host up|down`: the baseline, for hosts whose bridge is not a libvirt network.
+struct Host: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Make or remove the host baseline (gateway, sysctls, owned nftables tables, peer routes).",
+    discussion: """
+      The talk's own setup attaches guests with <interface type='bridge'> and an OVS virtualport, so no libvirt network hook runs: call 'host up' once the bridge exists (for example from the unit that creates it) and 'host down' when it goes away. Hosts whose bridge is a libvirt network get the same from the network hook. 'host down' is refused while guests are routed.
+
+      Examples:
+        routed-hook host up
+        routed-hook host down --config /etc/libvirt/routed-hook.yaml
+      """,
+    subcommands: [Up.self, Down.self])
+
+  struct Up: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Make the host baseline (idempotent).")
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+      let engine = Engine(settings: options.settings)
+      let report = try CLIError.wrap { () -> ApplyReportSummary in
+        guard let config = try engine.loadConfig() else { throw CLIError("no config at \(options.settings.configPath)") }
+        return ApplyReportSummary(try engine.hostUp(config: config))
+      }
+      print("host up: \(report.text)")
+    }
+  }
+
+  struct Down: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Remove the host baseline and turn its sysctls off (refused while guests are routed).")
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+      let engine = Engine(settings: options.settings)
+      let report = try CLIError.wrap { () -> ApplyReportSummary in
+        guard let config = try engine.loadConfig() else { throw CLIError("no config at \(options.settings.configPath)") }
+        return ApplyReportSummary(try engine.hostDown(config: config))
+      }
+      print("host down: \(report.text)")
+    }
+  }
+}
