@@ -22,6 +22,7 @@ final class Testbed: @unchecked Sendable {
     guestNetworks:
       - name: guests
         bridge: br-ex
+        libvirtNetwork: ovs-guests
         gateway: 10.136.11.254/24
         mtu: 9000
         uplinks: [production, intranet]
@@ -125,6 +126,61 @@ final class Testbed: @unchecked Sendable {
     try HookProcess.run(
       ["hook", "qemu", Testbed.name(index), op, subop, extra], stdin: Data((xml ?? Testbed.domainXML(index)).utf8),
       environment: ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory], namespace: host)
+  }
+
+  /// libvirt's status files for the network hook: `<libvirtRun>/qemu/NAME.xml`.
+  var libvirtRunDirectory: String { scratch.url.appendingPathComponent("libvirt").path }
+
+  /// Writes guest `index`'s live XML where libvirt keeps it, wrapped in <domstatus> as libvirt does.
+  func writeStatusFile(_ index: Int) throws {
+    let directory = libvirtRunDirectory + "/qemu"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let status = "<domstatus state='running' reason='booted' pid='4242'>\n\(Testbed.domainXML(index))\n</domstatus>\n"
+    try status.write(toFile: "\(directory)/\(Testbed.name(index)).xml", atomically: true, encoding: .utf8)
+  }
+
+  /// `<hookData>` as libvirt's network driver writes it, with a `<networkport>` for guest `index` when given.
+  static func hookData(port index: Int? = nil) -> String {
+    let port = index.map { index in
+      """
+        <networkport>
+          <uuid>\(String(format: "5d1c2b3a-4e5f-6a7b-8c9d-%012x", index))</uuid>
+          <owner>
+            <name>\(name(index))</name>
+            <uuid>\(uuid(index))</uuid>
+          </owner>
+          <mac address='\(mac(index))'/>
+          <virtualport type='openvswitch'>
+            <parameters interfaceid='\(String(format: "7a6b5c4d-3e2f-4a0b-9c8d-%012x", index))'/>
+          </virtualport>
+          <plug type='bridge' bridge='br-ex'/>
+        </networkport>
+
+      """
+    } ?? ""
+    return """
+      <hookData>
+        <network>
+          <name>ovs-guests</name>
+          <uuid>4c7e1d2a-9b3f-4e5d-8c6a-1f2e3d4c5b6a</uuid>
+          <forward mode='bridge'/>
+          <bridge name='br-ex'/>
+          <virtualport type='openvswitch'/>
+        </network>
+      \(port)</hookData>
+
+      """
+  }
+
+  /// Runs one network hook call inside the host namespace.
+  @discardableResult
+  func networkHook(_ op: String, port index: Int? = nil) throws -> HookProcess.Result {
+    try HookProcess.run(
+      ["hook", "network", "ovs-guests", op, "begin", "-"], stdin: Data(Testbed.hookData(port: index).utf8),
+      environment: [
+        "ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory,
+        "ROUTED_HOOK_LIBVIRT_RUN_DIR": libvirtRunDirectory,
+      ], namespace: host)
   }
 
   /// prepare, start, started: exits must all be 0.
