@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-  import FoundationEssentials
-#else
-  import Foundation
-#endif
 import Glibc
 import RoutedCore
 
@@ -39,9 +34,7 @@ public struct RecordStore {
   public func write(_ record: DomainRecord) throws {
     let target = try path(record.domain.uuid)
     try StateDirectory.create(directory)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-    let data = Array(try encoder.encode(record))
+    let data = Array(RecordJSON.text(record).utf8)
     let temporary = "\(directory)/.\(record.domain.uuid).json.\(getpid()).tmp"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw KernelError.system("create \(temporary)", errno) }
@@ -106,11 +99,10 @@ public struct RecordStore {
       if count == 0 { break }
       data += chunk[0..<count]
     }
-    do {
-      return try JSONDecoder().decode(DomainRecord.self, from: Data(data))
-    } catch {
-      throw KernelError(message: "\(path): not a valid record: \(error)")
+    guard let record = RecordJSON.record(data) else {
+      throw KernelError(message: "\(path): not a valid record")
     }
+    return record
   }
 
   /// Makes the rename durable.

@@ -1,0 +1,78 @@
+/// A domain record as JSON text and back: what `/run/routed-hook/<uuid>.json` holds.
+public enum RecordJSON {
+  public static func text(_ record: DomainRecord) -> String {
+    let interfaces = record.interfaces.map { nic in
+      JSON.object([
+        ("mac", .string(nic.mac.description)), ("address", .string(nic.address.description)),
+        ("network", .string(nic.network)), ("bridge", .string(nic.bridge)),
+        ("uplinks", .array(nic.uplinks.map(JSON.string))),
+      ])
+    }
+    let objects = record.objects.compactMap(json)
+    return JSON.object([
+      ("domain", .object([("name", .string(record.domain.name)), ("uuid", .string(record.domain.uuid))])),
+      ("interfaces", .array(interfaces)), ("objects", .array(objects)),
+    ]).text() + "\n"
+  }
+
+  /// The record in `bytes`, or nil when they are not one.
+  public static func record(_ bytes: [UInt8]) -> DomainRecord? {
+    guard let json = JSON.parse(bytes), let name = json["domain"]?["name"]?.string,
+      let uuid = json["domain"]?["uuid"]?.string, let interfaceList = json["interfaces"]?.array,
+      let objectList = json["objects"]?.array
+    else { return nil }
+    var interfaces: [ManagedInterface] = []
+    for item in interfaceList {
+      guard let mac = item["mac"]?.string.flatMap(MACAddress.init), let address = item["address"]?.string.flatMap(IPv4Address.init),
+        let network = item["network"]?.string, let bridge = item["bridge"]?.string,
+        let uplinks = item["uplinks"]?.array?.compactMap(\.string)
+      else { return nil }
+      interfaces.append(ManagedInterface(mac: mac, address: address, network: network, bridge: bridge, uplinks: uplinks))
+    }
+    var objects: [KernelObject] = []
+    for item in objectList {
+      guard let object = object(item) else { return nil }
+      objects.append(object)
+    }
+    return DomainRecord(domain: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces, objects: objects)
+  }
+
+  /// Records hold per-guest objects only: set elements and routes.
+  static func json(_ object: KernelObject) -> JSON? {
+    switch object {
+    case .element(let set, let key, let comment):
+      var members: [(key: String, value: JSON)] = [
+        ("table", .string(set.table.rawValue)), ("set", .string(set.name)), ("address", .string(key.address.description)),
+      ]
+      if let interface = key.interface { members.append(("interface", .string(interface))) }
+      members.append(("comment", .string(comment)))
+      return .object([("element", .object(members))])
+    case .route(let route):
+      var members: [(key: String, value: JSON)] = [("destination", .string(route.destination.description))]
+      if let gateway = route.gateway { members.append(("gateway", .string(gateway.description))) }
+      members += [("device", .string(route.device)), ("protocol", .number(Double(route.routeProtocol)))]
+      return .object([("route", .object(members))])
+    default:
+      return nil
+    }
+  }
+
+  static func object(_ json: JSON) -> KernelObject? {
+    if let element = json["element"] {
+      guard let table = element["table"]?.string.flatMap(OwnedTable.init(rawValue:)), let name = element["set"]?.string,
+        let address = element["address"]?.string.flatMap(IPv4Address.init), let comment = element["comment"]?.string
+      else { return nil }
+      let interface = element["interface"]?.string
+      let set = OwnedSet(table: table, name: name, keyType: interface == nil ? .address : .addressAndInterface)
+      return .element(set, SetElementKey(address: address, interface: interface), comment: comment)
+    }
+    if let route = json["route"] {
+      guard let destination = route["destination"]?.string.flatMap(IPv4Network.init), let device = route["device"]?.string,
+        let proto = route["protocol"]?.number, let routeProtocol = UInt8(exactly: proto)
+      else { return nil }
+      let gateway = route["gateway"]?.string.flatMap(IPv4Address.init)
+      return .route(OwnedRoute(destination: destination, gateway: gateway, device: device, routeProtocol: routeProtocol))
+    }
+    return nil
+  }
+}
