@@ -28,10 +28,12 @@ let package = Package(
       pkgConfig: "libnftnl",
       providers: [.apt(["libmnl-dev", "libnftnl-dev"])]
     ),
+    // libvirt's headers only: `reconcile` dlopen()s libvirt.so.0, so the hook binary never links or loads it.
+    .systemLibrary(name: "CLibvirt"),
     // Effects: netlink, sysctl files, records, the lock, syslog. Interprets a RoutedCore plan.
     .target(name: "RoutedKernel", dependencies: ["RoutedCore", "CNetlink"]),
     // The hook's use cases (a hook call, apply, remove, status): core decisions wired to kernel effects.
-    .target(name: "HookRuntime", dependencies: ["RoutedCore", "RoutedKernel"]),
+    .target(name: "HookRuntime", dependencies: ["RoutedCore", "RoutedKernel", "CLibvirt"]),
     .executableTarget(
       name: "Hook",
       dependencies: [
@@ -52,5 +54,7 @@ let package = Package(
       name: "RoutedKernelTests", dependencies: ["RoutedKernel", "RoutedCore", "LabKit"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
+    .testTarget(
+      name: "ReconcileTests", dependencies: ["HookRuntime", "RoutedCore"], resources: [.copy("Fixtures")]),
   ]
 )

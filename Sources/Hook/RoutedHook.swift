@@ -14,8 +14,13 @@ struct RoutedHook: ParsableCommand {
         routed-hook plan --domain-xml web01.xml
         routed-hook hook qemu web01 started begin - < web01.xml
         routed-hook status --json
+        routed-hook doctor --json
+        routed-hook reconcile --dry-run
       """,
-    subcommands: [Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self]
+    subcommands: [
+      Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self, ReconcileCommand.self,
+      DoctorCommand.self,
+    ]
   )
 }
 

@@ -43,3 +43,27 @@ struct AddressIndex {
 
   private func path(_ address: IPv4Address) -> String { "\(directory)/\(address)" }
 }
+
+extension AddressIndex {
+  /// Removes entries that point at a UUID with no record (a crash between removing a record and releasing its
+  /// addresses leaves them); returns how many. Harmless to starts, which check the record, but misleading to people.
+  func prune(keeping uuids: Set<String>) -> Int {
+    guard let stream = opendir(directory) else { return 0 }
+    var names: [String] = []
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    closedir(stream)
+    var removed = 0
+    for name in names {
+      guard let address = IPv4Address(name), let uuid = owner(of: address), !uuids.contains(uuid) else {
+        continue
+      }
+      if unlink(path(address)) == 0 { removed += 1 }
+    }
+    return removed
+  }
+}

@@ -37,11 +37,20 @@ public struct Engine {
     if try interfaces.isEmpty && !hasRecord(domain.identity.uuid) {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
-    let store = RecordStore(directory: settings.stateDirectory)
     let kernel = try KernelApplier()
     let facts = try hostFacts(kernel, config: config)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
+    return try runHoldingLock(
+      action, domain: domain, interfaces: interfaces, config: config, kernel: kernel, facts: facts)
+  }
+
+  /// The body of `run`, for callers that hold the hook lock already (`reconcile`; flock is not reentrant).
+  func runHoldingLock(
+    _ action: HookAction, domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig,
+    kernel: KernelApplier, facts: HostFacts
+  ) throws -> Outcome {
+    let store = RecordStore(directory: settings.stateDirectory)
     let uuid = domain.identity.uuid
     let index = AddressIndex(stateDirectory: settings.stateDirectory)
     let existing = try store.load(uuid: uuid)
@@ -51,6 +60,7 @@ public struct Engine {
       if let record = try store.load(uuid: owner) { records.append(record) }
     }
     let plan = try Planner.plan(action, domain: domain, config: config, records: records, facts: facts)
+    if action == .validate { try checkStart(kernel, config: config, interfaces: interfaces) }
     guard action != .validate, !plan.isEmpty || plan.record != nil else {
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }
@@ -81,8 +91,14 @@ public struct Engine {
       record = try store.all().first { $0.domain.name == name }
     }
     guard let record else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    return try removeHoldingLock(record, kernel: KernelApplier())
+  }
+
+  /// The body of `remove` once the record is found, for callers that hold the hook lock already.
+  func removeHoldingLock(_ record: DomainRecord, kernel: KernelApplier) throws -> Outcome {
+    let store = RecordStore(directory: settings.stateDirectory)
     let plan = Planner.removal(of: record)
-    let report = try KernelApplier().apply(plan)
+    let report = try kernel.apply(plan)
     try store.delete(uuid: record.domain.uuid)
     AddressIndex(stateDirectory: settings.stateDirectory).release(
       record.interfaces.map(\.address), for: record.domain.uuid)

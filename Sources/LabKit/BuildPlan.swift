@@ -32,10 +32,19 @@ public struct BuildPlan: Sendable {
     nodesWithAttachments.flatMap { node, attachments in
       attachments.map { attachment in
         VethPair(
-          name: attachment.name, namespace: names.namespace(node), peer: node,
+          name: attachment.name, namespace: names.namespace(node),
+          peer: Self.segmentEnd(node: node, attachment: attachment, of: attachments),
           peerNamespace: names.namespace(attachment.segment))
       }
     }
+  }
+
+  /// The segment's end of a node's link: the node's name, or `node.N` for its N-th interface on one segment
+  /// (the talk's first pitfall needs a host with two cards in one LAN).
+  static func segmentEnd(node: String, attachment: Attachment, of attachments: [Attachment]) -> String {
+    let sameSegment = attachments.filter { $0.segment == attachment.segment }
+    let position = sameSegment.firstIndex(of: attachment) ?? 0
+    return position == 0 ? node : "\(node).\(position + 1)"
   }
 
   private var nodesWithAttachments: [(String, [Attachment])] {
@@ -61,7 +70,10 @@ public struct BuildPlan: Sendable {
       lines += interfaceLines(node: node, attachments: machine.interfaces)
       lines += machine.routes.map { routeLine($0, defaultDevice: machine.interfaces.first?.name) }
     }
-    return shellScript(lines, preamble: [Self.sysctlLine])
+    // Frames on a segment carry complete checksums, as on a real wire: a checksum left to offloading would
+    // reach a userspace OVS port (a card attached by hand) unfinished, and the guest behind it would drop it.
+    let offloads = topology.attachments(of: node).map { "ethtool -K \($0.name) tx off >/dev/null" }
+    return shellScript(lines, preamble: [Self.sysctlLine], after: offloads)
   }
 
   private func segmentLines(_ segment: Segment) -> [String] {
@@ -71,8 +83,9 @@ public struct BuildPlan: Sendable {
     ]
     for (node, attachments) in nodesWithAttachments {
       for attachment in attachments where attachment.segment == segment.name {
-        lines.append(altnameLine(node: segment.name, interface: node))
-        lines.append("link set \(node) mtu \(attachment.segmentMtu ?? segment.mtu) master \(segment.name) up")
+        let end = Self.segmentEnd(node: node, attachment: attachment, of: attachments)
+        lines.append(altnameLine(node: segment.name, interface: end))
+        lines.append("link set \(end) mtu \(attachment.segmentMtu ?? segment.mtu) master \(segment.name) up")
       }
     }
     // Set last: a bridge's MTU otherwise follows its smallest port.
@@ -83,8 +96,10 @@ public struct BuildPlan: Sendable {
   private func interfaceLines(node: String, attachments: [Attachment]) -> [String] {
     attachments.flatMap { attachment -> [String] in
       let mtu = attachment.mtu ?? topology.segment(named: attachment.segment)?.mtu ?? 1500
+      let arp = topology.segment(named: attachment.segment)?.arp ?? true
       var lines = [
-        altnameLine(node: node, interface: attachment.name), "link set \(attachment.name) mtu \(mtu) up",
+        altnameLine(node: node, interface: attachment.name),
+        "link set \(attachment.name) mtu \(mtu)\(arp ? "" : " arp off") up",
       ]
       if let address = attachment.address { lines.append("addr add \(address) dev \(attachment.name)") }
       return lines
@@ -102,8 +117,28 @@ public struct BuildPlan: Sendable {
     return line
   }
 
-  private func shellScript(_ batch: [String], preamble: [String]) -> String {
-    (["set -e"] + preamble + ["ip -b - <<'EOF'"] + batch + ["EOF", ""]).joined(separator: "\n")
+  private func shellScript(_ batch: [String], preamble: [String], after: [String] = []) -> String {
+    (["set -e"] + preamble + ["ip -b - <<'EOF'"] + batch + ["EOF"] + after + [""]).joined(separator: "\n")
+  }
+
+  /// For each layer-3 (NOARP) segment: `ip -batch` lines per node that make permanent neighbour entries for
+  /// every other address on the segment, given each node interface's MAC. A NOARP device would otherwise send
+  /// to its own MAC; real layer-3 HiperSockets resolve next hops in firmware, without ARP.
+  public func noARPNeighbourLines(mac: (String, String) -> String?) -> [String: [String]] {
+    var lines: [String: [String]] = [:]
+    for segment in topology.segments where !segment.arp {
+      let ends = nodesWithAttachments.flatMap { node, attachments in
+        attachments.filter { $0.segment == segment.name }.map { (node, $0) }
+      }
+      for (node, attachment) in ends {
+        for (other, otherAttachment) in ends where other != node {
+          guard let address = otherAttachment.address, let lladdr = mac(other, otherAttachment.name) else { continue }
+          lines[node, default: []].append(
+            "neigh replace \(address.address) lladdr \(lladdr) dev \(attachment.name) nud permanent")
+        }
+      }
+    }
+    return lines
   }
 
   // MARK: Guest NICs

@@ -17,9 +17,11 @@ public struct Expectation: Sendable, Equatable {
 public enum ExpectationKind: Sendable, Equatable {
   /// `from` reaches `to` (or, with `expected` false, does not), by ping and/or a TCP connect.
   /// A nil port lets the lab pick one, distinct per row, so rows can run side by side.
-  case reach(from: String, to: Target, probes: [Probe], port: Int?, expected: Bool)
-  /// An arping from `from` for `target` is answered by exactly the MAC of `answeredBy`, or by nobody (nil).
-  case arp(from: String, target: Target, answeredBy: InterfaceRef?)
+  /// `size` is the ping payload (default 56 bytes); large sizes show what fragmentation or an MTU does.
+  case reach(from: String, to: Target, probes: [Probe], port: Int?, expected: Bool, size: Int? = nil)
+  /// An arping from `from` for `target` is answered by exactly the MACs of `answeredBy` (empty: by nobody).
+  /// More than one is how a double answer (two hosts claiming one address) is documented.
+  case arp(from: String, target: Target, answeredBy: [InterfaceRef])
   /// A TCP connection from `from` to `to` arrives with the address of `source` as its source.
   case nat(from: String, to: Target, source: InterfaceRef, port: Int?)
   /// Pings from `from` to `to` are counted on every `via` interface and on none of `notVia`.
@@ -30,6 +32,18 @@ public enum ExpectationKind: Sendable, Equatable {
   case hookStatus(host: String, lists: [String], lacks: [String])
   /// No trace of a guest is left on its host: not in hook status, no route to its address, not in nft rules.
   case gone(guest: String)
+  /// No trace of one address on a host: no /32 route, no proxy neighbour entry, no nft mention.
+  case goneAddress(host: String, address: LabAddress)
+  /// A ping of `size` bytes (fragmentation allowed) gets no reply, and the receive/transmit error and drop
+  /// counters of the `on` interfaces rise: the talk's MTU mismatch on an attached card.
+  case drops(from: String, to: Target, size: Int, on: [InterfaceRef])
+  /// `routed-hook doctor --json` on `host` (with its hook config, if it has one) reports `finding` (an id),
+  /// none of `lacks`, and (when `critical` is given) a critical finding or none.
+  case doctor(host: String, finding: String?, lacks: [String], critical: Bool?)
+  /// routed-hook refuses the intent: `guest` set runs `prepare begin` for that guest on `host`; otherwise
+  /// `routed-hook check` runs on `host` with `config` (or the host's own hook config), and with
+  /// `--peer` the hook config of host `peer`. It must exit non-zero with `message` in its output.
+  case refused(host: String, guest: String?, config: HookConfigSource?, peer: String?, message: String)
 }
 
 /// Which probes a reach expectation uses.

@@ -1,6 +1,8 @@
 /// Reads one expectation item of a test phase (`reach:`, `arp:`, `nat:` …) from YAML.
 enum ExpectationParser {
-  static let kinds = ["reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone"]
+  static let kinds = [
+    "reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone", "drops", "doctor", "refused",
+  ]
 
   static func parse(_ field: YAMLField) throws -> Expectation {
     let map = try field.mapping(allowed: ["name", "scenario"] + kinds)
@@ -15,10 +17,37 @@ enum ExpectationParser {
   }
 
   private static func kind(_ key: String, _ body: YAMLField) throws -> ExpectationKind {
-    if key == "gone" { return .gone(guest: try body.string()) }
     switch key {
+    case "gone":
+      if case .scalar = body.node { return .gone(guest: try body.string()) }
+      let map = try body.mapping(allowed: ["host", "address"])
+      return .goneAddress(host: try map.required("host").string(), address: try map.required("address").address())
+    case "drops":
+      let map = try body.mapping(allowed: ["from", "to", "size", "on"])
+      return .drops(
+        from: try map.required("from").string(), to: try target(map.required("to")),
+        size: try map.required("size").int(in: 0...65507), on: try interfaces(map.required("on")))
+    case "doctor":
+      let map = try body.mapping(allowed: ["host", "finding", "lacks", "critical"])
+      let finding = try map["finding"]?.string()
+      let lacks = try map["lacks"]?.strings() ?? []
+      let critical = try map["critical"]?.bool()
+      if finding == nil, lacks.isEmpty, critical == nil {
+        throw body.error("a doctor expectation needs finding, lacks or critical")
+      }
+      return .doctor(host: try map.required("host").string(), finding: finding, lacks: lacks, critical: critical)
+    case "refused":
+      let map = try body.mapping(allowed: ["host", "guest", "config", "peer", "message"])
+      let config = try map["config"].map(TopologyParser.configSource)
+      let guest = try map["guest"]?.string()
+      if guest != nil, let field = map["peer"] {
+        throw field.error("a guest start is checked on one host; peer belongs to a config check")
+      }
+      return .refused(
+        host: try map.required("host").string(), guest: guest, config: config, peer: try map["peer"]?.string(),
+        message: try map.required("message").string())
     case "reach", "noReach":
-      let map = try body.mapping(allowed: ["from", "to", "probes", "port"])
+      let map = try body.mapping(allowed: ["from", "to", "probes", "port", "size"])
       let probes = try (map["probes"]?.strings() ?? ["ping", "tcp"]).map { text in
         guard let probe = Probe(rawValue: text) else {
           throw map["probes"]!.error("'\(text)' is not a probe (ping or tcp)")
@@ -27,14 +56,16 @@ enum ExpectationParser {
       }
       return .reach(
         from: try map.required("from").string(), to: try target(map.required("to")), probes: probes,
-        port: try map["port"]?.int(in: 1...65535), expected: key == "reach")
+        port: try map["port"]?.int(in: 1...65535), expected: key == "reach",
+        size: try map["size"]?.int(in: 0...65507))
     case "arp":
       let map = try body.mapping(allowed: ["from", "for", "answeredBy"])
       let answerField = try map.required("answeredBy")
-      let answer = try answerField.string()
+      let nobody: Bool
+      if case .scalar = answerField.node { nobody = try answerField.string() == "nobody" } else { nobody = false }
       return .arp(
         from: try map.required("from").string(), target: try target(map.required("for")),
-        answeredBy: answer == "nobody" ? nil : try interface(answerField))
+        answeredBy: nobody ? [] : try interfaces(answerField))
     case "nat":
       let map = try body.mapping(allowed: ["from", "to", "source", "port"])
       return .nat(
@@ -82,11 +113,12 @@ enum ExpectationParser {
 
   static func defaultName(_ kind: ExpectationKind) -> String {
     switch kind {
-    case .reach(let from, let to, let probes, _, let expected):
-      let how = probes.map(\.rawValue).joined(separator: "+")
+    case .reach(let from, let to, let probes, _, let expected, let size):
+      let how = probes.map(\.rawValue).joined(separator: "+") + (size.map { " \($0) B" } ?? "")
       return expected ? "\(from) → \(to) (\(how))" : "\(from) ↛ \(to) (\(how))"
     case .arp(let from, let target, let answeredBy):
-      return "arp \(from) who-has \(target): \(answeredBy?.description ?? "nobody")"
+      let who = answeredBy.isEmpty ? "nobody" : answeredBy.map(\.description).joined(separator: " + ")
+      return "arp \(from) who-has \(target): \(who)"
     case .nat(let from, let to, let source, _):
       return "\(from) → \(to) seen as \(source)"
     case .path(let from, let to, let via, _, _):
@@ -100,6 +132,19 @@ enum ExpectationParser {
       return "hook status \(host) \(parts.joined(separator: "; "))"
     case .gone(let guest):
       return "\(guest) gone from its host"
+    case .goneAddress(let host, let address):
+      return "\(address) gone from \(host)"
+    case .drops(let from, let to, let size, let on):
+      return "\(size) B \(from) → \(to) dropped at \(on.map(\.description).joined(separator: ", "))"
+    case .doctor(let host, let finding, let lacks, let critical):
+      var parts: [String] = []
+      if let finding { parts.append("names \(finding)") }
+      if !lacks.isEmpty { parts.append("not \(lacks.joined(separator: ","))") }
+      if let critical { parts.append(critical ? "critical" : "nothing critical") }
+      return "doctor \(host) \(parts.joined(separator: "; "))"
+    case .refused(let host, let guest, _, let peer, let message):
+      let what = guest.map { "prepare \($0)" } ?? (peer.map { "check --peer \($0)" } ?? "check")
+      return "\(host) refuses \(what): \"\(message)\""
     }
   }
 }

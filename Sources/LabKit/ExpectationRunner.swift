@@ -31,8 +31,9 @@ public struct ExpectationRunner: Sendable {
 
   private func evaluate(_ kind: ExpectationKind, defaultPort: Int) throws -> Outcome {
     switch kind {
-    case .reach(let from, let to, let probeKinds, let port, let expected):
-      return try reach(from: from, to: to, probes: probeKinds, port: port ?? defaultPort, expected: expected)
+    case .reach(let from, let to, let probeKinds, let port, let expected, let size):
+      return try reach(
+        from: from, to: to, probes: probeKinds, port: port ?? defaultPort, expected: expected, size: size)
     case .arp(let from, let target, let answeredBy):
       return try arp(from: from, target: target, answeredBy: answeredBy)
     case .nat(let from, let to, let source, let port):
@@ -47,7 +48,7 @@ public struct ExpectationRunner: Sendable {
       return try path(from: from, to: to, via: via, notVia: notVia, count: count)
     case .pmtu(let from, let to, let size, let fits):
       let result = try probes.ping(
-        from: from, to: address(of: to)!, count: 1, size: size, dontFragment: true, deadline: 3)
+        from: from, to: address(of: to)!, count: 1, size: size, pmtu: "do", deadline: 3)
       if fits {
         return Outcome(
           passed: result.received == 1,
@@ -62,8 +63,18 @@ public struct ExpectationRunner: Sendable {
       return try hookStatus(host: host, lists: lists, lacks: lacks)
     case .gone(let guestName):
       return try gone(guestName)
+    case .goneAddress(let host, let address):
+      return try gone(address: address, host: host, guestName: nil)
+    case .drops(let from, let to, let size, let on):
+      return try drops(from: from, to: to, size: size, on: on)
+    case .doctor(let host, let finding, let lacks, let critical):
+      return try doctor(host: host, finding: finding, lacks: lacks, critical: critical)
+    case .refused(let host, let guest, let config, let peer, let message):
+      return try refused(host: host, guest: guest, config: config, peer: peer, message: message)
     }
   }
+
+  var lifecycle: GuestLifecycle { GuestLifecycle(topology: topology, names: names, hook: hook) }
 
   /// The address a target stands for.
   func address(of target: Target) -> LabAddress? {
@@ -95,15 +106,17 @@ public struct ExpectationRunner: Sendable {
       client: names.namespace(from), server: names.namespace(server), address: address(of: to)!, port: port)
   }
 
-  private func reach(from: String, to: Target, probes kinds: [Probe], port: Int, expected: Bool) throws
-    -> Outcome
+  private func reach(from: String, to: Target, probes kinds: [Probe], port: Int, expected: Bool, size: Int?)
+    throws -> Outcome
   {
     let destination = address(of: to)!
     var reached: [Bool] = []
     var measured: [String] = []
     if kinds.contains(.ping) {
       // A reach waits up to 3 s for the first reply; a no-reach gives the packets 1 s to sneak through.
-      let result = try probes.ping(from: from, to: destination, count: 1, deadline: expected ? 3 : 1)
+      let result = try probes.ping(
+        from: from, to: destination, count: 1, size: size, pmtu: size == nil ? nil : "dont",
+        deadline: expected ? 3 : 1)
       reached.append(result.received > 0)
       var text = "ping \(result.received)/\(result.sent)"
       if result.received == 0, let error = result.error { text += " (\(error))" }
@@ -118,7 +131,7 @@ public struct ExpectationRunner: Sendable {
     return Outcome(passed: passed, measured: measured.joined(separator: "; "))
   }
 
-  private func arp(from: String, target: Target, answeredBy: InterfaceRef?) throws -> Outcome {
+  private func arp(from: String, target: Target, answeredBy: [InterfaceRef]) throws -> Outcome {
     let destination = address(of: target)!
     let attachments = topology.attachments(of: from)
     let interface =
@@ -131,11 +144,14 @@ public struct ExpectationRunner: Sendable {
     let macs = try probes.arping(from: from, interface: interface, address: destination)
     let shown =
       macs.isEmpty ? "no answer" : "answered by \(macs.map { describe(mac: $0) }.joined(separator: ", "))"
-    guard let answeredBy else { return Outcome(passed: macs.isEmpty, measured: shown) }
-    guard let expectedMAC = probes.mac(node: answeredBy.node, interface: answeredBy.interface) else {
-      return Outcome(passed: false, measured: "\(answeredBy) not found; \(shown)")
+    var expected: Set<String> = []
+    for ref in answeredBy {
+      guard let mac = probes.mac(node: ref.node, interface: ref.interface) else {
+        return Outcome(passed: false, measured: "\(ref) not found; \(shown)")
+      }
+      expected.insert(mac)
     }
-    return Outcome(passed: macs == [expectedMAC], measured: shown)
+    return Outcome(passed: Set(macs) == expected && macs.count == expected.count, measured: shown)
   }
 
   /// A MAC with the lab interface it belongs to, when it is one.
@@ -195,15 +211,20 @@ public struct ExpectationRunner: Sendable {
   }
 
   private func gone(_ guestName: String) throws -> Outcome {
-    let guest = topology.guest(named: guestName)!
-    let address = guest.address.address
-    let routes = try probes.routes(node: guest.host, to: address)
-    let proxies = try probes.proxyNeighbours(node: guest.host, address: address)
-    let nft = Probes.tokens(try probes.nftRuleset(node: guest.host)).contains(address.description)
+    let guest = lifecycle.placed(named: guestName)!
+    return try gone(address: guest.address.address, host: guest.host, guestName: guestName)
+  }
+
+  /// No route, proxy neighbour or nft mention of `address` on `host`; with a guest, not in hook status either.
+  private func gone(address: LabAddress, host: String, guestName: String?) throws -> Outcome {
+    let routes = try probes.routes(node: host, to: address)
+    let proxies = try probes.proxyNeighbours(node: host, address: address)
+    let nft = Probes.tokens(try probes.nftRuleset(node: host)).contains(address.description)
     var listed = false
     var statusNote = "status: absent"
     do {
-      listed = mentions(try hookStatusTokens(host: guest.host), guestName)
+      let tokens = try hookStatusTokens(host: host)
+      listed = guestName.map { mentions(tokens, $0) } ?? tokens.contains(address.description)
       if listed { statusNote = "status: still listed" }
     } catch {
       statusNote = "status: \(error)"
@@ -214,5 +235,104 @@ public struct ExpectationRunner: Sendable {
       passed: passed,
       measured:
         "\(statusNote); routes \(routes.count); proxy neigh \(proxies); nft \(nft ? "mentions it" : "clean")")
+  }
+
+  /// A large ping without DF that gets no reply while the named interfaces count new errors or drops, or
+  /// (for a port of a host's userspace OVS, which counts nothing) while OVS logs a send error on it.
+  private func drops(from: String, to: Target, size: Int, on: [InterfaceRef]) throws -> Outcome {
+    let before = try on.map { try probes.errorsAndDrops(node: $0.node, interface: $0.interface) }
+    let logsBefore = on.map { ovsSendErrors($0) }
+    let result = try probes.ping(from: from, to: address(of: to)!, count: 3, size: size, pmtu: "dont", deadline: 3)
+    let after = try on.map { try probes.errorsAndDrops(node: $0.node, interface: $0.interface) }
+    let logsAfter = on.map { ovsSendErrors($0) }
+    let deltas = zip(before, after).map { $1 - $0 }
+    let logged = zip(logsBefore, logsAfter).map { $1.count - $0.count }
+    var evidence = zip(on, deltas).map { "\($0.description) +\($1)" }
+    for (ref, count) in zip(on, logged) where count > 0 {
+      evidence.append("OVS: \(count)× \"\(logsAfter[on.firstIndex(of: ref)!].last!)\"")
+    }
+    return Outcome(
+      passed: result.received == 0 && (deltas.reduce(0, +) > 0 || logged.reduce(0, +) > 0),
+      measured: "ping \(result.received)/\(result.sent); errors+drops \(evidence.joined(separator: ", "))")
+  }
+
+  /// Lines of a host's ovs-vswitchd log that report a failed send on one of its ports.
+  private func ovsSendErrors(_ ref: InterfaceRef) -> [String] {
+    guard topology.host(named: ref.node)?.switchConfig.kind == .ovs,
+      let log = FileSystem.read("\(names.ovsDirectory(ref.node))/ovs-vswitchd.log")
+    else { return [] }
+    return log.split(separator: "\n").filter { $0.contains("error sending Ethernet packet on \(ref.interface):") }
+      .map { String($0.split(separator: "|").last ?? "") }
+  }
+
+  /// `routed-hook doctor --json` in the host's namespace, with `--config` when the host has a hook config.
+  private func doctor(host: String, finding: String?, lacks: [String], critical: Bool?) throws -> Outcome {
+    guard let hook else { throw LabError("no routed-hook to ask") }
+    var arguments = ["doctor", "--json"]
+    if let node = topology.host(named: host), node.config != nil { arguments += ["--config", names.config(of: node)] }
+    let result = try hook.command(host: host, arguments)
+    guard let root = JSON.object(result.stdout), let findings = root["findings"] as? [[String: Any]] else {
+      let said = (result.stderr.isEmpty ? result.stdout : result.stderr).split(separator: "\n").first ?? "no output"
+      return Outcome(passed: false, measured: "no findings JSON (exit \(result.status)): \(said)")
+    }
+    let ids = findings.compactMap { $0["id"] as? String }
+    let criticalFound = findings.contains { ($0["severity"] as? String) == "critical" }
+    var passed = true
+    if let finding, !ids.contains(finding) { passed = false }
+    if lacks.contains(where: ids.contains) { passed = false }
+    if let critical, critical != criticalFound || (result.status == 1) != critical { passed = false }
+    let named = findings.map { item -> String in
+      let id = item["id"] as? String ?? "?"
+      let severity = item["severity"] as? String ?? "?"
+      return "\(id) (\(severity))"
+    }
+    var measured = "exit \(result.status); " + (named.isEmpty ? "no findings" : named.joined(separator: ", "))
+    if let finding, let item = findings.first(where: { ($0["id"] as? String) == finding }),
+      let summary = item["summary"] as? String
+    {
+      measured += "; \(finding): \(summary)"
+    }
+    return Outcome(passed: passed, measured: measured)
+  }
+
+  /// The intent expressed in routed-hook's terms, refused: `prepare` of a guest, or `check` of a config.
+  private func refused(host: String, guest: String?, config: HookConfigSource?, peer: String?, message: String)
+    throws -> Outcome
+  {
+    guard let hook else { throw LabError("no routed-hook to ask") }
+    let node = topology.host(named: host)!
+    var path = names.config(of: node)
+    if let config {
+      path = names.scratchConfig(host, String(StableUUID.make(from: message).prefix(8)))
+      try LabBuilder(topology: topology, names: names, hook: nil, sourcePath: nil).write(config, to: path)
+    }
+    let result: CommandResult
+    if let guest {
+      // The guest as it would be defined on this host (its own host's tap name does not matter for prepare).
+      var placed = lifecycle.placed(named: guest)!
+      placed.host = host
+      result = try hook.qemu(
+        host: host, domain: guest, op: "prepare", subop: "begin", xml: lifecycle.xml(placed),
+        config: node.hook == nil || config != nil ? path : nil)
+    } else {
+      // Copies named after the hosts, since `check --peer` names each side by its file name.
+      // One directory per row: rows run side by side.
+      let directory = "\(names.hostDirectory(host))/check-\(StableUUID.make(from: message).prefix(8))"
+      let mine = "\(directory)/\(host).yaml"
+      try FileSystem.write(FileSystem.read(path) ?? "", to: mine)
+      var arguments = ["check", "--config", mine]
+      if let peer {
+        let theirs = "\(directory)/\(peer).yaml"
+        try FileSystem.write(FileSystem.read(names.config(of: topology.host(named: peer)!)) ?? "", to: theirs)
+        arguments += ["--peer", theirs]
+      }
+      result = try hook.command(host: host, arguments)
+    }
+    let output = (result.stderr + "\n" + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
+    let line =
+      output.split(separator: "\n").first { $0.contains(message) }.map(String.init)
+      ?? output.split(separator: "\n").first.map(String.init) ?? "no output"
+    return Outcome(
+      passed: !result.succeeded && output.contains(message), measured: "exit \(result.status): \(line)")
   }
 }

@@ -81,6 +81,17 @@ public struct LabBuilder: Sendable {
         try Command.check(["ip", "netns", "exec", names.namespace(node), "sh", path])
       }
     }
+    let neighbours = plan.noARPNeighbourLines { node, interface in
+      LinkInventory.links(namespace: names.namespace(node)).first { $0.name == interface }?.mac
+    }
+    if !neighbours.isEmpty {
+      try clock.phase("layer-3 links", detail: "permanent neighbours, no ARP") {
+        try Parallel.forEach(Array(neighbours.keys)) { node in
+          try Command.check(
+            ["ip", "-n", names.namespace(node), "-b", "-"], stdin: neighbours[node]!.joined(separator: "\n") + "\n")
+        }
+      }
+    }
     let ovsHosts = topology.hosts.filter { $0.switchConfig.kind == .ovs }
     try Interruption.check()
     try clock.phase("switches", detail: "\(ovsHosts.count) private OVS") {
@@ -90,11 +101,36 @@ public struct LabBuilder: Sendable {
     }
     try Interruption.check()
     try clock.phase("hook files") { try writeHookFiles() }
+    let lifecycle = GuestLifecycle(topology: topology, names: names, hook: hook)
+    let networks = topology.hosts.reduce(0) { $0 + ($1.hook == nil ? 0 : $1.libvirtNetworks.count) }
+    if networks > 0, hook != nil {
+      try Interruption.check()
+      try clock.phase("libvirt networks", detail: "\(networks) × network start, started") {
+        try lifecycle.startNetworks()
+      }
+    }
     let guests = topology.guests.filter(\.autostart)
     try Interruption.check()
     try clock.phase("guests", detail: "\(guests.count) × prepare, start, started") {
       try FileSystem.makeDirectory(names.runningDirectory)
-      try GuestLifecycle(topology: topology, names: names, hook: hook).start(guests)
+      try lifecycle.start(guests)
+    }
+    let setups = topology.hosts.map { ($0.name, $0.setup) } + topology.machines.map { ($0.name, $0.setup) }
+    let nodes = setups.filter { !$0.1.isEmpty }
+    if !nodes.isEmpty {
+      try Interruption.check()
+      try clock.phase("setup", detail: "by hand, bypassing routed-hook, on \(nodes.map(\.0).joined(separator: ", "))") {
+        for (node, commands) in nodes {
+          for command in commands {
+            // OVS_RUNDIR points plain `ovs-vsctl` at the host's private OVS.
+            var environment = ProcessInfo.processInfo.environment
+            environment["OVS_RUNDIR"] = names.ovsDirectory(node)
+            let result = try Command.run(
+              ["ip", "netns", "exec", names.namespace(node), "sh", "-c", command], environment: environment)
+            guard result.succeeded else { throw LabError("setup on \(node): \(result.failureSummary)") }
+          }
+        }
+      }
     }
     try Interruption.check()
   }
@@ -103,22 +139,24 @@ public struct LabBuilder: Sendable {
   func writeHookFiles() throws {
     for host in topology.hosts {
       try FileSystem.makeDirectory(names.hookStateDirectory(host.name))
-      switch host.hook {
-      case .inline(let text):
-        try FileSystem.write(text, to: names.hookConfig(host.name))
-      case .file(let path):
-        let resolved = path.hasPrefix("/") ? path : "\(topology.baseDirectory)/\(path)"
-        guard let text = FileSystem.read(resolved) else {
-          throw LabError("cannot read hook config \(resolved)")
-        }
-        try FileSystem.write(text, to: names.hookConfig(host.name))
-      case nil:
-        break
-      }
+      if let hook = host.hook { try write(hook, to: names.hookConfig(host.name)) }
+      if let intent = host.intent { try write(intent, to: names.intentConfig(host.name)) }
     }
     let lifecycle = GuestLifecycle(topology: topology, names: names, hook: hook)
     for guest in topology.guests {
       try FileSystem.write(lifecycle.xml(guest), to: names.domainXML(guest.name))
+    }
+  }
+
+  /// Writes a routed-hook config from the topology (inline text, or a file beside it) to `path`.
+  func write(_ source: HookConfigSource, to path: String) throws {
+    switch source {
+    case .inline(let text):
+      try FileSystem.write(text, to: path)
+    case .file(let file):
+      let resolved = file.hasPrefix("/") ? file : "\(topology.baseDirectory)/\(file)"
+      guard let text = FileSystem.read(resolved) else { throw LabError("cannot read hook config \(resolved)") }
+      try FileSystem.write(text, to: path)
     }
   }
 }

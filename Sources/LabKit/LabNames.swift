@@ -42,6 +42,26 @@ public struct LabNames: Sendable {
   public func ovsSocket(_ host: String) -> String { "\(ovsDirectory(host))/db.sock" }
   public func hookStateDirectory(_ host: String) -> String { "\(hostDirectory(host))/hook-state" }
   public func hookConfig(_ host: String) -> String { "\(hostDirectory(host))/routed-hook.yaml" }
+  /// A hand-built host's intent, as a routed-hook config that is never installed.
+  public func intentConfig(_ host: String) -> String { "\(hostDirectory(host))/intent.yaml" }
+  /// The config routed-hook's tools use on a host: its hook config, else its intent.
+  public func config(of host: Host) -> String { host.hook != nil ? hookConfig(host.name) : intentConfig(host.name) }
+  /// Records of `refused` prepare calls, apart from the hook's own.
+  public func scratchStateDirectory(_ host: String) -> String { "\(hostDirectory(host))/intent-state" }
   public func domainXML(_ guest: String) -> String { "\(labDirectory)/domains/\(guest).xml" }
+  /// The stand-in for libvirt's run directory on a host (`ROUTED_HOOK_LIBVIRT_RUN_DIR`): status files of the
+  /// domains running there, `qemu/<domain>.xml`, which the network hook reads a domain's metadata from.
+  public func libvirtRunDirectory(_ host: String) -> String { "\(hostDirectory(host))/libvirt" }
+  public func statusFile(host: String, guest: String) -> String {
+    "\(libvirtRunDirectory(host))/qemu/\(guest).xml"
+  }
+  /// Where a migrated guest runs now (`HOST TAP`); absent while it is on its topology host.
+  public func placement(_ guest: String) -> String { "\(labDirectory)/placement/\(guest)" }
+  /// A migration held in its overlap window (`HOST TAP` of the destination).
+  public func migration(_ guest: String) -> String { "\(labDirectory)/migrating/\(guest)" }
+  /// Hot-plugged NICs of a guest, one `MAC ADDRESS/PREFIX TAP DEVICE` line each.
+  public func extraNICs(_ guest: String) -> String { "\(labDirectory)/nics/\(guest)" }
+  /// Hook configs written for `refused` rows.
+  public func scratchConfig(_ host: String, _ key: String) -> String { "\(hostDirectory(host))/intent-\(key).yaml" }
   public var scriptDirectory: String { "\(labDirectory)/scripts" }
 }

@@ -14,17 +14,18 @@ struct Probes {
   }
 
   /// Pings until `count` replies arrive or `deadline` seconds pass; the deadline absorbs first-packet ARP
-  /// resolution, including the kernel's random proxy-ARP delay of up to 0.8 s.
+  /// resolution, including the kernel's random proxy-ARP delay of up to 0.8 s. `pmtu` is ping's `-M`:
+  /// "do" sets DF, "dont" lets every hop fragment (ping's default sets DF once the payload is large).
   func ping(
     from node: String, to address: LabAddress, count: Int = 1, interval: String = "0.2", size: Int? = nil,
-    dontFragment: Bool = false, deadline: Int = 3
+    pmtu: String? = nil, deadline: Int = 3
   ) throws -> PingResult {
     var argv = [
       "ip", "netns", "exec", names.namespace(node), "ping", "-n", "-c", "\(count)", "-i", interval, "-w",
       "\(deadline)",
     ]
     if let size { argv += ["-s", "\(size)"] }
-    if dontFragment { argv += ["-M", "do"] }
+    if let pmtu { argv += ["-M", pmtu] }
     argv.append(address.description)
     let result = try Command.run(argv, timeout: Double(deadline) + 5)
     // stderr first: a cached path MTU makes ping fail locally ("message too long") on stderr.
@@ -68,6 +69,24 @@ struct Probes {
       let tx = (stats["tx"] as? [String: Any])?["packets"] as? Int
     else { throw LabError("no counters for \(node).\(interface)") }
     return rx + tx
+  }
+
+  /// Receive and transmit errors and drops of one interface (all the kernel's error counters summed).
+  func errorsAndDrops(node: String, interface: String) throws -> Int {
+    let output = try Command.check([
+      "ip", "-n", names.namespace(node), "-j", "-s", "-s", "link", "show", "dev", interface,
+    ])
+    guard let link = JSON.array(output).first, let stats = link["stats64"] as? [String: Any] else {
+      throw LabError("no counters for \(node).\(interface)")
+    }
+    var total = 0
+    for direction in ["rx", "tx"] {
+      guard let counters = stats[direction] as? [String: Any] else { continue }
+      for (key, value) in counters where key.contains("error") || key.contains("drop") || key == "over_errors" {
+        total += value as? Int ?? 0
+      }
+    }
+    return total
   }
 
   func mac(node: String, interface: String) -> String? {

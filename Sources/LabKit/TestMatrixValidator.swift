@@ -29,19 +29,41 @@ struct TestMatrixValidator {
     case .start(let guest): try requireGuest(guest, path: "\(path).start")
     case .stop(let guest): try requireGuest(guest, path: "\(path).stop")
     case .restartDaemon(let host): try requireHook(host, path: "\(path).restartDaemon")
+    case .migrate(let guest, let host, _):
+      try requireGuest(guest, path: "\(path).migrate")
+      try requireHook(host, path: "\(path).to")
+      let from = topology.guest(named: guest)!.host
+      guard topology.host(named: host)?.switchConfig.kind == topology.host(named: from)?.switchConfig.kind else {
+        throw marks.error("\(path).to", "\(host)'s switch is not of the same kind as \(from)'s")
+      }
+    case .hotplug(let guest, let mac, _):
+      try requireGuest(guest, path: "\(path).hotplug")
+      let host = topology.guest(named: guest)!.host
+      if topology.host(named: host)?.libvirtNetworks.isEmpty != false || topology.host(named: host)?.hook == nil {
+        throw marks.error(
+          "\(path).hotplug",
+          "\(guest)'s host \(host) declares no libvirtNetwork in its hook config: without the network hook nothing sees a hotplug")
+      }
+      if let owner = topology.guests.first(where: { $0.mac == mac }) {
+        throw marks.error("\(path).mac", "\(mac) is already \(owner.name)'s NIC")
+      }
+    case .unplug(let guest, _):
+      try requireGuest(guest, path: "\(path).unplug")
+    case .exec(let node, _):
+      guard topology.nodeNames.contains(node) else { throw marks.error("\(path).exec", "unknown node '\(node)'") }
     }
   }
 
   private func check(_ kind: ExpectationKind, path: String) throws {
     switch kind {
-    case .reach(let from, let to, _, _, let expected):
+    case .reach(let from, let to, _, _, let expected, _):
       let key = expected ? "reach" : "noReach"
       try requireNode(from, path: "\(path).\(key).from")
       try requireTarget(to, path: "\(path).\(key).to")
     case .arp(let from, let target, let answeredBy):
       try requireNode(from, path: "\(path).arp.from")
       try requireTarget(target, path: "\(path).arp.for")
-      if let answeredBy { try requireInterface(answeredBy, path: "\(path).arp.answeredBy") }
+      for ref in answeredBy { try requireInterface(ref, path: "\(path).arp.answeredBy") }
     case .nat(let from, let to, let source, _):
       try requireNode(from, path: "\(path).nat.from")
       try requireTarget(to, path: "\(path).nat.to")
@@ -61,6 +83,24 @@ struct TestMatrixValidator {
       for guest in lacks { try requireGuest(guest, path: "\(path).hookStatus.lacks") }
     case .gone(let guest):
       try requireGuest(guest, path: "\(path).gone")
+    case .goneAddress(let host, _):
+      try requireHook(host, path: "\(path).gone.host")
+    case .drops(let from, let to, _, let on):
+      try requireNode(from, path: "\(path).drops.from")
+      try requireTarget(to, path: "\(path).drops.to")
+      for ref in on { try requireInterface(ref, path: "\(path).drops.on") }
+    case .doctor(let host, _, _, _):
+      guard topology.host(named: host) != nil else {
+        throw marks.error("\(path).doctor.host", "unknown host '\(host)'")
+      }
+    case .refused(let host, let guest, let config, let peer, _):
+      if config == nil {
+        try requireConfig(host, path: "\(path).refused.host")
+      } else if topology.host(named: host) == nil {
+        throw marks.error("\(path).refused.host", "unknown host '\(host)'")
+      }
+      if let guest { try requireGuest(guest, path: "\(path).refused.guest") }
+      if let peer { try requireConfig(peer, path: "\(path).refused.peer") }
     }
   }
 
@@ -78,6 +118,14 @@ struct TestMatrixValidator {
   private func requireHook(_ name: String, path: String) throws {
     guard let host = topology.host(named: name) else { throw marks.error(path, "unknown host '\(name)'") }
     guard host.hook != nil else { throw marks.error(path, "host '\(name)' has no hook config") }
+  }
+
+  /// A host with a routed-hook config of some kind: the one it runs (hook:) or its intent (intent:).
+  private func requireConfig(_ name: String, path: String) throws {
+    guard let host = topology.host(named: name) else { throw marks.error(path, "unknown host '\(name)'") }
+    guard host.config != nil else {
+      throw marks.error(path, "host '\(name)' has neither a hook config nor an intent config")
+    }
   }
 
   private func requireTarget(_ target: Target, path: String) throws {

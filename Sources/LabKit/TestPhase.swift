@@ -22,12 +22,26 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   case start(guest: String)
   case stop(guest: String)
   case restartDaemon(host: String)
+  /// Live migration to another host: destination hooks while the source still runs (the overlap window),
+  /// then the NIC moves and the source stops. `hold` stops inside the window; a later `migrate` finishes it.
+  case migrate(guest: String, to: String, hold: Bool)
+  /// A second NIC hot-plugged into a running guest: tap on the switch, status-file metadata, `port-created`.
+  case hotplug(guest: String, mac: LabMAC, address: LabCIDR)
+  /// The hot-plugged NIC with this MAC removed again: `port-deleted`, tap gone.
+  case unplug(guest: String, mac: LabMAC)
+  /// A shell command run by hand inside a node's namespace (a later step of a pitfall built by hand).
+  case exec(node: String, command: String)
 
   public var description: String {
     switch self {
     case .start(let guest): return "guest start \(guest)"
     case .stop(let guest): return "guest stop \(guest)"
     case .restartDaemon(let host): return "host restart-daemon \(host)"
+    case .migrate(let guest, let host, let hold):
+      return hold ? "migrate \(guest) to \(host), hold in the overlap window" : "migrate \(guest) to \(host)"
+    case .hotplug(let guest, let mac, let address): return "hotplug \(guest) NIC \(mac) \(address)"
+    case .unplug(let guest, let mac): return "unplug \(guest) NIC \(mac)"
+    case .exec(let node, let command): return "on \(node): \(command)"
     }
   }
 }

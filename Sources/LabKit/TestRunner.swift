@@ -100,6 +100,16 @@ public struct TestRunner: Sendable {
     case .restartDaemon(let host):
       try lifecycle.restartDaemon(host: host)
       return []
+    case .migrate(let guest, let host, let hold):
+      return try lifecycle.migrate(guest, to: host, hold: hold)
+    case .hotplug(let guest, let mac, let address):
+      return try lifecycle.hotplug(guest, mac: mac, address: address)
+    case .unplug(let guest, let mac):
+      return try lifecycle.unplug(guest, mac: mac)
+    case .exec(let node, let command):
+      let result = try Command.run(["ip", "netns", "exec", names.namespace(node), "sh", "-c", command])
+      guard result.succeeded else { throw LabError(result.failureSummary) }
+      return []
     }
   }
 }

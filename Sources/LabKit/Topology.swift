@@ -55,13 +55,19 @@ public struct Segment: Sendable, Equatable {
   /// The talk's scenario this segment stands for (II, III, IV), shown in the graph.
   public var scenario: String?
   public var label: String?
+  /// False for a layer-3 link (HiperSockets in layer-3 mode): every node end gets `arp off`, and the lab
+  /// installs permanent neighbour entries for the other ends, as the device's firmware resolves them.
+  public var arp: Bool
 
-  public init(name: String, subnet: LabCIDR, mtu: Int = 1500, scenario: String? = nil, label: String? = nil) {
+  public init(
+    name: String, subnet: LabCIDR, mtu: Int = 1500, scenario: String? = nil, label: String? = nil, arp: Bool = true
+  ) {
     self.name = name
     self.subnet = subnet
     self.mtu = mtu
     self.scenario = scenario
     self.label = label
+    self.arp = arp
   }
 }
 
@@ -140,10 +146,20 @@ public struct Host: Sendable, Equatable {
   public var routes: [Route]
   public var hook: HookConfigSource?
   public var guests: [Guest]
+  /// Shell commands run inside the host's namespace once the guests are up: a broken state built by hand,
+  /// bypassing routed-hook, as the talk's admin would (the pitfall topologies).
+  public var setup: [String]
+  /// A routed-hook config the host does not run (no hook calls): the intent of a host built by hand, for
+  /// `doctor --config` and `refused` rows.
+  public var intent: HookConfigSource?
+  /// The hook config's guest networks that are libvirt networks: `up` runs the network hook for them and
+  /// every guest NIC on them gets `port-created` / `port-deleted`.
+  public var libvirtNetworks: [LibvirtNetwork]
 
   public init(
     name: String, label: String? = nil, switchConfig: Switch = Switch(), interfaces: [Attachment] = [],
-    routes: [Route] = [], hook: HookConfigSource? = nil, guests: [Guest] = []
+    routes: [Route] = [], hook: HookConfigSource? = nil, guests: [Guest] = [], setup: [String] = [],
+    libvirtNetworks: [LibvirtNetwork] = []
   ) {
     self.name = name
     self.label = label
@@ -152,7 +168,29 @@ public struct Host: Sendable, Equatable {
     self.routes = routes
     self.hook = hook
     self.guests = guests
+    self.setup = setup
+    self.libvirtNetworks = libvirtNetworks
   }
+
+  /// The config routed-hook's tools are run with on this host: the hook config, else the intent.
+  public var config: HookConfigSource? { hook ?? intent }
+
+  /// The libvirt network a bridge belongs to on this host, if any.
+  public func libvirtNetwork(bridge: String) -> LibvirtNetwork? { libvirtNetworks.first { $0.bridge == bridge } }
+}
+
+/// A libvirt network of `forward mode='bridge'` over the host's OVS bridge (`libvirtNetwork:` in the hook config).
+public struct LibvirtNetwork: Sendable, Equatable {
+  public var name: String
+  public var bridge: String
+
+  public init(name: String, bridge: String) {
+    self.name = name
+    self.bridge = bridge
+  }
+
+  /// Stable per lab, as libvirt keeps a network's UUID.
+  public func uuid(lab: String) -> String { StableUUID.make(from: "\(lab)/network/\(name)") }
 }
 
 /// A guest (a libvirt domain) as a namespace whose one NIC is a port on its host's switch.
@@ -199,11 +237,16 @@ public struct Machine: Sendable, Equatable {
   public var label: String?
   public var interfaces: [Attachment]
   public var routes: [Route]
+  /// Shell commands run inside the machine's namespace once the lab is built.
+  public var setup: [String]
 
-  public init(name: String, label: String? = nil, interfaces: [Attachment] = [], routes: [Route] = []) {
+  public init(
+    name: String, label: String? = nil, interfaces: [Attachment] = [], routes: [Route] = [], setup: [String] = []
+  ) {
     self.name = name
     self.label = label
     self.interfaces = interfaces
     self.routes = routes
+    self.setup = setup
   }
 }

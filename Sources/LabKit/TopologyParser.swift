@@ -32,7 +32,7 @@ public enum TopologyParser {
     ])
     var topology = Topology(lab: try top.required("lab").string(), baseDirectory: baseDirectory)
     topology.segments = try top["segments"]?.list().map(segment) ?? []
-    topology.hosts = try top["hosts"]?.list().map(host) ?? []
+    topology.hosts = try top["hosts"]?.list().map { try host($0, baseDirectory: baseDirectory) } ?? []
     topology.machines = try top["machines"]?.list().map(machine) ?? []
     topology.tests = try top["tests"]?.list().map(phase) ?? []
     try TopologyValidator(topology: topology, marks: FieldMarks(root: root, file: file)).validate()
@@ -53,11 +53,11 @@ public enum TopologyParser {
   }
 
   private static func segment(_ field: YAMLField) throws -> Segment {
-    let map = try field.mapping(allowed: ["name", "subnet", "mtu", "scenario", "label"])
+    let map = try field.mapping(allowed: ["name", "subnet", "mtu", "scenario", "label", "arp"])
     return Segment(
       name: try map.required("name").string(), subnet: try map.required("subnet").subnet(),
       mtu: try map["mtu"]?.int(in: 68...65535) ?? 1500, scenario: try map["scenario"]?.string(),
-      label: try map["label"]?.string())
+      label: try map["label"]?.string(), arp: try map["arp"]?.bool() ?? true)
   }
 
   private static func attachment(_ field: YAMLField) throws -> Attachment {
@@ -75,9 +75,23 @@ public enum TopologyParser {
     return Route(to: to, via: try map["via"]?.address(), device: try map["dev"]?.string())
   }
 
-  private static func host(_ field: YAMLField) throws -> Host {
+  /// A routed-hook config: a mapping written inline, or a file name beside the topology.
+  static func configSource(_ field: YAMLField) throws -> HookConfigSource {
+    switch field.node {
+    case .scalar: return .file(try field.string())
+    case .mapping: return .inline(try Yams.serialize(node: field.node))
+    default: throw field.error("expected a routed-hook config as a mapping, or a file name beside the topology")
+    }
+  }
+
+  /// A `setup:` list: shell command lines, run in order inside the node's namespace.
+  private static func commands(_ field: YAMLField) throws -> [String] {
+    try field.list().map { try $0.string() }
+  }
+
+  private static func host(_ field: YAMLField, baseDirectory: String) throws -> Host {
     let map = try field.mapping(allowed: [
-      "name", "label", "switch", "interfaces", "routes", "hook", "guests",
+      "name", "label", "switch", "interfaces", "routes", "hook", "intent", "guests", "setup",
     ])
     let name = try map.required("name").string()
     var host = Host(name: name, label: try map["label"]?.string())
@@ -98,13 +112,17 @@ public enum TopologyParser {
     host.interfaces = try map["interfaces"]?.list().map(attachment) ?? []
     host.routes = try map["routes"]?.list().map(route) ?? []
     if let hookField = map["hook"] {
-      switch hookField.node {
-      case .scalar: host.hook = .file(try hookField.string())
-      case .mapping: host.hook = .inline(try Yams.serialize(node: hookField.node))
-      default:
-        throw hookField.error("expected the hook config as a mapping, or a file name beside the topology")
-      }
+      host.hook = try configSource(hookField)
+      host.libvirtNetworks = LibvirtNetworks.declared(in: host.hook, baseDirectory: baseDirectory)
     }
+    if let intentField = map["intent"] {
+      if map["hook"] != nil {
+        throw intentField.error("a host runs routed-hook (hook:) or was built by hand (intent:), not both")
+
+      }
+      host.intent = try configSource(intentField)
+    }
+    host.setup = try map["setup"].map(commands) ?? []
     let guestFields = try map["guests"]?.list() ?? []
     host.guests = try guestFields.enumerated().map { index, guestField in
       try guest(guestField, host: name, switchMtu: host.switchConfig.mtu, tap: "vnet\(index)")
@@ -126,11 +144,11 @@ public enum TopologyParser {
   }
 
   private static func machine(_ field: YAMLField) throws -> Machine {
-    let map = try field.mapping(allowed: ["name", "label", "interfaces", "routes"])
+    let map = try field.mapping(allowed: ["name", "label", "interfaces", "routes", "setup"])
     return Machine(
       name: try map.required("name").string(), label: try map["label"]?.string(),
       interfaces: try map["interfaces"]?.list().map(attachment) ?? [],
-      routes: try map["routes"]?.list().map(route) ?? [])
+      routes: try map["routes"]?.list().map(route) ?? [], setup: try map["setup"].map(commands) ?? [])
   }
 
   private static func phase(_ field: YAMLField) throws -> TestPhase {
@@ -142,15 +160,35 @@ public enum TopologyParser {
     return phase
   }
 
+  static let actionVerbs = ["start", "stop", "restartDaemon", "migrate", "hotplug", "unplug", "exec"]
+
   private static func action(_ field: YAMLField) throws -> LabAction {
-    let map = try field.mapping(allowed: ["start", "stop", "restartDaemon"])
-    guard map.fields.count == 1, let (key, value) = map.fields.first else {
-      throw field.error("an action is exactly one of start: GUEST, stop: GUEST, restartDaemon: HOST")
+    let map = try field.mapping(allowed: actionVerbs + ["to", "hold", "mac", "address", "run"])
+    let verbs = map.fields.filter { actionVerbs.contains($0.key) }
+    guard verbs.count == 1, let (verb, value) = verbs.first else {
+      throw field.error(
+        "an action is exactly one of start: GUEST, stop: GUEST, restartDaemon: HOST, migrate: GUEST, "
+          + "hotplug: GUEST, unplug: GUEST, exec: NODE")
+    }
+    let allowed: [String: [String]] = [
+      "migrate": ["to", "hold"], "hotplug": ["mac", "address"], "unplug": ["mac"], "exec": ["run"],
+    ]
+    for (key, extra) in map.fields where !actionVerbs.contains(key) && !(allowed[verb] ?? []).contains(key) {
+      throw extra.error("\(verb) takes no '\(key)'")
     }
     let name = try value.string()
-    switch key {
+    switch verb {
     case "start": return .start(guest: name)
     case "stop": return .stop(guest: name)
+    case "migrate":
+      return .migrate(
+        guest: name, to: try map.required("to").string(), hold: try map["hold"]?.bool() ?? false)
+    case "hotplug":
+      return .hotplug(guest: name, mac: try map.required("mac").mac(), address: try map.required("address").cidr())
+    case "unplug":
+      return .unplug(guest: name, mac: try map.required("mac").mac())
+    case "exec":
+      return .exec(node: name, command: try map.required("run").string())
     default: return .restartDaemon(host: name)
     }
   }

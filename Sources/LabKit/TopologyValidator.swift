@@ -19,14 +19,21 @@ struct TopologyValidator {
     for (index, host) in topology.hosts.enumerated() {
       let path = "hosts[\(index)]"
       try checkInterfaces(
-        host.interfaces, path: path, reserved: [host.switchConfig.bridge], addresses: &addresses)
+        host.interfaces, node: host.name, path: path, reserved: [host.switchConfig.bridge], addresses: &addresses)
       try checkRoutes(host.routes, path: path, interfaces: host.interfaces)
       try checkBridge(host.switchConfig.bridge, path: "\(path).switch.bridge")
       try checkHook(host.hook, path: "\(path).hook")
+      try checkHook(host.intent, path: "\(path).intent")
+      for network in host.libvirtNetworks where network.bridge != host.switchConfig.bridge {
+        throw marks.error(
+          "\(path).hook",
+          "libvirt network \(network.name) uses bridge \(network.bridge), but the host's switch is \(host.switchConfig.bridge)")
+      }
       try checkGuests(host, path: path, addresses: &addresses)
     }
     for (index, machine) in topology.machines.enumerated() {
-      try checkInterfaces(machine.interfaces, path: "machines[\(index)]", reserved: [], addresses: &addresses)
+      try checkInterfaces(
+        machine.interfaces, node: machine.name, path: "machines[\(index)]", reserved: [], addresses: &addresses)
       try checkRoutes(machine.routes, path: "machines[\(index)]", interfaces: machine.interfaces)
     }
     try TestMatrixValidator(topology: topology, marks: marks).validate()
@@ -71,7 +78,7 @@ struct TopologyValidator {
   }
 
   private func checkInterfaces(
-    _ interfaces: [Attachment], path: String, reserved: [String], addresses: inout [LabAddress: String]
+    _ interfaces: [Attachment], node: String, path: String, reserved: [String], addresses: inout [LabAddress: String]
   ) throws {
     var seen = Set(reserved)
     for (index, interface) in interfaces.enumerated() {
@@ -85,10 +92,12 @@ struct TopologyValidator {
         throw marks.error(
           "\(itemPath).segment", "unknown segment '\(interface.segment)' (segments: \(known))")
       }
-      // The segment's end of the link is named after the node, so one node gets one port per segment.
-      if interfaces[..<index].contains(where: { $0.segment == interface.segment }) {
+      // The segment's end of the link is named after the node (`node.N` for a second card on one segment).
+      let end = BuildPlan.segmentEnd(node: node, attachment: interface, of: interfaces)
+      if end.count > Self.maximumNameLength {
         throw marks.error(
-          "\(itemPath).segment", "this node already has an interface on segment \(segment.name)")
+          "\(itemPath).segment",
+          "a second interface on segment \(segment.name) names its segment end '\(end)', over 15 characters: shorten the node name")
       }
       if let address = interface.address {
         guard segment.subnet.contains(address.address), address.prefixLength >= segment.subnet.prefixLength

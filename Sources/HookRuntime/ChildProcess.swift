@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs a read-only tool (`ip -j`, `nft -j`, `ovs-vsctl`) and collects its stdout, for `doctor` only.
+///
+/// The hook itself never starts a child process (its cost and its failure modes are libvirt's), but doctor is
+/// run by hand, off the hot path, and these tools already speak JSON for everything it reads.
+enum ChildProcess {
+  /// What a finished tool did: its exit status and stdout (stderr is discarded).
+  struct Result {
+    var status: Int32
+    var stdout: String
+  }
+
+  /// The tool's stdout when it exits 0; nil when it cannot be started or fails.
+  static func output(_ argv: [String]) -> String? {
+    guard let result = run(argv), result.status == 0 else { return nil }
+    return result.stdout
+  }
+
+  /// Runs `argv` (looked up in PATH) to completion; nil when it cannot be started (not installed).
+  static func run(_ argv: [String]) -> Result? {
+    var pipe: [Int32] = [-1, -1]
+    // Close-on-exec on both ends: the child gets its stdout through dup2 only. Doctor is single-threaded, so
+    // no other spawn can inherit the pipe between pipe() and fcntl().
+    guard Glibc.pipe(&pipe) == 0 else { return nil }
+    for fd in pipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let arguments = argv.map { strdup($0) } + [nil]
+    defer { arguments.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, arguments, environ)
+    close(pipe[1])
+    defer { close(pipe[0]) }
+    guard spawned == 0 else { return nil }
+    let result = try? Files.readAll(pipe[0], limit: 64 << 20, what: argv[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard case .contents(let bytes)? = result else { return Result(status: -1, stdout: "") }
+    // A normal exit's code, or -1 for a signal.
+    let code = status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+    return Result(status: code, stdout: String(decoding: bytes, as: UTF8.self))
+  }
+}

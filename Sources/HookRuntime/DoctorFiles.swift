@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import FoundationEssentials
+import RoutedCore
+
+/// `routed-hook doctor`'s JSON: the findings document (`{"findings":[…]}`) and saved snapshots.
+public enum DoctorFiles {
+  /// The findings as one compact JSON line, slashes unescaped (`10.0.0.0/8`), keys sorted.
+  public static func reportJSON(_ report: DoctorReport) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+  }
+
+  /// A snapshot as readable JSON, for `--save-snapshot` and test fixtures.
+  public static func snapshotJSON(_ snapshot: HostSnapshot) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(snapshot), as: UTF8.self) + "\n"
+  }
+
+  /// A snapshot saved by `--save-snapshot`.
+  public static func snapshot(fromJSON text: String, file: String) throws -> HostSnapshot {
+    do {
+      return try JSONDecoder().decode(HostSnapshot.self, from: Data(text.utf8))
+    } catch {
+      throw RuntimeError("\(file): not a routed-hook snapshot: \(error)")
+    }
+  }
+
+  /// Writes `text` to `path`, replacing it.
+  public static func write(_ text: String, to path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw RuntimeError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+      let count = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      guard count > 0 else { throw RuntimeError("cannot write \(path): \(String(cString: strerror(errno)))") }
+      offset += count
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/// A domain that libvirt lists as active, as `reconcile` found it.
+public struct ActiveDomain: Sendable, Equatable {
+  public var identity: DomainIdentity
+  /// The connection that listed it (`qemu:///system`, `lxc:///system`, …).
+  public var uri: String
+  /// The live XML, parsed; nil when it could not be read, and then `problem` says why.
+  public var description: DomainDescription?
+  public var problem: String?
+
+  public init(identity: DomainIdentity, uri: String, description: DomainDescription?, problem: String? = nil)
+  {
+    self.identity = identity
+    self.uri = uri
+    self.description = description
+    self.problem = problem
+  }
+}

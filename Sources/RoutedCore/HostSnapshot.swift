@@ -1,0 +1,282 @@
+/// The live host as plain data, for `routed-hook doctor`'s checks: links, addresses, routes, sysctls,
+/// firewall rules, OVS bridges and routed-hook's records.
+///
+/// It holds only what the checks read, so a saved snapshot (`doctor --save-snapshot`) is a small,
+/// readable bug report and a test fixture. Optional parts are nil when they could not be read (no OVS
+/// database, no arptables module), which the checks treat as "nothing there".
+public struct HostSnapshot: Sendable, Equatable, Codable {
+  public var links: [Link]
+  public var routes: [Route]
+  public var sysctls: Sysctls
+  public var nftables: [NftTable]
+  /// Legacy arptables' filter table, when its module is loaded.
+  public var arptables: ArptablesFilter?
+  /// Legacy iptables' FORWARD chain, when its filter table is loaded (iptables-nft shows up in `nftables`).
+  public var iptablesForward: IptablesChain?
+  /// Open vSwitch bridges, when an OVS database was reachable.
+  public var ovs: [OVSBridge]?
+  /// routed-hook's records and whether each recorded object is in the kernel.
+  public var records: [RecordedDomain]
+  /// Owned per-guest objects in the kernel that no record explains.
+  public var orphans: [String]
+
+  public init(
+    links: [Link] = [], routes: [Route] = [], sysctls: Sysctls = Sysctls(), nftables: [NftTable] = [],
+    arptables: ArptablesFilter? = nil, iptablesForward: IptablesChain? = nil, ovs: [OVSBridge]? = nil,
+    records: [RecordedDomain] = [], orphans: [String] = []
+  ) {
+    self.links = links
+    self.routes = routes
+    self.sysctls = sysctls
+    self.nftables = nftables
+    self.arptables = arptables
+    self.iptablesForward = iptablesForward
+    self.ovs = ovs
+    self.records = records
+    self.orphans = orphans
+  }
+
+  /// The link named `name`, if any.
+  public func link(_ name: String) -> Link? { links.first { $0.name == name } }
+
+  /// A network interface with its IPv4 addresses.
+  public struct Link: Sendable, Equatable, Codable {
+    public var name: String
+    public var index: Int
+    public var mtu: Int
+    /// `ip link` flag names: UP, NOARP, LOWER_UP, …
+    public var flags: [String]
+    /// The bridge (or bond, or `ovs-system`) this link is enslaved to.
+    public var master: String?
+    /// The link kind (`bridge`, `veth`, `tun`, `openvswitch`, …); nil for physical devices and loopback.
+    public var kind: String?
+    public var addresses: [IPv4Interface]
+
+    public init(
+      name: String, index: Int, mtu: Int, flags: [String] = ["UP"], master: String? = nil,
+      kind: String? = nil,
+      addresses: [IPv4Interface] = []
+    ) {
+      self.name = name
+      self.index = index
+      self.mtu = mtu
+      self.flags = flags
+      self.master = master
+      self.kind = kind
+      self.addresses = addresses
+    }
+
+    /// True when the link does no ARP (loopback, layer-3 links): proxy ARP cannot happen there.
+    public var isNoARP: Bool { flags.contains("NOARP") || flags.contains("LOOPBACK") }
+  }
+
+  /// A main-table IPv4 route.
+  public struct Route: Sendable, Equatable, Codable {
+    public var destination: IPv4Network
+    public var gateway: IPv4Address?
+    /// The output device; nil for blackhole and unreachable routes. Multipath routes list every hop.
+    public var devices: [String]
+    /// `ip route`'s protocol name (`kernel`, `static`, `boot`) or number (`151`).
+    public var routeProtocol: String
+    public var metric: Int?
+
+    public init(
+      destination: IPv4Network, gateway: IPv4Address? = nil, devices: [String], routeProtocol: String,
+      metric: Int? = nil
+    ) {
+      self.destination = destination
+      self.gateway = gateway
+      self.devices = devices
+      self.routeProtocol = routeProtocol
+      self.metric = metric
+    }
+
+    /// The names `ip route` prints for the kernel's own protocols; any other protocol as its number.
+    public static func protocolName(_ number: Int) -> String {
+      switch number {
+      case 2: "kernel"
+      case 3: "boot"
+      case 4: "static"
+      case 16: "dhcp"
+      default: "\(number)"
+      }
+    }
+
+    /// The route as `ip route` prints it.
+    public var text: String {
+      let via = gateway.map { " via \($0)" } ?? ""
+      let devices = self.devices.map { " dev \($0)" }.joined()
+      let metric = self.metric.map { " metric \($0)" } ?? ""
+      return "\(destination)\(via)\(devices) proto \(routeProtocol)\(metric)"
+    }
+  }
+
+  /// The IPv4 sysctls the checks need: forwarding and proxy_arp, per interface and for `all`.
+  public struct Sysctls: Sendable, Equatable, Codable {
+    /// `net.ipv4.ip_forward`.
+    public var ipForward: Int
+    public var all: InterfaceSettings
+    public var interfaces: [String: InterfaceSettings]
+
+    public init(
+      ipForward: Int = 0, all: InterfaceSettings = .init(), interfaces: [String: InterfaceSettings] = [:]
+    ) {
+      self.ipForward = ipForward
+      self.all = all
+      self.interfaces = interfaces
+    }
+
+    /// Whether the kernel proxies ARP on `name`: it ORs `conf/all/proxy_arp` with the interface's own value.
+    public func proxyARP(_ name: String) -> Bool { all.proxyARP != 0 || interfaces[name]?.proxyARP ?? 0 != 0 }
+
+    public func forwarding(_ name: String) -> Bool { interfaces[name]?.forwarding ?? 0 != 0 }
+  }
+
+  /// `net.ipv4.conf.<name>.{forwarding,proxy_arp}`.
+  public struct InterfaceSettings: Sendable, Equatable, Codable {
+    public var forwarding: Int
+    public var proxyARP: Int
+
+    public init(forwarding: Int = 0, proxyARP: Int = 0) {
+      self.forwarding = forwarding
+      self.proxyARP = proxyARP
+    }
+  }
+
+  /// An nftables table, reduced to what the checks read.
+  public struct NftTable: Sendable, Equatable, Codable {
+    public var family: String
+    public var name: String
+    public var chains: [NftChain]
+    public var sets: [NftSet]
+
+    public init(family: String, name: String, chains: [NftChain] = [], sets: [NftSet] = []) {
+      self.family = family
+      self.name = name
+      self.chains = chains
+      self.sets = sets
+    }
+
+    public var qualifiedName: String { "\(family) \(name)" }
+  }
+
+  /// A chain: base chains have a hook, a priority and a policy.
+  public struct NftChain: Sendable, Equatable, Codable {
+    public var name: String
+    public var hook: String?
+    public var priority: Int?
+    public var policy: String?
+    public var ruleCount: Int
+    /// Interface names that rules of this chain match with `iifname` (directly or in an anonymous set).
+    public var inputInterfaces: [String]
+
+    public init(
+      name: String, hook: String? = nil, priority: Int? = nil, policy: String? = nil, ruleCount: Int = 0,
+      inputInterfaces: [String] = []
+    ) {
+      self.name = name
+      self.hook = hook
+      self.priority = priority
+      self.policy = policy
+      self.ruleCount = ruleCount
+      self.inputInterfaces = inputInterfaces
+    }
+  }
+
+  /// A named set and its elements.
+  public struct NftSet: Sendable, Equatable, Codable {
+    public var name: String
+    public var elements: [NftElement]
+
+    public init(name: String, elements: [NftElement] = []) {
+      self.name = name
+      self.elements = elements
+    }
+  }
+
+  /// One set element: its key as text (`10.136.11.5`, `10.136.11.5 . osa10`) and its comment.
+  public struct NftElement: Sendable, Equatable, Codable {
+    public var key: String
+    public var comment: String?
+
+    public init(key: String, comment: String? = nil) {
+      self.key = key
+      self.comment = comment
+    }
+  }
+
+  /// Legacy arptables' INPUT chain.
+  public struct ArptablesFilter: Sendable, Equatable, Codable {
+    public var inputPolicy: String
+    /// Input interfaces that INPUT rules name with `-i`; an empty string for a rule on any interface.
+    public var inputInterfaces: [String]
+
+    public init(inputPolicy: String, inputInterfaces: [String] = []) {
+      self.inputPolicy = inputPolicy
+      self.inputInterfaces = inputInterfaces
+    }
+  }
+
+  /// A legacy iptables chain's policy and rule count.
+  public struct IptablesChain: Sendable, Equatable, Codable {
+    public var policy: String
+    public var ruleCount: Int
+
+    public init(policy: String, ruleCount: Int) {
+      self.policy = policy
+      self.ruleCount = ruleCount
+    }
+  }
+
+  /// An OVS bridge and its ports' interfaces.
+  public struct OVSBridge: Sendable, Equatable, Codable {
+    public var name: String
+    public var ports: [OVSPort]
+
+    public init(name: String, ports: [OVSPort]) {
+      self.name = name
+      self.ports = ports
+    }
+  }
+
+  /// One OVS interface: its type (`internal`, `""` for a system device, `patch`, …) and MTUs.
+  public struct OVSPort: Sendable, Equatable, Codable {
+    public var name: String
+    public var type: String
+    public var mtu: Int?
+    public var mtuRequest: Int?
+
+    public init(name: String, type: String = "", mtu: Int? = nil, mtuRequest: Int? = nil) {
+      self.name = name
+      self.type = type
+      self.mtu = mtu
+      self.mtuRequest = mtuRequest
+    }
+  }
+
+  /// A domain record and, per recorded object, whether it is in the kernel (what `routed-hook status` shows).
+  public struct RecordedDomain: Sendable, Equatable, Codable {
+    public var name: String
+    public var uuid: String
+    public var interfaces: [ManagedInterface]
+    public var objects: [RecordedObject]
+
+    public init(name: String, uuid: String, interfaces: [ManagedInterface], objects: [RecordedObject] = []) {
+      self.name = name
+      self.uuid = uuid
+      self.interfaces = interfaces
+      self.objects = objects
+    }
+  }
+
+  /// One recorded object as plan text, and whether it is present.
+  public struct RecordedObject: Sendable, Equatable, Codable {
+    public var object: String
+    public var present: Bool
+
+    public init(object: String, present: Bool) {
+      self.object = object
+      self.present = present
+    }
+  }
+}
