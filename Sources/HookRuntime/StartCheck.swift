@@ -10,7 +10,7 @@ import RoutedKernel
 extension Engine {
   func checkStart(_ kernel: KernelApplier, config: HostConfig, interfaces: [ManagedInterface]) throws {
     guard !interfaces.isEmpty else { return }
-    let snapshot = try kernel.readNetworkSnapshot()
+    let snapshot = try kernel.readNetworkSnapshot(routesTo: interfaces.map(\.address))
     if let finding = Doctor.startFindings(snapshot, config: config, interfaces: interfaces).first {
       throw RuntimeError("refusing to start: \(finding.id): \(finding.summary)")
     }
