@@ -1,5 +1,5 @@
 /// An IPv4 address in host byte order.
-public struct IPv4Address: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct IPv4Address: Hashable, Comparable, Sendable, TextCodable {
   public var value: UInt32
 
   public init(_ value: UInt32) { self.value = value }
@@ -26,23 +26,10 @@ public struct IPv4Address: Hashable, Comparable, Sendable, Codable, CustomString
   public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
 
   public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
-
-  public init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let address = IPv4Address(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address: \(text)"))
-    }
-    self = address
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
 }
 
 /// An address with its prefix length, as on an interface: `10.136.11.254/24`.
-public struct IPv4Interface: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct IPv4Interface: Hashable, Sendable, TextCodable {
   public var address: IPv4Address
   public var prefixLength: Int
 
@@ -63,23 +50,10 @@ public struct IPv4Interface: Hashable, Sendable, Codable, CustomStringConvertibl
   /// The subnet this address sits in.
   public var network: IPv4Network { IPv4Network(containing: address, prefixLength: prefixLength) }
   public var description: String { "\(address)/\(prefixLength)" }
-
-  public init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = IPv4Interface(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 address/prefix: \(text)"))
-    }
-    self = value
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
 }
 
 /// A subnet: network address with host bits clear, and a prefix length.
-public struct IPv4Network: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct IPv4Network: Hashable, Sendable, TextCodable {
   public private(set) var address: IPv4Address
   public private(set) var prefixLength: Int
 
@@ -116,17 +90,4 @@ public struct IPv4Network: Hashable, Sendable, Codable, CustomStringConvertible 
   }
 
   public var description: String { "\(address)/\(prefixLength)" }
-
-  public init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = IPv4Network(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IPv4 subnet: \(text)"))
-    }
-    self = value
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
 }

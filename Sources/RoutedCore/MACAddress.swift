@@ -1,5 +1,5 @@
 /// An Ethernet MAC address, kept in lower-case colon form so comparisons ignore case.
-public struct MACAddress: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct MACAddress: Hashable, Sendable, TextCodable {
   public let description: String
 
   /// Parses `52:54:00:11:00:05` in any case (libvirt's docs also show `52:54:0:7b:35:93`); nil for anything else.
@@ -12,18 +12,5 @@ public struct MACAddress: Hashable, Sendable, Codable, CustomStringConvertible {
       octets.append(part.count == 1 ? "0" + part.lowercased() : part.lowercased())
     }
     description = octets.joined(separator: ":")
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = MACAddress(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a MAC address: \(text)"))
-    }
-    self = value
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
   }
 }
