@@ -34,15 +34,35 @@ public struct Engine {
   public func run(_ action: HookAction, domain: DomainDescription, config: HostConfig) throws -> Outcome {
     let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
     // An unmanaged domain with no record costs no netlink socket, no lock and no state directory.
-    if try interfaces.isEmpty && !hasRecord(domain.identity.uuid) {
+    if interfaces.isEmpty && !hasRecord(domain.identity.uuid) {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
     let kernel = try KernelApplier()
     let facts = try hostFacts(kernel, config: config)
+    if action == .validate {
+      return try validate(domain, interfaces: interfaces, config: config, kernel: kernel, facts: facts)
+    }
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
     return try runHoldingLock(
       action, domain: domain, interfaces: interfaces, config: config, kernel: kernel, facts: facts)
+  }
+
+  /// `prepare` and `start`: reads only, so no lock (records are replaced by rename, never seen half written)
+  /// and no record of its own: only the records of whoever holds one of its addresses.
+  func validate(
+    _ domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig, kernel: KernelApplier,
+    facts: HostFacts
+  ) throws -> Outcome {
+    let store = RecordStore(directory: settings.stateDirectory)
+    let index = AddressIndex(stateDirectory: settings.stateDirectory)
+    var others: [DomainRecord] = []
+    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) }) where owner != domain.identity.uuid {
+      if let record = try store.load(uuid: owner) { others.append(record) }
+    }
+    let plan = try Planner.plan(.validate, domain: domain, config: config, records: others, facts: facts)
+    try checkStart(kernel, config: config, interfaces: interfaces)
+    return Outcome(domain: domain.identity, plan: plan, report: nil)
   }
 
   /// The body of `run`, for callers that hold the hook lock already (`reconcile`; flock is not reentrant).
@@ -80,7 +100,8 @@ public struct Engine {
 
   /// Removes exactly what the record of `uuid` (or, lacking a UUID, of the domain `name`) says.
   public func remove(uuid: String?, name: String?) throws -> Outcome {
-    guard hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    // `release` after `stopped` finds no record: no lock, no netlink.
+    guard hasRecords, uuid.map(hasRecord) ?? true else { return Outcome(domain: nil, plan: Plan(), report: nil) }
     let store = RecordStore(directory: settings.stateDirectory)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
@@ -105,17 +126,18 @@ public struct Engine {
     return Outcome(domain: record.domain, plan: plan, report: report)
   }
 
-  func hasRecord(_ uuid: String) throws -> Bool {
-    try hasRecords && RecordStore(directory: settings.stateDirectory).load(uuid: uuid) != nil
+  /// Whether `uuid` has a record file, without reading it.
+  func hasRecord(_ uuid: String) -> Bool {
+    !uuid.contains("/") && access("\(settings.stateDirectory)/\(uuid).json", F_OK) == 0
   }
 
   /// False when the state directory does not exist: nothing was ever applied on this boot.
   var hasRecords: Bool { access(settings.stateDirectory, F_OK) == 0 }
 
-  /// Addresses of the config's bridges and uplinks; an interface that exists has an entry, even with no address.
-  /// Every interface is read, not just the config's: the proxy-ARP pitfall is about any other interface.
+  /// Addresses of every interface that has one (the proxy-ARP pitfall is about any other interface), and
+  /// an entry for each of the config's bridges and uplinks that exists.
   func hostFacts(_ kernel: KernelApplier, config: HostConfig) throws -> HostFacts {
-    try kernel.readHostFacts(interfaces: Interfaces.names())
+    try kernel.readHostFacts(interfaces: config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface))
   }
 }
 

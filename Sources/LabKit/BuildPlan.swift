@@ -132,7 +132,9 @@ public struct BuildPlan: Sendable {
       }
       for (node, attachment) in ends {
         for (other, otherAttachment) in ends where other != node {
-          guard let address = otherAttachment.address, let lladdr = mac(other, otherAttachment.name) else { continue }
+          guard let address = otherAttachment.address, let lladdr = mac(other, otherAttachment.name) else {
+            continue
+          }
           lines[node, default: []].append(
             "neigh replace \(address.address) lladdr \(lladdr) dev \(attachment.name) nud permanent")
         }

@@ -100,14 +100,18 @@ public enum DomainXML {
 
   /// libvirt's status file (`/run/libvirt/qemu/<domain>.xml`): the live domain inside `<domstatus>`.
   public static func status(domain xml: String, pid: Int) -> String {
-    let body = xml.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }
-    return (["<domstatus state='running' reason='booted' pid='\(pid)'>"] + body.dropLast() + ["</domstatus>", ""])
+    let body = xml.split(separator: "\n", omittingEmptySubsequences: false).map {
+      $0.isEmpty ? "" : "  \($0)"
+    }
+    return
+      (["<domstatus state='running' reason='booted' pid='\(pid)'>"] + body.dropLast() + ["</domstatus>", ""])
       .joined(separator: "\n")
   }
 
   /// The network hook's stdin: `<hookData><network>…</network>[<networkport>…</networkport>]</hookData>`.
   public static func hookData(
-    network: LibvirtNetwork, lab: String, switchKind: SwitchKind, port: (domain: String, uuid: String, nic: DomainNIC)?
+    network: LibvirtNetwork, lab: String, switchKind: SwitchKind,
+    port: (domain: String, uuid: String, nic: DomainNIC)?
   ) -> String {
     var lines = [
       "<hookData>",

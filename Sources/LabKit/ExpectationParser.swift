@@ -21,7 +21,8 @@ enum ExpectationParser {
     case "gone":
       if case .scalar = body.node { return .gone(guest: try body.string()) }
       let map = try body.mapping(allowed: ["host", "address"])
-      return .goneAddress(host: try map.required("host").string(), address: try map.required("address").address())
+      return .goneAddress(
+        host: try map.required("host").string(), address: try map.required("address").address())
     case "drops":
       let map = try body.mapping(allowed: ["from", "to", "size", "on"])
       return .drops(
@@ -35,7 +36,8 @@ enum ExpectationParser {
       if finding == nil, lacks.isEmpty, critical == nil {
         throw body.error("a doctor expectation needs finding, lacks or critical")
       }
-      return .doctor(host: try map.required("host").string(), finding: finding, lacks: lacks, critical: critical)
+      return .doctor(
+        host: try map.required("host").string(), finding: finding, lacks: lacks, critical: critical)
     case "refused":
       let map = try body.mapping(allowed: ["host", "guest", "config", "peer", "message"])
       let config = try map["config"].map(TopologyParser.configSource)
@@ -44,7 +46,8 @@ enum ExpectationParser {
         throw field.error("a guest start is checked on one host; peer belongs to a config check")
       }
       return .refused(
-        host: try map.required("host").string(), guest: guest, config: config, peer: try map["peer"]?.string(),
+        host: try map.required("host").string(), guest: guest, config: config,
+        peer: try map["peer"]?.string(),
         message: try map.required("message").string())
     case "reach", "noReach":
       let map = try body.mapping(allowed: ["from", "to", "probes", "port", "size"])
@@ -62,7 +65,11 @@ enum ExpectationParser {
       let map = try body.mapping(allowed: ["from", "for", "answeredBy"])
       let answerField = try map.required("answeredBy")
       let nobody: Bool
-      if case .scalar = answerField.node { nobody = try answerField.string() == "nobody" } else { nobody = false }
+      if case .scalar = answerField.node {
+        nobody = try answerField.string() == "nobody"
+      } else {
+        nobody = false
+      }
       return .arp(
         from: try map.required("from").string(), target: try target(map.required("for")),
         answeredBy: nobody ? [] : try interfaces(answerField))

@@ -242,7 +242,8 @@ public struct ExpectationRunner: Sendable {
   private func drops(from: String, to: Target, size: Int, on: [InterfaceRef]) throws -> Outcome {
     let before = try on.map { try probes.errorsAndDrops(node: $0.node, interface: $0.interface) }
     let logsBefore = on.map { ovsSendErrors($0) }
-    let result = try probes.ping(from: from, to: address(of: to)!, count: 3, size: size, pmtu: "dont", deadline: 3)
+    let result = try probes.ping(
+      from: from, to: address(of: to)!, count: 3, size: size, pmtu: "dont", deadline: 3)
     let after = try on.map { try probes.errorsAndDrops(node: $0.node, interface: $0.interface) }
     let logsAfter = on.map { ovsSendErrors($0) }
     let deltas = zip(before, after).map { $1 - $0 }
@@ -261,18 +262,23 @@ public struct ExpectationRunner: Sendable {
     guard topology.host(named: ref.node)?.switchConfig.kind == .ovs,
       let log = FileSystem.read("\(names.ovsDirectory(ref.node))/ovs-vswitchd.log")
     else { return [] }
-    return log.split(separator: "\n").filter { $0.contains("error sending Ethernet packet on \(ref.interface):") }
-      .map { String($0.split(separator: "|").last ?? "") }
+    return log.split(separator: "\n").filter {
+      $0.contains("error sending Ethernet packet on \(ref.interface):")
+    }
+    .map { String($0.split(separator: "|").last ?? "") }
   }
 
   /// `routed-hook doctor --json` in the host's namespace, with `--config` when the host has a hook config.
   private func doctor(host: String, finding: String?, lacks: [String], critical: Bool?) throws -> Outcome {
     guard let hook else { throw LabError("no routed-hook to ask") }
     var arguments = ["doctor", "--json"]
-    if let node = topology.host(named: host), node.config != nil { arguments += ["--config", names.config(of: node)] }
+    if let node = topology.host(named: host), node.config != nil {
+      arguments += ["--config", names.config(of: node)]
+    }
     let result = try hook.command(host: host, arguments)
     guard let root = JSON.object(result.stdout), let findings = root["findings"] as? [[String: Any]] else {
-      let said = (result.stderr.isEmpty ? result.stdout : result.stderr).split(separator: "\n").first ?? "no output"
+      let said =
+        (result.stderr.isEmpty ? result.stdout : result.stderr).split(separator: "\n").first ?? "no output"
       return Outcome(passed: false, measured: "no findings JSON (exit \(result.status)): \(said)")
     }
     let ids = findings.compactMap { $0["id"] as? String }
@@ -296,7 +302,9 @@ public struct ExpectationRunner: Sendable {
   }
 
   /// The intent expressed in routed-hook's terms, refused: `prepare` of a guest, or `check` of a config.
-  private func refused(host: String, guest: String?, config: HookConfigSource?, peer: String?, message: String)
+  private func refused(
+    host: String, guest: String?, config: HookConfigSource?, peer: String?, message: String
+  )
     throws -> Outcome
   {
     guard let hook else { throw LabError("no routed-hook to ask") }

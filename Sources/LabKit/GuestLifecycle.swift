@@ -32,7 +32,8 @@ public struct GuestLifecycle: Sendable {
 
   /// The guest as it is now: on the host and tap it was migrated to, if it was.
   public func placed(_ guest: Guest) -> Guest {
-    guard let words = FileSystem.read(names.placement(guest.name))?.split(separator: " "), words.count == 2 else {
+    guard let words = FileSystem.read(names.placement(guest.name))?.split(separator: " "), words.count == 2
+    else {
       return guest
     }
     var moved = guest
@@ -63,7 +64,8 @@ public struct GuestLifecycle: Sendable {
   private func saveExtraNICs(_ nics: [ExtraNIC], guest: Guest) throws {
     if nics.isEmpty { return FileSystem.remove(names.extraNICs(guest.name)) }
     try FileSystem.write(
-      nics.map { "\($0.mac) \($0.address) \($0.tap) \($0.device)\n" }.joined(), to: names.extraNICs(guest.name))
+      nics.map { "\($0.mac) \($0.address) \($0.tap) \($0.device)\n" }.joined(),
+      to: names.extraNICs(guest.name))
   }
 
   /// The domain's NICs: the primary one, then hot-plugged ones.
@@ -78,13 +80,16 @@ public struct GuestLifecycle: Sendable {
       }
   }
 
-  func xml(_ guest: Guest, includeTarget: Bool = true, nics override: [DomainNIC]? = nil, metadata: [DomainNIC] = [])
+  func xml(
+    _ guest: Guest, includeTarget: Bool = true, nics override: [DomainNIC]? = nil, metadata: [DomainNIC] = []
+  )
     -> String
   {
     let host = topology.host(named: guest.host)!
     let id = (topology.guests.firstIndex { $0.name == guest.name } ?? 0) + 1
     return DomainXML.make(
-      name: guest.name, uuid: guest.uuid(lab: topology.lab), nics: override ?? nics(guest, includeTarget: includeTarget),
+      name: guest.name, uuid: guest.uuid(lab: topology.lab),
+      nics: override ?? nics(guest, includeTarget: includeTarget),
       bridge: host.switchConfig.bridge, switchKind: host.switchConfig.kind,
       network: host.libvirtNetwork(bridge: host.switchConfig.bridge), id: includeTarget ? id : nil,
       metadata: metadata)
@@ -172,9 +177,11 @@ public struct GuestLifecycle: Sendable {
     for host in topology.hosts {
       guard let hook = hook(host: host.name) else { continue }
       for network in host.libvirtNetworks {
-        let data = DomainXML.hookData(network: network, lab: topology.lab, switchKind: host.switchConfig.kind, port: nil)
+        let data = DomainXML.hookData(
+          network: network, lab: topology.lab, switchKind: host.switchConfig.kind, port: nil)
         for op in ["start", "started"] {
-          let result = try hook.network(host: host.name, network: network.name, op: op, subop: "begin", hookData: data)
+          let result = try hook.network(
+            host: host.name, network: network.name, op: op, subop: "begin", hookData: data)
           guard result.succeeded, result.stdout.isEmpty else {
             throw LabError(
               "routed-hook network \(network.name) \(op) on \(host.name) failed: "
@@ -197,7 +204,8 @@ public struct GuestLifecycle: Sendable {
   @discardableResult
   func portEvent(_ guest: Guest, nics: [DomainNIC], op: String) throws -> [String] {
     let host = topology.host(named: guest.host)!
-    guard let hook = hook(for: guest), let network = host.libvirtNetwork(bridge: host.switchConfig.bridge) else {
+    guard let hook = hook(for: guest), let network = host.libvirtNetwork(bridge: host.switchConfig.bridge)
+    else {
       return []
     }
     var problems: [String] = []
@@ -205,7 +213,8 @@ public struct GuestLifecycle: Sendable {
       let data = DomainXML.hookData(
         network: network, lab: topology.lab, switchKind: host.switchConfig.kind,
         port: (guest.name, guest.uuid(lab: topology.lab), nic))
-      let result = try hook.network(host: guest.host, network: network.name, op: op, subop: "begin", hookData: data)
+      let result = try hook.network(
+        host: guest.host, network: network.name, op: op, subop: "begin", hookData: data)
       if !result.succeeded || !result.stdout.isEmpty || !result.stderr.isEmpty {
         let output = (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
         problems.append("\(op) \(guest.name) \(nic.mac) on \(guest.host): exit \(result.status) \(output)")
@@ -226,12 +235,17 @@ public struct GuestLifecycle: Sendable {
     let host = topology.host(named: guest.host)!
     let tap = freeTap(host: guest.host)
     let nic = ExtraNIC(mac: mac, address: address, tap: tap, device: "eth\(extras.count + 1)")
-    let domainNIC = DomainNIC(mac: mac, address: address.address, tap: tap, mtu: guest.mtu, alias: "net\(extras.count + 1)")
+    let domainNIC = DomainNIC(
+      mac: mac, address: address.address, tap: tap, mtu: guest.mtu, alias: "net\(extras.count + 1)")
     try writeStatus(guest, metadata: [domainNIC])
     let problems = try portEvent(guest, nics: [domainNIC], op: "port-created")
-    try Command.check([
-      "ip", "-b", "-",
-    ], stdin: "link add \(tap) netns \(names.namespace(guest.host)) type veth peer name \(nic.device) netns \(names.namespace(guest.name))\n")
+    try Command.check(
+      [
+        "ip", "-b", "-",
+      ],
+      stdin:
+        "link add \(tap) netns \(names.namespace(guest.host)) type veth peer name \(nic.device) netns \(names.namespace(guest.name))\n"
+    )
     var tapGuest = guest
     tapGuest.tap = tap
     tapGuest.mac = mac
@@ -258,7 +272,9 @@ public struct GuestLifecycle: Sendable {
       "addr add \(address) dev \(nic.device)",
       "EOF", "",
     ]
-    try Command.check(["ip", "netns", "exec", names.namespace(guest.name), "sh", "-c", script.joined(separator: "\n")])
+    try Command.check([
+      "ip", "netns", "exec", names.namespace(guest.name), "sh", "-c", script.joined(separator: "\n"),
+    ])
     extras.append(nic)
     try saveExtraNICs(extras, guest: guest)
     try writeStatus(guest)
@@ -273,7 +289,8 @@ public struct GuestLifecycle: Sendable {
       throw LabError("\(guest.name) has no hot-plugged NIC \(mac)")
     }
     let nic = extras[index]
-    let domainNIC = DomainNIC(mac: mac, address: nic.address.address, tap: nic.tap, mtu: guest.mtu, alias: "net\(index + 1)")
+    let domainNIC = DomainNIC(
+      mac: mac, address: nic.address.address, tap: nic.tap, mtu: guest.mtu, alias: "net\(index + 1)")
     try detachTap(nic.tap, host: guest.host)
     let problems = try portEvent(guest, nics: [domainNIC], op: "port-deleted")
     extras.remove(at: index)
@@ -310,7 +327,9 @@ public struct GuestLifecycle: Sendable {
       }
       tap = String(words[1])
     } else {
-      guard source.host != destination else { throw LabError("\(source.name) already runs on \(destination)") }
+      guard source.host != destination else {
+        throw LabError("\(source.name) already runs on \(destination)")
+      }
       tap = try incoming(source, destination: destination)
       if hold { return ["overlap window open: \(destination) has started \(source.name) on \(tap)"] }
     }
@@ -324,7 +343,8 @@ public struct GuestLifecycle: Sendable {
     // The source side, as libvirt's qemuProcessStop after a completed migration.
     let ovsNics = nics(source)
     if let hook = hook(for: source) {
-      let result = try hook.qemu(host: source.host, domain: source.name, op: "stopped", subop: "end", xml: xml(source))
+      let result = try hook.qemu(
+        host: source.host, domain: source.name, op: "stopped", subop: "end", xml: xml(source))
       if !result.succeeded { warnings.append("source stopped end: \(result.failureSummary)") }
     }
     try detach(source)
@@ -348,13 +368,15 @@ public struct GuestLifecycle: Sendable {
     target.tap = tap
     let host = topology.host(named: destination)!
     func call(_ op: String) throws {
-      let result = try hook.qemu(host: destination, domain: target.name, op: op, subop: "begin", xml: xml(target))
+      let result = try hook.qemu(
+        host: destination, domain: target.name, op: op, subop: "begin", xml: xml(target))
       guard result.succeeded, result.stdout.isEmpty || op == "migrate" else {
         let output = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
         throw LabError("destination \(destination) refused \(op) begin (exit \(result.status)): \(output)")
       }
       if op == "migrate", !result.stdout.isEmpty {
-        throw LabError("routed-hook migrate begin on \(destination) wrote XML to stdout; libvirt would use it")
+        throw LabError(
+          "routed-hook migrate begin on \(destination) wrote XML to stdout; libvirt would use it")
       }
     }
     try call("migrate")
@@ -375,7 +397,8 @@ public struct GuestLifecycle: Sendable {
       try call("started")
     } catch {
       // libvirt's failed incoming migration: the destination stops, and the guest stays where it was.
-      _ = try? hook.qemu(host: destination, domain: target.name, op: "stopped", subop: "end", xml: xml(target))
+      _ = try? hook.qemu(
+        host: destination, domain: target.name, op: "stopped", subop: "end", xml: xml(target))
       try? detachTap(tap, host: destination)
       _ = try? portEvent(target, nics: nics(target), op: "port-deleted")
       _ = try? hook.qemu(
@@ -401,7 +424,8 @@ public struct GuestLifecycle: Sendable {
     try Command.check(["ip", "-n", destination, "link", "del", target.tap])
     try Command.check(
       ["ip", "-b", "-"],
-      stdin: "link add \(target.tap) netns \(destination) type veth peer name eth0new netns \(guestNamespace)\n")
+      stdin:
+        "link add \(target.tap) netns \(destination) type veth peer name eth0new netns \(guestNamespace)\n")
     try Command.check(
       ["ip", "-n", destination, "-b", "-"],
       stdin: plan.tapLines(target, switchConfig: host.switchConfig).joined(separator: "\n") + "\n")
@@ -413,7 +437,10 @@ public struct GuestLifecycle: Sendable {
     try Command.check(["ip", "-n", guestNamespace, "link", "del", GuestNIC.name])
     try Command.check(["ip", "-n", guestNamespace, "link", "set", "eth0new", "name", GuestNIC.name])
     try Command.check(
-      ["ip", "netns", "exec", guestNamespace, "sh", "-c", plan.guestScript(target, switchKind: host.switchConfig.kind)])
+      [
+        "ip", "netns", "exec", guestNamespace, "sh", "-c",
+        plan.guestScript(target, switchKind: host.switchConfig.kind),
+      ])
     _ = try Command.run(
       [
         "ip", "netns", "exec", guestNamespace, "arping", "-U", "-c", "1", "-I", GuestNIC.name,

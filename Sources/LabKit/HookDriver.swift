@@ -37,7 +37,8 @@ public struct HookDriver: Sendable {
 
   /// One qemu hook call for a domain; the caller decides what a failure means for that op.
   public func qemu(
-    host: String, domain: String, op: String, subop: String, extra: String = "-", xml: String, config: String? = nil
+    host: String, domain: String, op: String, subop: String, extra: String = "-", xml: String,
+    config: String? = nil
   ) throws -> CommandResult {
     guard FileManager.default.isExecutableFile(atPath: hookPath) else {
       throw LabError("routed-hook not found at \(hookPath) (build it, or pass --hook PATH)")

@@ -88,7 +88,8 @@ public struct LabBuilder: Sendable {
       try clock.phase("layer-3 links", detail: "permanent neighbours, no ARP") {
         try Parallel.forEach(Array(neighbours.keys)) { node in
           try Command.check(
-            ["ip", "-n", names.namespace(node), "-b", "-"], stdin: neighbours[node]!.joined(separator: "\n") + "\n")
+            ["ip", "-n", names.namespace(node), "-b", "-"],
+            stdin: neighbours[node]!.joined(separator: "\n") + "\n")
         }
       }
     }
@@ -115,11 +116,15 @@ public struct LabBuilder: Sendable {
       try FileSystem.makeDirectory(names.runningDirectory)
       try lifecycle.start(guests)
     }
-    let setups = topology.hosts.map { ($0.name, $0.setup) } + topology.machines.map { ($0.name, $0.setup) }
+    let setups =
+      topology.hosts.map { ($0.name, $0.setup) } + topology.machines.map { ($0.name, $0.setup) }
+      + guests.map { ($0.name, $0.setup) }
     let nodes = setups.filter { !$0.1.isEmpty }
     if !nodes.isEmpty {
       try Interruption.check()
-      try clock.phase("setup", detail: "by hand, bypassing routed-hook, on \(nodes.map(\.0).joined(separator: ", "))") {
+      try clock.phase(
+        "setup", detail: "by hand, bypassing routed-hook, on \(nodes.map(\.0).joined(separator: ", "))"
+      ) {
         for (node, commands) in nodes {
           for command in commands {
             // OVS_RUNDIR points plain `ovs-vsctl` at the host's private OVS.
@@ -155,7 +160,9 @@ public struct LabBuilder: Sendable {
       try FileSystem.write(text, to: path)
     case .file(let file):
       let resolved = file.hasPrefix("/") ? file : "\(topology.baseDirectory)/\(file)"
-      guard let text = FileSystem.read(resolved) else { throw LabError("cannot read hook config \(resolved)") }
+      guard let text = FileSystem.read(resolved) else {
+        throw LabError("cannot read hook config \(resolved)")
+      }
       try FileSystem.write(text, to: path)
     }
   }

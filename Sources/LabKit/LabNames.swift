@@ -45,7 +45,9 @@ public struct LabNames: Sendable {
   /// A hand-built host's intent, as a routed-hook config that is never installed.
   public func intentConfig(_ host: String) -> String { "\(hostDirectory(host))/intent.yaml" }
   /// The config routed-hook's tools use on a host: its hook config, else its intent.
-  public func config(of host: Host) -> String { host.hook != nil ? hookConfig(host.name) : intentConfig(host.name) }
+  public func config(of host: Host) -> String {
+    host.hook != nil ? hookConfig(host.name) : intentConfig(host.name)
+  }
   /// Records of `refused` prepare calls, apart from the hook's own.
   public func scratchStateDirectory(_ host: String) -> String { "\(hostDirectory(host))/intent-state" }
   public func domainXML(_ guest: String) -> String { "\(labDirectory)/domains/\(guest).xml" }
@@ -62,6 +64,8 @@ public struct LabNames: Sendable {
   /// Hot-plugged NICs of a guest, one `MAC ADDRESS/PREFIX TAP DEVICE` line each.
   public func extraNICs(_ guest: String) -> String { "\(labDirectory)/nics/\(guest)" }
   /// Hook configs written for `refused` rows.
-  public func scratchConfig(_ host: String, _ key: String) -> String { "\(hostDirectory(host))/intent-\(key).yaml" }
+  public func scratchConfig(_ host: String, _ key: String) -> String {
+    "\(hostDirectory(host))/intent-\(key).yaml"
+  }
   public var scriptDirectory: String { "\(labDirectory)/scripts" }
 }

@@ -15,7 +15,9 @@ enum LibvirtNetworks {
       case .sequence(let networks)? = node["guestNetworks"]
     else { return [] }
     return networks.compactMap { network in
-      guard let name = network["libvirtNetwork"]?.string, let bridge = network["bridge"]?.string else { return nil }
+      guard let name = network["libvirtNetwork"]?.string, let bridge = network["bridge"]?.string else {
+        return nil
+      }
       return LibvirtNetwork(name: name, bridge: bridge)
     }
   }

@@ -41,11 +41,12 @@ struct Probes {
   }
 
   /// MACs that answered an arping for `address` sent out of `interface` within two seconds
-  /// (long enough for the kernel's random proxy-ARP delay of up to 0.8 s).
+  /// (long enough for the kernel's random proxy-ARP delay of up to 0.8 s). Every probe is a broadcast (`-b`):
+  /// arping otherwise turns to unicast after the first reply, and a slower second claimant never hears it.
   func arping(from node: String, interface: String, address: LabAddress) throws -> [String] {
     let result = try Command.run(
       [
-        "ip", "netns", "exec", names.namespace(node), "arping", "-w", "2", "-I", interface,
+        "ip", "netns", "exec", names.namespace(node), "arping", "-b", "-w", "2", "-I", interface,
         address.description,
       ],
       timeout: 10)
@@ -82,7 +83,8 @@ struct Probes {
     var total = 0
     for direction in ["rx", "tx"] {
       guard let counters = stats[direction] as? [String: Any] else { continue }
-      for (key, value) in counters where key.contains("error") || key.contains("drop") || key == "over_errors" {
+      for (key, value) in counters where key.contains("error") || key.contains("drop") || key == "over_errors"
+      {
         total += value as? Int ?? 0
       }
     }

@@ -33,16 +33,20 @@ struct TestMatrixValidator {
       try requireGuest(guest, path: "\(path).migrate")
       try requireHook(host, path: "\(path).to")
       let from = topology.guest(named: guest)!.host
-      guard topology.host(named: host)?.switchConfig.kind == topology.host(named: from)?.switchConfig.kind else {
+      guard topology.host(named: host)?.switchConfig.kind == topology.host(named: from)?.switchConfig.kind
+      else {
         throw marks.error("\(path).to", "\(host)'s switch is not of the same kind as \(from)'s")
       }
     case .hotplug(let guest, let mac, _):
       try requireGuest(guest, path: "\(path).hotplug")
       let host = topology.guest(named: guest)!.host
-      if topology.host(named: host)?.libvirtNetworks.isEmpty != false || topology.host(named: host)?.hook == nil {
+      if topology.host(named: host)?.libvirtNetworks.isEmpty != false
+        || topology.host(named: host)?.hook == nil
+      {
         throw marks.error(
           "\(path).hotplug",
-          "\(guest)'s host \(host) declares no libvirtNetwork in its hook config: without the network hook nothing sees a hotplug")
+          "\(guest)'s host \(host) declares no libvirtNetwork in its hook config: without the network hook nothing sees a hotplug"
+        )
       }
       if let owner = topology.guests.first(where: { $0.mac == mac }) {
         throw marks.error("\(path).mac", "\(mac) is already \(owner.name)'s NIC")
@@ -50,7 +54,9 @@ struct TestMatrixValidator {
     case .unplug(let guest, _):
       try requireGuest(guest, path: "\(path).unplug")
     case .exec(let node, _):
-      guard topology.nodeNames.contains(node) else { throw marks.error("\(path).exec", "unknown node '\(node)'") }
+      guard topology.nodeNames.contains(node) else {
+        throw marks.error("\(path).exec", "unknown node '\(node)'")
+      }
     }
   }
 

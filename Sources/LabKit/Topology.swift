@@ -60,7 +60,8 @@ public struct Segment: Sendable, Equatable {
   public var arp: Bool
 
   public init(
-    name: String, subnet: LabCIDR, mtu: Int = 1500, scenario: String? = nil, label: String? = nil, arp: Bool = true
+    name: String, subnet: LabCIDR, mtu: Int = 1500, scenario: String? = nil, label: String? = nil,
+    arp: Bool = true
   ) {
     self.name = name
     self.subnet = subnet
@@ -176,7 +177,9 @@ public struct Host: Sendable, Equatable {
   public var config: HookConfigSource? { hook ?? intent }
 
   /// The libvirt network a bridge belongs to on this host, if any.
-  public func libvirtNetwork(bridge: String) -> LibvirtNetwork? { libvirtNetworks.first { $0.bridge == bridge } }
+  public func libvirtNetwork(bridge: String) -> LibvirtNetwork? {
+    libvirtNetworks.first { $0.bridge == bridge }
+  }
 }
 
 /// A libvirt network of `forward mode='bridge'` over the host's OVS bridge (`libvirtNetwork:` in the hook config).
@@ -210,6 +213,8 @@ public struct Guest: Sendable, Equatable {
   public var autostart: Bool
   /// The tap name libvirt would pick, `vnet<N>` by position in its host.
   public var tap: String
+  /// Shell commands run inside the guest's namespace once it is up (a tuning of the guest OS).
+  public var setup: [String] = []
 
   public init(
     name: String, host: String, address: LabCIDR, mac: LabMAC? = nil, gateway: LabAddress? = nil,
@@ -241,7 +246,8 @@ public struct Machine: Sendable, Equatable {
   public var setup: [String]
 
   public init(
-    name: String, label: String? = nil, interfaces: [Attachment] = [], routes: [Route] = [], setup: [String] = []
+    name: String, label: String? = nil, interfaces: [Attachment] = [], routes: [Route] = [],
+    setup: [String] = []
   ) {
     self.name = name
     self.label = label

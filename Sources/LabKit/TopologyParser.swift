@@ -29,7 +29,7 @@ public enum TopologyParser {
     }
     let top = try YAMLField(node: root, path: "", file: file).mapping(allowed: [
       "lab", "segments", "hosts", "machines", "tests",
-    ])
+    ], extensions: true)
     var topology = Topology(lab: try top.required("lab").string(), baseDirectory: baseDirectory)
     topology.segments = try top["segments"]?.list().map(segment) ?? []
     topology.hosts = try top["hosts"]?.list().map { try host($0, baseDirectory: baseDirectory) } ?? []
@@ -80,7 +80,8 @@ public enum TopologyParser {
     switch field.node {
     case .scalar: return .file(try field.string())
     case .mapping: return .inline(try Yams.serialize(node: field.node))
-    default: throw field.error("expected a routed-hook config as a mapping, or a file name beside the topology")
+    default:
+      throw field.error("expected a routed-hook config as a mapping, or a file name beside the topology")
     }
   }
 
@@ -132,15 +133,17 @@ public enum TopologyParser {
 
   private static func guest(_ field: YAMLField, host: String, switchMtu: Int, tap: String) throws -> Guest {
     let map = try field.mapping(allowed: [
-      "name", "address", "mac", "gateway", "routes", "mtu", "portMtu", "autostart",
+      "name", "address", "mac", "gateway", "routes", "mtu", "portMtu", "autostart", "setup",
     ])
-    return Guest(
+    var guest = Guest(
       name: try map.required("name").string(), host: host, address: try map.required("address").cidr(),
       mac: try map["mac"]?.mac(), gateway: try map["gateway"]?.address(),
       routes: try map["routes"]?.list().map(route) ?? [],
       mtu: try map["mtu"]?.int(in: 68...65535) ?? switchMtu,
       portMtu: try map["portMtu"]?.int(in: 68...65535), autostart: try map["autostart"]?.bool() ?? true,
       tap: tap)
+    guest.setup = try map["setup"].map(commands) ?? []
+    return guest
   }
 
   private static func machine(_ field: YAMLField) throws -> Machine {
@@ -184,7 +187,8 @@ public enum TopologyParser {
       return .migrate(
         guest: name, to: try map.required("to").string(), hold: try map["hold"]?.bool() ?? false)
     case "hotplug":
-      return .hotplug(guest: name, mac: try map.required("mac").mac(), address: try map.required("address").cidr())
+      return .hotplug(
+        guest: name, mac: try map.required("mac").mac(), address: try map.required("address").cidr())
     case "unplug":
       return .unplug(guest: name, mac: try map.required("mac").mac())
     case "exec":

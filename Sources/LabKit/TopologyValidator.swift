@@ -19,7 +19,8 @@ struct TopologyValidator {
     for (index, host) in topology.hosts.enumerated() {
       let path = "hosts[\(index)]"
       try checkInterfaces(
-        host.interfaces, node: host.name, path: path, reserved: [host.switchConfig.bridge], addresses: &addresses)
+        host.interfaces, node: host.name, path: path, reserved: [host.switchConfig.bridge],
+        addresses: &addresses)
       try checkRoutes(host.routes, path: path, interfaces: host.interfaces)
       try checkBridge(host.switchConfig.bridge, path: "\(path).switch.bridge")
       try checkHook(host.hook, path: "\(path).hook")
@@ -27,13 +28,15 @@ struct TopologyValidator {
       for network in host.libvirtNetworks where network.bridge != host.switchConfig.bridge {
         throw marks.error(
           "\(path).hook",
-          "libvirt network \(network.name) uses bridge \(network.bridge), but the host's switch is \(host.switchConfig.bridge)")
+          "libvirt network \(network.name) uses bridge \(network.bridge), but the host's switch is \(host.switchConfig.bridge)"
+        )
       }
       try checkGuests(host, path: path, addresses: &addresses)
     }
     for (index, machine) in topology.machines.enumerated() {
       try checkInterfaces(
-        machine.interfaces, node: machine.name, path: "machines[\(index)]", reserved: [], addresses: &addresses)
+        machine.interfaces, node: machine.name, path: "machines[\(index)]", reserved: [],
+        addresses: &addresses)
       try checkRoutes(machine.routes, path: "machines[\(index)]", interfaces: machine.interfaces)
     }
     try TestMatrixValidator(topology: topology, marks: marks).validate()
@@ -78,7 +81,8 @@ struct TopologyValidator {
   }
 
   private func checkInterfaces(
-    _ interfaces: [Attachment], node: String, path: String, reserved: [String], addresses: inout [LabAddress: String]
+    _ interfaces: [Attachment], node: String, path: String, reserved: [String],
+    addresses: inout [LabAddress: String]
   ) throws {
     var seen = Set(reserved)
     for (index, interface) in interfaces.enumerated() {
@@ -97,7 +101,8 @@ struct TopologyValidator {
       if end.count > Self.maximumNameLength {
         throw marks.error(
           "\(itemPath).segment",
-          "a second interface on segment \(segment.name) names its segment end '\(end)', over 15 characters: shorten the node name")
+          "a second interface on segment \(segment.name) names its segment end '\(end)', over 15 characters: shorten the node name"
+        )
       }
       if let address = interface.address {
         guard segment.subnet.contains(address.address), address.prefixLength >= segment.subnet.prefixLength

@@ -13,14 +13,16 @@ struct YAMLField {
     TopologyError(file: file, line: line, column: column, field: path, message: message)
   }
 
-  /// A mapping whose keys must all be in `allowed`; unknown keys are typos, so they are errors.
-  func mapping(allowed: [String]) throws -> YAMLMapping {
+  /// A mapping whose keys must all be in `allowed`; unknown keys are typos, so they are errors. With
+  /// `extensions`, keys starting with `x-` are skipped: a place for YAML anchors shared by several nodes.
+  func mapping(allowed: [String], extensions: Bool = false) throws -> YAMLMapping {
     guard case .mapping(let mapping) = node else { throw error("expected a mapping (key: value lines)") }
     var fields: [(key: String, field: YAMLField)] = []
     for (keyNode, value) in mapping {
       guard case .scalar(let scalar) = keyNode else { throw error("keys must be plain words") }
       let key = scalar.string
       let childPath = path.isEmpty ? key : "\(path).\(key)"
+      if extensions && key.hasPrefix("x-") { continue }
       guard allowed.contains(key) else {
         let keyField = YAMLField(node: keyNode, path: childPath, file: file)
         throw keyField.error("unknown field (expected one of: \(allowed.joined(separator: ", ")))")

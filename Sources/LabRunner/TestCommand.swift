@@ -52,7 +52,9 @@ struct TestCommand: ParsableCommand {
       let rows: [TestRunner.Row]
       do {
         let topology = try TopologyParser.load(path: file)
-        rows = try up ? withLab(topology, file: file) { try runOne(topology: topology) } : runOne(topology: topology)
+        rows =
+          try up
+          ? withLab(topology, file: file) { try runOne(topology: topology) } : runOne(topology: topology)
       } catch let error as ExitCode {
         throw error
       } catch {
@@ -90,7 +92,9 @@ struct TestCommand: ParsableCommand {
   private func withLab<T>(_ topology: Topology, file: String, _ body: () throws -> T) throws -> T {
     let names = LabNames(lab: topology.lab)
     let clock = PhaseClock()
-    try LabBuilder(topology: topology, names: names, hook: options.hookDriver(for: topology), sourcePath: file).up(
+    try LabBuilder(
+      topology: topology, names: names, hook: options.hookDriver(for: topology), sourcePath: file
+    ).up(
       clock: clock)
     note("lab \(topology.lab) is up in \(Int(clock.total * 1000)) ms")
     defer {

@@ -35,15 +35,16 @@ public struct KernelApplier {
     return try body()
   }
 
-  /// IPv4 addresses of these interfaces (RTM_GETADDR dump), for the planner's HostFacts.
-  /// Every interface that exists has an entry, empty when it has no address; missing ones have none.
+  /// IPv4 addresses per interface: every interface that has one, plus each of `interfaces` that exists
+  /// (with an empty list when it has none). One address dump and a lookup per named interface, so the
+  /// cost does not grow with the guests' taps, which have no IPv4 address.
   public func readHostFacts(interfaces: [String]) throws -> HostFacts {
     rtnetlink.resetCache()
-    let addresses = try rtnetlink.addresses()
     var facts = HostFacts()
-    for name in interfaces {
-      guard let link = try rtnetlink.link(named: name) else { continue }
-      facts.addresses[name] = addresses.filter { $0.index == link.index }.map(\.address)
+    for name in interfaces where try rtnetlink.link(named: name) != nil { facts.addresses[name] = [] }
+    for address in try rtnetlink.addresses() {
+      guard let name = try rtnetlink.linkName(index: address.index) else { continue }
+      facts.addresses[name, default: []].append(address.address)
     }
     return facts
   }
