@@ -38,10 +38,8 @@ public struct Engine {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
     let kernel = try KernelApplier()
+    if action == .validate { return try validate(domain, interfaces: interfaces, config: config, kernel: kernel) }
     let facts = try hostFacts(kernel, config: config)
-    if action == .validate {
-      return try validate(domain, interfaces: interfaces, config: config, kernel: kernel, facts: facts)
-    }
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
     return try runHoldingLock(
@@ -51,9 +49,11 @@ public struct Engine {
   /// `prepare` and `start`: reads only, so no lock (records are replaced by rename, never seen half written)
   /// and no record of its own: only the records of whoever holds one of its addresses.
   func validate(
-    _ domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig, kernel: KernelApplier,
-    facts: HostFacts
+    _ domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig, kernel: KernelApplier
   ) throws -> Outcome {
+    // One netlink read serves both the planner's facts and doctor's start checks.
+    let snapshot = try kernel.readNetworkSnapshot(routesTo: interfaces.map(\.address))
+    let facts = HostFacts(addresses: Dictionary(snapshot.links.map { ($0.name, $0.addresses) }) { first, _ in first })
     let store = RecordStore(directory: settings.stateDirectory)
     let index = AddressIndex(stateDirectory: settings.stateDirectory)
     var others: [DomainRecord] = []
@@ -61,7 +61,7 @@ public struct Engine {
       if let record = try store.load(uuid: owner) { others.append(record) }
     }
     let plan = try Planner.plan(.validate, domain: domain, config: config, records: others, facts: facts)
-    try checkStart(kernel, config: config, interfaces: interfaces)
+    try checkStart(snapshot, config: config, interfaces: interfaces)
     return Outcome(domain: domain.identity, plan: plan, report: nil)
   }
 
@@ -80,7 +80,6 @@ public struct Engine {
       if let record = try store.load(uuid: owner) { records.append(record) }
     }
     let plan = try Planner.plan(action, domain: domain, config: config, records: records, facts: facts)
-    if action == .validate { try checkStart(kernel, config: config, interfaces: interfaces) }
     guard action != .validate, !plan.isEmpty || plan.record != nil else {
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }

@@ -8,9 +8,9 @@ import RoutedKernel
 /// and on the kernel datapath they all hang off `ovs-system`, so the bridge they belong to is only in OVSDB.
 /// `routed-hook doctor` reads OVSDB and covers OVS bridges.
 extension Engine {
-  func checkStart(_ kernel: KernelApplier, config: HostConfig, interfaces: [ManagedInterface]) throws {
+  /// `snapshot` holds the links, addresses and the routes to the domain's addresses.
+  func checkStart(_ snapshot: HostSnapshot, config: HostConfig, interfaces: [ManagedInterface]) throws {
     guard !interfaces.isEmpty else { return }
-    let snapshot = try kernel.readNetworkSnapshot(routesTo: interfaces.map(\.address))
     if let finding = Doctor.startFindings(snapshot, config: config, interfaces: interfaces).first {
       throw RuntimeError("refusing to start: \(finding.id): \(finding.summary)")
     }

@@ -27,9 +27,10 @@ public enum TopologyParser {
     } catch let error as YamlError {
       throw yamlSyntaxError(error, file: file)
     }
-    let top = try YAMLField(node: root, path: "", file: file).mapping(allowed: [
-      "lab", "segments", "hosts", "machines", "tests",
-    ], extensions: true)
+    let top = try YAMLField(node: root, path: "", file: file).mapping(
+      allowed: [
+        "lab", "segments", "hosts", "machines", "tests",
+      ], extensions: true)
     var topology = Topology(lab: try top.required("lab").string(), baseDirectory: baseDirectory)
     topology.segments = try top["segments"]?.list().map(segment) ?? []
     topology.hosts = try top["hosts"]?.list().map { try host($0, baseDirectory: baseDirectory) } ?? []
