@@ -20,14 +20,18 @@ struct Apply: ParsableCommand {
     let engine = Engine(settings: options.settings)
     let outcome = try CLIError.wrap { () -> Outcome in
       let domain = try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8))
-      guard let config = try engine.loadConfig() else { throw CLIError("no config at \(options.settings.configPath)") }
+      guard let config = try engine.loadConfig() else {
+        throw CLIError("no config at \(options.settings.configPath)")
+      }
       return try engine.run(.apply, domain: domain, config: config)
     }
     guard let domain = outcome.domain, let report = outcome.report else {
       print("unmanaged: no NIC is on a guest network with an address; nothing applied")
       return
     }
-    print("\(domain.name): added \(report.added.count), removed \(report.removed.count), unchanged \(report.unchanged)")
+    print(
+      "\(domain.name): added \(report.added.count), removed \(report.removed.count), unchanged \(report.unchanged)"
+    )
   }
 }
 
@@ -46,7 +50,9 @@ struct Remove: ParsableCommand {
   var domain: String
 
   func run() throws {
-    let outcome = try CLIError.wrap { try Engine(settings: options.settings).remove(uuid: domain.lowercased(), name: nil) }
+    let outcome = try CLIError.wrap {
+      try Engine(settings: options.settings).remove(uuid: domain.lowercased(), name: nil)
+    }
     guard let identity = outcome.domain, let report = outcome.report else {
       print("no record for \(domain): nothing to remove")
       return

@@ -27,7 +27,8 @@ struct Check: ParsableCommand {
     let settings = options.settings
     let facts = LiveHost.facts()
     let config = try CLIError.wrap {
-      try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath, facts: facts)
+      try ConfigLoader.load(
+        yaml: try LiveHost.text(settings.configPath), file: settings.configPath, facts: facts)
     }
     print(ConfigSummary.text(config))
     guard let peer else { return }
@@ -43,7 +44,9 @@ struct Check: ParsableCommand {
     throw ExitCode(1)
   }
 
-  static func shortName(_ path: String) -> String { String(path.split(separator: "/").last ?? Substring(path)) }
+  static func shortName(_ path: String) -> String {
+    String(path.split(separator: "/").last ?? Substring(path))
+  }
 }
 
 /// A readable summary of a valid config.
@@ -53,16 +56,23 @@ enum ConfigSummary {
     for network in config.guestNetworks {
       let libvirt = network.libvirtNetwork.map { ", libvirt network \($0)" } ?? ""
       lines.append(
-        "guest network \(network.name): bridge \(network.bridge)\(libvirt), gateway \(network.gateway), mtu \(network.mtu)")
+        "guest network \(network.name): bridge \(network.bridge)\(libvirt), gateway \(network.gateway), mtu \(network.mtu)"
+      )
       for name in network.uplinks {
         guard let uplink = config.uplink(named: name) else { continue }
         let peers = uplink.peers.map { " \($0.subnet) via \($0.via)" }.joined(separator: ",")
         let layer = uplink.layer == 3 ? ", layer 3" : ""
-        lines.append("  uplink \(uplink.name): \(uplink.interface) \(uplink.mode.rawValue)\(layer)\(peers.isEmpty ? "" : ", peers:\(peers)")")
+        lines.append(
+          "  uplink \(uplink.name): \(uplink.interface) \(uplink.mode.rawValue)\(layer)\(peers.isEmpty ? "" : ", peers:\(peers)")"
+        )
       }
     }
-    let unused = config.uplinks.filter { uplink in !config.guestNetworks.contains { $0.uplinks.contains(uplink.name) } }
-    for uplink in unused { lines.append("uplink \(uplink.name) (\(uplink.interface)) is used by no guest network") }
+    let unused = config.uplinks.filter { uplink in
+      !config.guestNetworks.contains { $0.uplinks.contains(uplink.name) }
+    }
+    for uplink in unused {
+      lines.append("uplink \(uplink.name) (\(uplink.interface)) is used by no guest network")
+    }
     let count = config.domains.values.reduce(0) { $0 + $1.count }
     lines.append("domains in config: \(config.domains.count) (\(count) NICs)")
     return lines.joined(separator: "\n")

@@ -22,7 +22,9 @@ struct Host: ParsableCommand {
     func run() throws {
       let engine = Engine(settings: options.settings)
       let report = try CLIError.wrap { () -> ApplyReportSummary in
-        guard let config = try engine.loadConfig() else { throw CLIError("no config at \(options.settings.configPath)") }
+        guard let config = try engine.loadConfig() else {
+          throw CLIError("no config at \(options.settings.configPath)")
+        }
         return ApplyReportSummary(try engine.hostUp(config: config))
       }
       print("host up: \(report.text)")
@@ -37,7 +39,9 @@ struct Host: ParsableCommand {
     func run() throws {
       let engine = Engine(settings: options.settings)
       let report = try CLIError.wrap { () -> ApplyReportSummary in
-        guard let config = try engine.loadConfig() else { throw CLIError("no config at \(options.settings.configPath)") }
+        guard let config = try engine.loadConfig() else {
+          throw CLIError("no config at \(options.settings.configPath)")
+        }
         return ApplyReportSummary(try engine.hostDown(config: config))
       }
       print("host down: \(report.text)")

@@ -38,21 +38,28 @@ struct Plan: ParsableCommand {
     let records = (try? RecordStore(directory: settings.stateDirectory).all()) ?? []
     if action == .remove {
       let record = records.first { $0.domain.uuid == domain.identity.uuid }
-      if record == nil { print("# no record for \(domain.identity.name) (\(domain.identity.uuid)): nothing to remove") }
+      if record == nil {
+        print("# no record for \(domain.identity.name) (\(domain.identity.uuid)): nothing to remove")
+      }
       print(PlanText.render(Planner.removal(of: record)), terminator: "")
       return
     }
-    let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath) }
+    let config = try CLIError.wrap {
+      try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath)
+    }
     var facts = LiveHost.facts() ?? HostFacts()
-    for name in config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface) where facts.addresses[name] == nil {
+    for name in config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
+    where facts.addresses[name] == nil {
       print("# \(name) does not exist on this host; planned as if it existed, with no addresses")
       facts.addresses[name] = []
     }
     let plan = try CLIError.wrap {
-      try Planner.plan(action == .validate ? .apply : action, domain: domain, config: config, records: records, facts: facts)
+      try Planner.plan(
+        action == .validate ? .apply : action, domain: domain, config: config, records: records, facts: facts)
     }
     if plan.isEmpty && plan.record == nil {
-      print("# \(domain.identity.name): no NIC is on a guest network with an address: unmanaged, nothing to do")
+      print(
+        "# \(domain.identity.name): no NIC is on a guest network with an address: unmanaged, nothing to do")
       return
     }
     if action == .validate { print("# \(op) only validates; this is what started would apply") }

@@ -18,7 +18,8 @@ struct RoutedHook: ParsableCommand {
         routed-hook reconcile --dry-run
       """,
     subcommands: [
-      Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self, ReconcileCommand.self,
+      Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
+      ReconcileCommand.self,
       DoctorCommand.self,
     ]
   )
@@ -34,7 +35,8 @@ struct CommonOptions: ParsableArguments {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Records and lock (default: $ROUTED_HOOK_STATE_DIR, else /run/routed-hook).", valueName: "dir"))
+    help: ArgumentHelp(
+      "Records and lock (default: $ROUTED_HOOK_STATE_DIR, else /run/routed-hook).", valueName: "dir"))
   var stateDir: String?
 
   var settings: Settings {

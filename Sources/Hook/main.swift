@@ -7,6 +7,8 @@ import RoutedCore
 // libvirt runs /etc/libvirt/hooks/qemu.d/routed-hook <domain> <op> <subop> <extra>: the kind is in argv[0].
 // That path skips argument parsing entirely and never touches stdout.
 if let kind = HookKind(executablePath: CommandLine.arguments[0]) {
-  exit(HookRunner.run(kind: kind, arguments: Array(CommandLine.arguments.dropFirst()), settings: .fromEnvironment()))
+  exit(
+    HookRunner.run(
+      kind: kind, arguments: Array(CommandLine.arguments.dropFirst()), settings: .fromEnvironment()))
 }
 RoutedHook.main()

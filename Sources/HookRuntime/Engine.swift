@@ -24,7 +24,8 @@ public struct Engine {
   public func loadConfig() throws -> HostConfig? {
     switch try Files.read(settings.configPath, limit: 1 << 20) {
     case .missing: return nil
-    case .tooLarge(let size): throw RuntimeError("\(settings.configPath): \(size) bytes is too large for a config")
+    case .tooLarge(let size):
+      throw RuntimeError("\(settings.configPath): \(size) bytes is too large for a config")
     case .contents(let bytes):
       return try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
     }
@@ -38,7 +39,9 @@ public struct Engine {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
     let kernel = try KernelApplier()
-    if action == .validate { return try validate(domain, interfaces: interfaces, config: config, kernel: kernel) }
+    if action == .validate {
+      return try validate(domain, interfaces: interfaces, config: config, kernel: kernel)
+    }
     let facts = try hostFacts(kernel, config: config)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
@@ -53,11 +56,13 @@ public struct Engine {
   ) throws -> Outcome {
     // One netlink read serves both the planner's facts and doctor's start checks.
     let snapshot = try kernel.readNetworkSnapshot(routesTo: interfaces.map(\.address))
-    let facts = HostFacts(addresses: Dictionary(snapshot.links.map { ($0.name, $0.addresses) }) { first, _ in first })
+    let facts = HostFacts(
+      addresses: Dictionary(snapshot.links.map { ($0.name, $0.addresses) }) { first, _ in first })
     let store = RecordStore(directory: settings.stateDirectory)
     let index = AddressIndex(stateDirectory: settings.stateDirectory)
     var others: [DomainRecord] = []
-    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) }) where owner != domain.identity.uuid {
+    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) })
+    where owner != domain.identity.uuid {
       if let record = try store.load(uuid: owner) { others.append(record) }
     }
     let plan = try Planner.plan(.validate, domain: domain, config: config, records: others, facts: facts)
@@ -100,7 +105,9 @@ public struct Engine {
   /// Removes exactly what the record of `uuid` (or, lacking a UUID, of the domain `name`) says.
   public func remove(uuid: String?, name: String?) throws -> Outcome {
     // `release` after `stopped` finds no record: no lock, no netlink.
-    guard hasRecords, uuid.map(hasRecord) ?? true else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    guard hasRecords, uuid.map(hasRecord) ?? true else {
+      return Outcome(domain: nil, plan: Plan(), report: nil)
+    }
     let store = RecordStore(directory: settings.stateDirectory)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }

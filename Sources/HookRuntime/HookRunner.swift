@@ -9,7 +9,9 @@ public enum HookRunner {
   public static func run(kind: HookKind, arguments: [String], settings: Settings, input: Int32 = 0) -> Int32 {
     let started = Clock.now()
     // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
-    let stdin = Result { () throws(RuntimeError) in try Files.readAll(input, limit: DomainXML.maximumSize, what: "stdin") }
+    let stdin = Result { () throws(RuntimeError) in
+      try Files.readAll(input, limit: DomainXML.maximumSize, what: "stdin")
+    }
     let invocation: HookInvocation
     do {
       invocation = try HookInvocation(kind: kind, arguments: arguments)
@@ -25,7 +27,8 @@ public enum HookRunner {
       if let report = outcome.report, let domain = outcome.domain {
         AuditLog.record(
           "\(what) domain=\(domain.name) uuid=\(domain.uuid) added=\(report.added.count) removed=\(report.removed.count) "
-            + "unchanged=\(report.unchanged) objects=[\(Summary.objects(report))] ms=\(Clock.milliseconds(since: started))")
+            + "unchanged=\(report.unchanged) objects=[\(Summary.objects(report))] ms=\(Clock.milliseconds(since: started))"
+        )
       }
       return 0
     } catch {
@@ -37,7 +40,9 @@ public enum HookRunner {
     }
   }
 
-  static func perform(_ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, settings: Settings)
+  static func perform(
+    _ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, settings: Settings
+  )
     throws -> Outcome
   {
     let engine = Engine(settings: settings)
@@ -45,13 +50,14 @@ public enum HookRunner {
     let domain: DomainDescription?
     switch stdin {
     case .tooLarge(let size):
-      throw DomainXMLError("domain XML on stdin is \(size) bytes, over the \(DomainXML.maximumSize >> 20) MiB limit")
+      throw DomainXMLError(
+        "domain XML on stdin is \(size) bytes, over the \(DomainXML.maximumSize >> 20) MiB limit")
     case .missing:
       domain = nil
     case .contents(let bytes):
       do {
         domain = try DomainXML.parse(bytes)
-      } catch where action == .remove {
+      } catch  where action == .remove {
         // Removal follows the record, so an unreadable XML still lets us find the domain by name.
         domain = nil
       }
@@ -65,16 +71,20 @@ public enum HookRunner {
   }
 
   /// The network hook: baseline for our networks, per-NIC routing for their ports.
-  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: Engine) throws -> Outcome {
+  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: Engine) throws -> Outcome
+  {
     guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
     let bytes: [UInt8]
     switch stdin {
     case .contents(let data): bytes = data
     case .missing: throw DomainXMLError("no hook data on stdin")
-    case .tooLarge(let size): throw DomainXMLError("hook data on stdin is \(size) bytes, over the 16 MiB limit")
+    case .tooLarge(let size):
+      throw DomainXMLError("hook data on stdin is \(size) bytes, over the 16 MiB limit")
     }
     let data = try NetworkHookData.parse(bytes)
-    guard config.guestNetwork(bridge: data.bridge ?? data.port?.bridge, libvirtNetwork: data.networkName) != nil else {
+    guard
+      config.guestNetwork(bridge: data.bridge ?? data.port?.bridge, libvirtNetwork: data.networkName) != nil
+    else {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
     let network = DomainIdentity(name: data.networkName, uuid: "")
@@ -85,7 +95,8 @@ public enum HookRunner {
     case .applyBaseline:
       return Outcome(domain: network, plan: Plan(), report: try engine.hostUp(config: config))
     case .removeBaseline:
-      return Outcome(domain: network, plan: Plan(), report: try engine.hostDown(config: config, whenUnused: true))
+      return Outcome(
+        domain: network, plan: Plan(), report: try engine.hostDown(config: config, whenUnused: true))
     case .applyPort:
       guard let port = data.port else { throw DomainXMLError("port-created without <networkport>") }
       return try engine.addPort(port, network: data.networkName, config: config)
@@ -117,7 +128,8 @@ enum Clock {
 /// Short object lists for log lines.
 enum Summary {
   static func objects(_ report: ApplyReport) -> String {
-    (report.added.map { "+\(describe($0))" } + report.removed.map { "-\(describe($0))" }).joined(separator: " ")
+    (report.added.map { "+\(describe($0))" } + report.removed.map { "-\(describe($0))" }).joined(
+      separator: " ")
   }
 
   static func describe(_ object: KernelObject) -> String {

@@ -12,10 +12,12 @@ extension Engine {
     let index = AddressIndex(stateDirectory: settings.stateDirectory)
     let existing = try store.load(uuid: port.owner.uuid)
     let plan = try PortPlanner.add(
-      port, network: network, metadata: metadata(of: port.owner), config: config, existing: existing, facts: facts)
+      port, network: network, metadata: metadata(of: port.owner), config: config, existing: existing,
+      facts: facts)
     guard let record = plan.record else { return Outcome(domain: nil, plan: plan, report: nil) }
     var others: [DomainRecord] = []
-    for owner in Set(record.interfaces.compactMap { index.owner(of: $0.address) }) where owner != port.owner.uuid {
+    for owner in Set(record.interfaces.compactMap { index.owner(of: $0.address) })
+    where owner != port.owner.uuid {
       if let other = try store.load(uuid: owner) { others.append(other) }
     }
     try GuestResolver.checkConflicts(record.interfaces, domain: port.owner, records: others)
@@ -44,7 +46,9 @@ extension Engine {
   /// The domain's `urn:routed-hook:1` metadata from libvirt's status file (the hook must not ask libvirt).
   func metadata(of domain: DomainIdentity) -> [GuestAddress]? {
     for driver in ["qemu", "lxc"] {
-      guard case .contents(let bytes)? = try? Files.read("\(settings.libvirtRunDirectory)/\(driver)/\(domain.name).xml"),
+      guard
+        case .contents(let bytes)? = try? Files.read(
+          "\(settings.libvirtRunDirectory)/\(driver)/\(domain.name).xml"),
         let description = try? DomainXML.parse(bytes), description.identity.uuid == domain.uuid
       else { continue }
       return description.metadata

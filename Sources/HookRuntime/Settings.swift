@@ -16,7 +16,9 @@ public struct Settings: Sendable, Equatable {
   }
 
   /// Explicit values first, then `ROUTED_HOOK_CONFIG` / `ROUTED_HOOK_STATE_DIR`, then the defaults.
-  public static func resolve(config: String?, stateDirectory: String?, environment: [String: String]) -> Settings {
+  public static func resolve(config: String?, stateDirectory: String?, environment: [String: String])
+    -> Settings
+  {
     var settings = Settings(
       configPath: config ?? environment["ROUTED_HOOK_CONFIG"] ?? ConfigLoader.defaultPath,
       stateDirectory: stateDirectory ?? environment["ROUTED_HOOK_STATE_DIR"] ?? defaultStateDirectory)

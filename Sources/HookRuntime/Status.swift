@@ -24,7 +24,9 @@ public struct StatusReport: Codable, Sendable {
   public var isClean: Bool { orphans.isEmpty && domains.allSatisfy { $0.objects.allSatisfy(\.present) } }
 
   public static func read(settings: Settings, routeProtocol: UInt8) throws -> StatusReport {
-    let records = try RecordStore(directory: settings.stateDirectory).all().sorted { $0.domain.name < $1.domain.name }
+    let records = try RecordStore(directory: settings.stateDirectory).all().sorted {
+      $0.domain.name < $1.domain.name
+    }
     let kernel = try KernelApplier()
     let recorded = records.flatMap(\.objects)
     let present = try kernel.present(recorded)
@@ -33,7 +35,9 @@ public struct StatusReport: Codable, Sendable {
       domains: records.map { record in
         DomainStatus(
           name: record.domain.name, uuid: record.domain.uuid, interfaces: record.interfaces,
-          objects: record.objects.map { .init(object: PlanText.objectText($0), present: present.contains($0)) })
+          objects: record.objects.map {
+            .init(object: PlanText.objectText($0), present: present.contains($0))
+          })
       },
       orphans: orphans.map(PlanText.objectText))
   }
@@ -45,9 +49,13 @@ public struct StatusReport: Codable, Sendable {
       let missing = domain.objects.filter { !$0.present }.count
       lines.append("\(domain.name) \(domain.uuid): \(missing == 0 ? "ok" : "\(missing) missing")")
       for nic in domain.interfaces {
-        lines.append("  nic \(nic.mac) \(nic.address) on \(nic.network) (\(nic.bridge)) uplinks: \(nic.uplinks.joined(separator: ", "))")
+        lines.append(
+          "  nic \(nic.mac) \(nic.address) on \(nic.network) (\(nic.bridge)) uplinks: \(nic.uplinks.joined(separator: ", "))"
+        )
       }
-      for entry in domain.objects { lines.append("  \(entry.present ? "present" : "MISSING")  \(entry.object)") }
+      for entry in domain.objects {
+        lines.append("  \(entry.present ? "present" : "MISSING")  \(entry.object)")
+      }
     }
     if !orphans.isEmpty {
       lines.append("orphans (owned by routed-hook, in no record):")

@@ -17,7 +17,8 @@ public enum ConfigLoader {
     var lines = SourceLines()
     let config = try parse(YAMLField(node: root, path: "", file: file), lines: &lines)
     if let problem = ConfigValidator.problems(in: config, facts: facts).first {
-      throw ConfigError(file: file, line: lines.line(for: problem.field), field: problem.field, message: problem.message)
+      throw ConfigError(
+        file: file, line: lines.line(for: problem.field), field: problem.field, message: problem.message)
     }
     return config
   }
@@ -33,7 +34,9 @@ public enum ConfigLoader {
     config.guestNetworks = try networks.sequence().map { try parseNetwork($0, lines: &lines) }
     config.uplinks = try fields["uplinks"]?.sequence().map { try parseUplink($0, lines: &lines) } ?? []
     if let domains = fields["domains"] {
-      guard case .mapping(let mapping, _) = domains.node else { throw domains.error("expected a mapping of domain names") }
+      guard case .mapping(let mapping, _) = domains.node else {
+        throw domains.error("expected a mapping of domain names")
+      }
       for (key, value) in mapping {
         guard let name = key.string else { throw domains.error("domain names must be strings") }
         let entry = YAMLField(node: value, path: "domains.\(name)", file: root.file)
@@ -55,7 +58,8 @@ public enum ConfigLoader {
       name: try required("name").string(),
       bridge: try required("bridge").string(),
       libvirtNetwork: try fields["libvirtNetwork"]?.string(),
-      gateway: try required("gateway").value("an IPv4 address with prefix, like 10.136.11.254/24", IPv4Interface.init),
+      gateway: try required("gateway").value(
+        "an IPv4 address with prefix, like 10.136.11.254/24", IPv4Interface.init),
       mtu: try fields["mtu"]?.int(in: Int.min...Int.max) ?? 1500,
       uplinks: try fields["uplinks"]?.words() ?? []
     )
@@ -74,17 +78,21 @@ public enum ConfigLoader {
       interface: try required("interface").string(),
       mode: try required("mode").value("a mode (\(modes))", UplinkMode.init(rawValue:)),
       layer: try fields["layer"]?.int(in: 2...3) ?? 2,
-      address: try fields["address"]?.value("an IPv4 address with prefix, like 172.31.56.1/24", IPv4Interface.init)
+      address: try fields["address"]?.value(
+        "an IPv4 address with prefix, like 172.31.56.1/24", IPv4Interface.init)
     )
-    uplink.peers = try fields["peers"]?.sequence().map { peer in
-      let parts = try peer.mapping(allowed: ["subnet", "via"])
-      lines.note([peer] + parts.values)
-      guard let subnet = parts["subnet"], let via = parts["via"] else { throw peer.error("a peer needs subnet and via") }
-      return PeerRoute(
-        subnet: try subnet.value("an IPv4 subnet, like 10.136.12.0/24", IPv4Network.init),
-        via: try via.value("an IPv4 address", IPv4Address.init)
-      )
-    } ?? []
+    uplink.peers =
+      try fields["peers"]?.sequence().map { peer in
+        let parts = try peer.mapping(allowed: ["subnet", "via"])
+        lines.note([peer] + parts.values)
+        guard let subnet = parts["subnet"], let via = parts["via"] else {
+          throw peer.error("a peer needs subnet and via")
+        }
+        return PeerRoute(
+          subnet: try subnet.value("an IPv4 subnet, like 10.136.12.0/24", IPv4Network.init),
+          via: try via.value("an IPv4 address", IPv4Address.init)
+        )
+      } ?? []
     return uplink
   }
 

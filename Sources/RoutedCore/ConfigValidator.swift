@@ -12,10 +12,14 @@ public enum ConfigValidator {
   /// All problems, in file order; empty when the config is valid. `facts` adds the checks that need the live host.
   public static func problems(in config: HostConfig, facts: HostFacts? = nil) -> [ConfigProblem] {
     var problems: [ConfigProblem] = []
-    func fail(_ field: String, _ message: String) { problems.append(ConfigProblem(field: field, message: message)) }
+    func fail(_ field: String, _ message: String) {
+      problems.append(ConfigProblem(field: field, message: message))
+    }
 
     if reservedProtocols.contains(config.routeProtocol) {
-      fail("routeProtocol", "\(config.routeProtocol) is reserved by the kernel; use 5–255 (routed-hook's default is 151)")
+      fail(
+        "routeProtocol",
+        "\(config.routeProtocol) is reserved by the kernel; use 5–255 (routed-hook's default is 151)")
     }
     if config.guestNetworks.isEmpty { fail("guestNetworks", "at least one guest network is required") }
 
@@ -31,7 +35,11 @@ public enum ConfigValidator {
     func checkName(_ name: String, _ field: String) {
       if let problem = Names.problem(withObjectName: name) { fail(field, problem) }
       let key = Names.nftIdentifier(name)
-      if let other = names[key] { fail(field, "'\(name)' clashes with the name at \(other)") } else { names[key] = field }
+      if let other = names[key] {
+        fail(field, "'\(name)' clashes with the name at \(other)")
+      } else {
+        names[key] = field
+      }
     }
 
     for (index, network) in config.guestNetworks.enumerated() {
@@ -39,7 +47,9 @@ public enum ConfigValidator {
       checkName(network.name, "\(field).name")
       if let problem = Names.problem(withInterface: network.bridge) { fail("\(field).bridge", problem) }
       claim(network.bridge, by: "\(field).bridge")
-      if !(68...65535).contains(network.mtu) { fail("\(field).mtu", "\(network.mtu) is out of range 68–65535") }
+      if !(68...65535).contains(network.mtu) {
+        fail("\(field).mtu", "\(network.mtu) is out of range 68–65535")
+      }
       let gateway = network.gateway
       if gateway.prefixLength > 30 || gateway.prefixLength < 8 {
         fail("\(field).gateway", "prefix /\(gateway.prefixLength) leaves no room for guests; use /8 to /30")
@@ -51,7 +61,9 @@ public enum ConfigValidator {
       }
       for (otherIndex, other) in config.guestNetworks.enumerated().prefix(index)
       where other.subnet.overlaps(network.subnet) {
-        fail("\(field).gateway", "subnet \(network.subnet) overlaps guestNetworks[\(otherIndex)] (\(other.subnet))")
+        fail(
+          "\(field).gateway",
+          "subnet \(network.subnet) overlaps guestNetworks[\(otherIndex)] (\(other.subnet))")
       }
     }
 
@@ -70,17 +82,21 @@ public enum ConfigValidator {
         if let address = uplink.address, !address.network.contains(peer.via) {
           fail(
             "\(field).peers[\(peerIndex)].via",
-            "gateway \(peer.via) is not on \(uplink.interface)'s subnet \(address.network): the route would not work")
+            "gateway \(peer.via) is not on \(uplink.interface)'s subnet \(address.network): the route would not work"
+          )
         }
         for network in config.guestNetworks where network.subnet.overlaps(peer.subnet) {
-          fail("\(field).peers[\(peerIndex)].subnet", "\(peer.subnet) overlaps guest network '\(network.name)' (\(network.subnet))")
+          fail(
+            "\(field).peers[\(peerIndex)].subnet",
+            "\(peer.subnet) overlaps guest network '\(network.name)' (\(network.subnet))")
         }
         for (otherIndex, other) in config.uplinks.enumerated() {
           for (otherPeerIndex, otherPeer) in other.peers.enumerated()
           where (otherIndex, otherPeerIndex) < (index, peerIndex) && otherPeer.subnet.overlaps(peer.subnet) {
             fail(
               "\(field).peers[\(peerIndex)].subnet",
-              "\(peer.subnet) overlaps uplinks[\(otherIndex)].peers[\(otherPeerIndex)] (\(otherPeer.subnet)): two paths to the same guests")
+              "\(peer.subnet) overlaps uplinks[\(otherIndex)].peers[\(otherPeerIndex)] (\(otherPeer.subnet)): two paths to the same guests"
+            )
           }
         }
       }
@@ -102,7 +118,8 @@ public enum ConfigValidator {
         if !config.guestNetworks.contains(where: { $0.subnet.contains(entry.address) }) {
           fail("\(field).address", "\(entry.address) is in no guest network's subnet")
         }
-        for (uplinkIndex, uplink) in (entry.uplinks ?? []).enumerated() where config.uplink(named: uplink) == nil {
+        for (uplinkIndex, uplink) in (entry.uplinks ?? []).enumerated()
+        where config.uplink(named: uplink) == nil {
           fail("\(field).uplinks[\(uplinkIndex)]", "no uplink is named '\(uplink)'")
         }
       }
@@ -110,7 +127,8 @@ public enum ConfigValidator {
 
     if let facts {
       for (index, uplink) in config.uplinks.enumerated() {
-        guard let address = uplink.address, let actual = facts.addresses[uplink.interface], !actual.contains(address)
+        guard let address = uplink.address, let actual = facts.addresses[uplink.interface],
+          !actual.contains(address)
         else { continue }
         let has = actual.isEmpty ? "no address" : actual.map(\.description).joined(separator: ", ")
         fail("uplinks[\(index)].address", "\(address) is not on \(uplink.interface) (it has \(has))")

@@ -1,4 +1,3 @@
-
 /// Why a domain's XML could not be read.
 public struct DomainXMLError: Error, Equatable, CustomStringConvertible {
   public var description: String
@@ -27,12 +26,16 @@ public enum DomainXML {
       throw DomainXMLError("domain XML has no <name>")
     }
     let uuid = root.child("uuid")?.text.trimmed.lowercased() ?? ""
-    guard UUIDText.isValid(uuid) else { throw DomainXMLError("domain \(name): <uuid> '\(uuid)' is not a UUID") }
+    guard UUIDText.isValid(uuid) else {
+      throw DomainXMLError("domain \(name): <uuid> '\(uuid)' is not a UUID")
+    }
 
     let interfaces = try (root.child("devices")?.children(named: "interface") ?? []).map { element in
       let macText = element.child("mac")?.attribute("address")
       let mac = try macText.map { text in
-        guard let mac = MACAddress(text) else { throw DomainXMLError("domain \(name): <mac address='\(text)'> is not a MAC address") }
+        guard let mac = MACAddress(text) else {
+          throw DomainXMLError("domain \(name): <mac address='\(text)'> is not a MAC address")
+        }
         return mac
       }
       let source = element.child("source")
@@ -51,10 +54,16 @@ public enum DomainXML {
   }
 
   private static func metadata(of root: XMLElementNode, domain: String) throws -> [GuestAddress]? {
-    guard let guest = root.child("metadata")?.children.first(where: { $0.namespace == metadataNamespace && $0.name == "guest" })
+    guard
+      let guest = root.child("metadata")?.children.first(where: {
+        $0.namespace == metadataNamespace && $0.name == "guest"
+      })
     else { return nil }
-    return try guest.children.filter { $0.namespace == metadataNamespace && $0.name == "interface" }.map { element in
-      func fail(_ what: String) -> DomainXMLError { DomainXMLError("domain \(domain): metadata <rh:interface>: \(what)") }
+    return try guest.children.filter { $0.namespace == metadataNamespace && $0.name == "interface" }.map {
+      element in
+      func fail(_ what: String) -> DomainXMLError {
+        DomainXMLError("domain \(domain): metadata <rh:interface>: \(what)")
+      }
       guard let macText = element.attribute("mac"), let mac = MACAddress(macText) else {
         throw fail("mac '\(element.attribute("mac") ?? "")' is not a MAC address")
       }
@@ -86,5 +95,7 @@ extension String {
     return String(self[first...last])
   }
 
-  private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+  private static func isSpace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+  }
 }

@@ -14,25 +14,29 @@ public enum GuestResolver {
       else { continue }
       guard network.subnet.contains(entry.address) else {
         throw DomainError(
-          "domain \(name): NIC \(mac) address \(entry.address) is outside guest network '\(network.name)' (\(network.subnet))")
+          "domain \(name): NIC \(mac) address \(entry.address) is outside guest network '\(network.name)' (\(network.subnet))"
+        )
       }
       guard entry.address != network.gateway.address, entry.address != network.subnet.address,
         entry.address != network.subnet.broadcast
       else {
         throw DomainError(
-          "domain \(name): NIC \(mac) address \(entry.address) is the gateway, network or broadcast address of '\(network.name)'")
+          "domain \(name): NIC \(mac) address \(entry.address) is the gateway, network or broadcast address of '\(network.name)'"
+        )
       }
       let uplinks = entry.uplinks ?? network.uplinks
       for uplink in uplinks where !network.uplinks.contains(uplink) {
         let allowed = network.uplinks.isEmpty ? "none" : network.uplinks.joined(separator: ", ")
         throw DomainError(
-          "domain \(name): NIC \(mac) asks for uplink '\(uplink)', which guest network '\(network.name)' does not allow (allowed: \(allowed))")
+          "domain \(name): NIC \(mac) asks for uplink '\(uplink)', which guest network '\(network.name)' does not allow (allowed: \(allowed))"
+        )
       }
       if let twin = managed.first(where: { $0.address == entry.address }) {
         throw DomainError("domain \(name): NICs \(twin.mac) and \(mac) both have address \(entry.address)")
       }
       managed.append(
-        ManagedInterface(mac: mac, address: entry.address, network: network.name, bridge: network.bridge, uplinks: uplinks))
+        ManagedInterface(
+          mac: mac, address: entry.address, network: network.name, bridge: network.bridge, uplinks: uplinks))
     }
     return managed
   }
@@ -45,7 +49,8 @@ public enum GuestResolver {
       for nic in interfaces {
         if let clash = record.interfaces.first(where: { $0.address == nic.address }) {
           throw DomainError(
-            "domain \(domain.name): address \(nic.address) is already used by running domain \(record.domain.name) (NIC \(clash.mac))")
+            "domain \(domain.name): address \(nic.address) is already used by running domain \(record.domain.name) (NIC \(clash.mac))"
+          )
         }
       }
     }

@@ -20,9 +20,11 @@ public enum HookKind: String, Sendable, CaseIterable {
   /// The operations libvirt sends this kind of hook.
   public var knownOperations: [String] {
     switch self {
-    case .qemu: ["prepare", "start", "started", "stopped", "release", "migrate", "restore", "reconnect", "attach"]
+    case .qemu:
+      ["prepare", "start", "started", "stopped", "release", "migrate", "restore", "reconnect", "attach"]
     case .lxc: ["prepare", "start", "started", "stopped", "release", "reconnect"]
-    case .network: ["start", "started", "stopped", "port-created", "port-deleted", "plugged", "unplugged", "updated"]
+    case .network:
+      ["start", "started", "stopped", "port-created", "port-deleted", "plugged", "unplugged", "updated"]
     }
   }
 }
@@ -44,7 +46,8 @@ public struct HookInvocation: Sendable, Equatable {
     }
     guard kind.knownOperations.contains(arguments[1]) else {
       throw HookUsageError(
-        "unknown \(kind.rawValue) hook operation '\(arguments[1])' (known: \(kind.knownOperations.joined(separator: ", ")))")
+        "unknown \(kind.rawValue) hook operation '\(arguments[1])' (known: \(kind.knownOperations.joined(separator: ", ")))"
+      )
     }
     self.kind = kind
     object = arguments[0]

@@ -23,7 +23,9 @@ public struct IPv4Address: Hashable, Comparable, Sendable, TextCodable {
   }
 
   /// The four bytes in network order.
-  public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+  public var bytes: [UInt8] {
+    [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+  }
 
   public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
 }

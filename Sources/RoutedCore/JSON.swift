@@ -18,7 +18,8 @@ public enum JSON: Equatable, Sendable {
     case (.number(let x), .number(let y)): x == y
     case (.string(let x), .string(let y)): x == y
     case (.array(let x), .array(let y)): x == y
-    case (.object(let x), .object(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    case (.object(let x), .object(let y)):
+      x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     default: false
     }
   }
@@ -55,7 +56,9 @@ public enum JSON: Equatable, Sendable {
     case .object(let members):
       guard !members.isEmpty else { return "{}" }
       let inner = indent + "  "
-      return "{\n" + members.map { "\(inner)\(JSON.quote($0.key)): \($0.value.text(indent: inner))" }.joined(separator: ",\n")
+      return "{\n"
+        + members.map { "\(inner)\(JSON.quote($0.key)): \($0.value.text(indent: inner))" }.joined(
+          separator: ",\n")
         + "\n\(indent)}"
     }
   }
@@ -103,7 +106,11 @@ private struct JSONReader {
       if take("}") { return .object(members) }
       repeat {
         skipSpace()
-        guard let key = string(), { skipSpace(); return take(":") }(), let value = value(depth: depth + 1) else { return nil }
+        guard let key = string(),
+          {
+            skipSpace(); return take(":")
+          }(), let value = value(depth: depth + 1)
+        else { return nil }
         members.append((key, value))
         skipSpace()
       } while take(",")
@@ -139,7 +146,9 @@ private struct JSONReader {
 
   mutating func literal(_ word: String, _ value: JSON) -> JSON? {
     let utf8 = Array(word.utf8)
-    guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else { return nil }
+    guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else {
+      return nil
+    }
     position += utf8.count
     return value
   }

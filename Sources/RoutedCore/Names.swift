@@ -3,7 +3,9 @@ public enum Names {
   /// Why `name` cannot be a Linux interface name, or nil when it can (at most 15 bytes, no `/`, `:` or space).
   public static func problem(withInterface name: String) -> String? {
     if name.isEmpty { return "an interface name cannot be empty" }
-    if name.utf8.count > 15 { return "'\(name)' is longer than 15 bytes, the kernel's limit for interface names" }
+    if name.utf8.count > 15 {
+      return "'\(name)' is longer than 15 bytes, the kernel's limit for interface names"
+    }
     if name == "." || name == ".." { return "'\(name)' is not a valid interface name" }
     if let bad = name.first(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
       return "'\(name)' contains '\(bad)', which interface names cannot contain"
@@ -14,8 +16,10 @@ public enum Names {
   /// Why `name` cannot name a guest network or uplink, or nil when it can (it becomes part of nft set names).
   public static func problem(withObjectName name: String) -> String? {
     let allowed = name.utf8.allSatisfy { byte in
-      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+        || byte == UInt8(ascii: "_")
     }
     guard allowed, let first = name.first, first.isLetter, name.utf8.count <= 32 else {
       return "'\(name)' must start with a letter and hold at most 32 letters, digits, '-' or '_'"

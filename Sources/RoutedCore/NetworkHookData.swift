@@ -16,11 +16,13 @@ public struct NetworkHookData: Sendable, Equatable {
   /// Parses the hook data; a malformed document or a port without owner or MAC is an error.
   public static func parse(_ data: [UInt8]) throws(DomainXMLError) -> NetworkHookData {
     guard data.count <= DomainXML.maximumSize else {
-      throw DomainXMLError("hook data is \(data.count) bytes, over the \(DomainXML.maximumSize >> 20) MiB limit")
+      throw DomainXMLError(
+        "hook data is \(data.count) bytes, over the \(DomainXML.maximumSize >> 20) MiB limit")
     }
     let root = try XMLElementNode.parse(data)
     guard root.name == "hookData" else { throw DomainXMLError("expected <hookData>, found <\(root.name)>") }
-    guard let network = root.child("network"), let name = network.child("name")?.text.trimmed, !name.isEmpty else {
+    guard let network = root.child("network"), let name = network.child("name")?.text.trimmed, !name.isEmpty
+    else {
       throw DomainXMLError("hook data has no <network><name>")
     }
     var port: NetworkPort?

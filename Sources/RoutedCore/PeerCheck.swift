@@ -34,7 +34,8 @@ public enum PeerCheck {
       outAddress.network != backAddress.network
     {
       findings.append(
-        "\(a.name) reaches \(b.name) over \(out.uplink.interface) (\(outAddress.network)) but \(b.name) answers over \(back.uplink.interface) (\(backAddress.network)): asymmetric")
+        "\(a.name) reaches \(b.name) over \(out.uplink.interface) (\(outAddress.network)) but \(b.name) answers over \(back.uplink.interface) (\(backAddress.network)): asymmetric"
+      )
     }
     return findings
   }
@@ -49,7 +50,9 @@ public enum PeerCheck {
   static func routes(from: Host, to: Host) -> [Route] {
     to.config.guestNetworks.flatMap { network in
       from.config.uplinks.flatMap { uplink in
-        uplink.peers.filter { $0.subnet.overlaps(network.subnet) }.map { Route(network: network, uplink: uplink, peer: $0) }
+        uplink.peers.filter { $0.subnet.overlaps(network.subnet) }.map {
+          Route(network: network, uplink: uplink, peer: $0)
+        }
       }
     }
   }
@@ -69,8 +72,10 @@ public enum PeerCheck {
         }
         return nil
       default:
-        let paths = covering.map { "\($0.peer.subnet) via \($0.peer.via) dev \($0.uplink.interface)" }.joined(separator: " and ")
-        return "\(from.name) reaches \(to.name)'s guest network '\(network.name)' (\(network.subnet)) by two paths: \(paths)"
+        let paths = covering.map { "\($0.peer.subnet) via \($0.peer.via) dev \($0.uplink.interface)" }.joined(
+          separator: " and ")
+        return
+          "\(from.name) reaches \(to.name)'s guest network '\(network.name)' (\(network.subnet)) by two paths: \(paths)"
       }
     }
   }

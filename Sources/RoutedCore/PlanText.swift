@@ -22,7 +22,9 @@ public enum PlanText {
     var routes: [String] = []
     for table in OwnedTable.allCases where objects.contains(.table(table)) {
       let sets = objects.compactMap { if case .set(let set) = $0, set.table == table { set } else { nil } }
-      let chains = objects.compactMap { if case .chain(let chain) = $0, chain.table == table { chain } else { nil } }
+      let chains = objects.compactMap {
+        if case .chain(let chain) = $0, chain.table == table { chain } else { nil }
+      }
       lines.append("nft -f - <<'EOF'")
       lines.append(NftSyntax.table(table, sets: sets, chains: chains))
       lines.append("EOF")
@@ -56,7 +58,8 @@ public enum PlanText {
     let verb = change.kind == .add ? "add" : "delete"
     switch change.object {
     case .element(let set, let key, let comment):
-      return "nft \(verb) element \(set.table.rawValue) \(set.name) { \(NftSyntax.element(key, comment: comment)) }"
+      return
+        "nft \(verb) element \(set.table.rawValue) \(set.name) { \(NftSyntax.element(key, comment: comment)) }"
     case .route(let route):
       return "ip route \(change.kind == .add ? "add" : "del") \(route)"
     case .address(let interface, let address, let proto):

@@ -5,7 +5,9 @@ public enum Planner {
     public static let egress = "egress"
     public static let ingress = "ingress"
     public static let masquerade = "masquerade_guests"
-    public static func guests(_ network: GuestNetwork) -> String { "guests_\(Names.nftIdentifier(network.name))" }
+    public static func guests(_ network: GuestNetwork) -> String {
+      "guests_\(Names.nftIdentifier(network.name))"
+    }
     public static func answer(_ uplink: Uplink) -> String { "answer_\(Names.nftIdentifier(uplink.name))" }
   }
 
@@ -21,7 +23,8 @@ public enum Planner {
 
     for network in config.guestNetworks {
       objects.append(.link(interface: network.bridge, mtu: network.mtu))
-      objects.append(.address(interface: network.bridge, network.gateway, routeProtocol: config.routeProtocol))
+      objects.append(
+        .address(interface: network.bridge, network.gateway, routeProtocol: config.routeProtocol))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .forwarding, value: 1)))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .proxyARP, value: 1)))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .proxyDelay, value: 0)))
@@ -80,7 +83,8 @@ public enum Planner {
       // The host must keep answering for its own addresses on the uplink.
       for uplink in proxyUplinks {
         for address in facts.addresses[uplink.interface, default: []] {
-          objects.append(.element(answerSet(uplink), SetElementKey(address: address.address), comment: hostComment))
+          objects.append(
+            .element(answerSet(uplink), SetElementKey(address: address.address), comment: hostComment))
         }
       }
     }
@@ -90,14 +94,17 @@ public enum Planner {
         objects.append(
           .route(
             OwnedRoute(
-              destination: peer.subnet, gateway: peer.via, device: uplink.interface, routeProtocol: config.routeProtocol)))
+              destination: peer.subnet, gateway: peer.via, device: uplink.interface,
+              routeProtocol: config.routeProtocol)))
       }
     }
     return objects
   }
 
   /// The per-guest objects for these NICs: set elements commented with the domain name, and /32 routes.
-  public static func guestObjects(for interfaces: [ManagedInterface], domain: DomainIdentity, config: HostConfig)
+  public static func guestObjects(
+    for interfaces: [ManagedInterface], domain: DomainIdentity, config: HostConfig
+  )
     -> [KernelObject]
   {
     var objects: [KernelObject] = []
@@ -107,7 +114,8 @@ public enum Planner {
       let address = nic.address
       objects.append(
         .element(
-          OwnedSet(table: .filter, name: SetName.guests(network), keyType: .address), SetElementKey(address: address),
+          OwnedSet(table: .filter, name: SetName.guests(network), keyType: .address),
+          SetElementKey(address: address),
           comment: comment))
       for uplink in nic.uplinks.compactMap(config.uplink(named:)) {
         let key = SetElementKey(address: address, interface: uplink.interface)
@@ -123,14 +131,16 @@ public enum Planner {
         }
       }
       objects.append(
-        .route(OwnedRoute(destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol)))
+        .route(
+          OwnedRoute(destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol)))
     }
     return objects
   }
 
   /// The plan for one action on one domain. `records` are all current records; `facts` the live host's addresses.
   public static func plan(
-    _ action: HookAction, domain: DomainDescription, config: HostConfig, records: [DomainRecord], facts: HostFacts
+    _ action: HookAction, domain: DomainDescription, config: HostConfig, records: [DomainRecord],
+    facts: HostFacts
   ) throws(DomainError) -> Plan {
     let identity = domain.identity
     let existing = records.first { $0.domain.uuid == identity.uuid }
@@ -149,7 +159,8 @@ public enum Planner {
       return Plan(
         baseline: interfaces.isEmpty ? [] : baseline(config: config, facts: facts),
         guestChanges: stale.map(KernelChange.remove) + desired.map(KernelChange.add),
-        record: interfaces.isEmpty ? nil : DomainRecord(domain: identity, interfaces: interfaces, objects: desired),
+        record: interfaces.isEmpty
+          ? nil : DomainRecord(domain: identity, interfaces: interfaces, objects: desired),
         domain: identity)
     }
   }
@@ -161,7 +172,9 @@ public enum Planner {
   }
 
   /// What `host down` removes: owned tables, peer routes and gateway addresses, and the sysctls set back to 0.
-  public static func baselineRemoval(config: HostConfig, facts: HostFacts) -> (remove: [KernelObject], reset: [KernelObject]) {
+  public static func baselineRemoval(config: HostConfig, facts: HostFacts) -> (
+    remove: [KernelObject], reset: [KernelObject]
+  ) {
     let objects = baseline(config: config, facts: facts)
     let remove = objects.filter { object in
       switch object {
@@ -178,13 +191,16 @@ public enum Planner {
   }
 
   /// Refuses a start whose bridge or uplinks are missing, or that would hit the proxy-ARP subnet pitfall.
-  static func checkHost(config: HostConfig, interfaces: [ManagedInterface], facts: HostFacts) throws(DomainError) {
+  static func checkHost(config: HostConfig, interfaces: [ManagedInterface], facts: HostFacts)
+    throws(DomainError)
+  {
     guard !interfaces.isEmpty else { return }
     for bridge in Set(interfaces.map(\.bridge)).sorted() where facts.addresses[bridge] == nil {
       throw DomainError("bridge \(bridge) does not exist on this host")
     }
     let uplinkNames = Set(interfaces.flatMap(\.uplinks))
-    for uplink in config.uplinks where uplinkNames.contains(uplink.name) && facts.addresses[uplink.interface] == nil {
+    for uplink in config.uplinks
+    where uplinkNames.contains(uplink.name) && facts.addresses[uplink.interface] == nil {
       throw DomainError("uplink '\(uplink.name)': interface \(uplink.interface) does not exist on this host")
     }
     if let problem = SubnetClash.problems(in: config, facts: facts).first {

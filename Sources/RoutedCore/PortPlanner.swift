@@ -3,7 +3,8 @@ public enum PortPlanner {
   /// Routes the port's NIC, with its address from the domain's `metadata` (or the config's `domains:`); the record becomes the domain's record plus this NIC, so a later `started`
   /// (or a repeated `port-created` on daemon restart) finds it already applied and changes nothing.
   public static func add(
-    _ port: NetworkPort, network: String, metadata: [GuestAddress]?, config: HostConfig, existing: DomainRecord?,
+    _ port: NetworkPort, network: String, metadata: [GuestAddress]?, config: HostConfig,
+    existing: DomainRecord?,
     facts: HostFacts
   ) throws(DomainError) -> Plan {
     let nic = DomainInterface(

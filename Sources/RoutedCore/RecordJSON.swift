@@ -23,18 +23,21 @@ public enum RecordJSON {
     else { return nil }
     var interfaces: [ManagedInterface] = []
     for item in interfaceList {
-      guard let mac = item["mac"]?.string.flatMap(MACAddress.init), let address = item["address"]?.string.flatMap(IPv4Address.init),
+      guard let mac = item["mac"]?.string.flatMap(MACAddress.init),
+        let address = item["address"]?.string.flatMap(IPv4Address.init),
         let network = item["network"]?.string, let bridge = item["bridge"]?.string,
         let uplinks = item["uplinks"]?.array?.compactMap(\.string)
       else { return nil }
-      interfaces.append(ManagedInterface(mac: mac, address: address, network: network, bridge: bridge, uplinks: uplinks))
+      interfaces.append(
+        ManagedInterface(mac: mac, address: address, network: network, bridge: bridge, uplinks: uplinks))
     }
     var objects: [KernelObject] = []
     for item in objectList {
       guard let object = object(item) else { return nil }
       objects.append(object)
     }
-    return DomainRecord(domain: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces, objects: objects)
+    return DomainRecord(
+      domain: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces, objects: objects)
   }
 
   /// Records hold per-guest objects only: set elements and routes.
@@ -42,7 +45,8 @@ public enum RecordJSON {
     switch object {
     case .element(let set, let key, let comment):
       var members: [(key: String, value: JSON)] = [
-        ("table", .string(set.table.rawValue)), ("set", .string(set.name)), ("address", .string(key.address.description)),
+        ("table", .string(set.table.rawValue)), ("set", .string(set.name)),
+        ("address", .string(key.address.description)),
       ]
       if let interface = key.interface { members.append(("interface", .string(interface))) }
       members.append(("comment", .string(comment)))
@@ -59,19 +63,24 @@ public enum RecordJSON {
 
   static func object(_ json: JSON) -> KernelObject? {
     if let element = json["element"] {
-      guard let table = element["table"]?.string.flatMap(OwnedTable.init(rawValue:)), let name = element["set"]?.string,
-        let address = element["address"]?.string.flatMap(IPv4Address.init), let comment = element["comment"]?.string
+      guard let table = element["table"]?.string.flatMap(OwnedTable.init(rawValue:)),
+        let name = element["set"]?.string,
+        let address = element["address"]?.string.flatMap(IPv4Address.init),
+        let comment = element["comment"]?.string
       else { return nil }
       let interface = element["interface"]?.string
-      let set = OwnedSet(table: table, name: name, keyType: interface == nil ? .address : .addressAndInterface)
+      let set = OwnedSet(
+        table: table, name: name, keyType: interface == nil ? .address : .addressAndInterface)
       return .element(set, SetElementKey(address: address, interface: interface), comment: comment)
     }
     if let route = json["route"] {
-      guard let destination = route["destination"]?.string.flatMap(IPv4Network.init), let device = route["device"]?.string,
+      guard let destination = route["destination"]?.string.flatMap(IPv4Network.init),
+        let device = route["device"]?.string,
         let proto = route["protocol"]?.number, let routeProtocol = UInt8(exactly: proto)
       else { return nil }
       let gateway = route["gateway"]?.string.flatMap(IPv4Address.init)
-      return .route(OwnedRoute(destination: destination, gateway: gateway, device: device, routeProtocol: routeProtocol))
+      return .route(
+        OwnedRoute(destination: destination, gateway: gateway, device: device, routeProtocol: routeProtocol))
     }
     return nil
   }

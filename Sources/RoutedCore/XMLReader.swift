@@ -15,7 +15,9 @@ final class XMLElementNode {
   }
 
   func child(_ name: String) -> XMLElementNode? { children.first { $0.name == name && $0.namespace == nil } }
-  func children(named name: String) -> [XMLElementNode] { children.filter { $0.name == name && $0.namespace == nil } }
+  func children(named name: String) -> [XMLElementNode] {
+    children.filter { $0.name == name && $0.namespace == nil }
+  }
   func attribute(_ name: String) -> String? { attributes[name] }
 
   /// Parses a whole document strictly (well-formedness and namespaces), or throws one line with the line number.
@@ -53,12 +55,18 @@ struct XMLReader {
   func line(at offset: Int) -> Int { 1 + bytes[..<min(offset, bytes.count)].lazy.filter { $0 == 0x0A }.count }
 
   mutating func document() throws(XMLSyntaxError) -> XMLElementNode {
-    guard String(validating: bytes, as: UTF8.self) != nil else { throw fail("the input is not valid UTF-8", at: 0) }
+    guard String(validating: bytes, as: UTF8.self) != nil else {
+      throw fail("the input is not valid UTF-8", at: 0)
+    }
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
-    if starts(with: "<?xml") && isSpace(at: position + 5) { try skipProcessingInstruction(allowDeclaration: true) }
+    if starts(with: "<?xml") && isSpace(at: position + 5) {
+      try skipProcessingInstruction(allowDeclaration: true)
+    }
     try skipMisc()
     guard position < bytes.count else { throw fail("no root element") }
-    guard starts(with: "<"), !starts(with: "</") else { throw fail("the document does not start with an element") }
+    guard starts(with: "<"), !starts(with: "</") else {
+      throw fail("the document does not start with an element")
+    }
     let root = try elements()
     try skipMisc()
     guard position == bytes.count else { throw fail("content after the root element") }
@@ -98,7 +106,9 @@ struct XMLReader {
         if empty {
           if open.isEmpty { return root! }
         } else {
-          guard open.count < Self.maximumDepth else { throw fail("elements nested deeper than \(Self.maximumDepth)") }
+          guard open.count < Self.maximumDepth else {
+            throw fail("elements nested deeper than \(Self.maximumDepth)")
+          }
           open.append((node, qualifiedName, scope))
         }
       } else {
@@ -137,7 +147,9 @@ struct XMLReader {
       if name == "xmlns" {
         scope[""] = value
       } else if name.hasPrefix("xmlns:") {
-        guard !value.isEmpty else { throw fail("namespace prefix \(name.dropFirst(6)) bound to nothing", at: offset) }
+        guard !value.isEmpty else {
+          throw fail("namespace prefix \(name.dropFirst(6)) bound to nothing", at: offset)
+        }
         scope[String(name.dropFirst(6))] = value
       }
     }
@@ -146,7 +158,9 @@ struct XMLReader {
     let (prefix, local) = split(qualifiedName)
     let namespace: String?
     if let prefix {
-      guard let uri = scope[prefix] else { throw fail("namespace prefix \(prefix) is not declared", at: start) }
+      guard let uri = scope[prefix] else {
+        throw fail("namespace prefix \(prefix) is not declared", at: start)
+      }
       namespace = uri
     } else {
       namespace = scope[""].flatMap { $0.isEmpty ? nil : $0 }
@@ -210,7 +224,9 @@ struct XMLReader {
   private mutating func reference() throws(XMLSyntaxError) -> [UInt8] {
     let start = position
     position += 1
-    guard let end = bytes[position...].prefix(12).firstIndex(of: 0x3B) else { throw fail("an unterminated '&' reference", at: start) }
+    guard let end = bytes[position...].prefix(12).firstIndex(of: 0x3B) else {
+      throw fail("an unterminated '&' reference", at: start)
+    }
     let name = String(decoding: bytes[position..<end], as: UTF8.self)
     position = end + 1
     switch name {
@@ -221,7 +237,11 @@ struct XMLReader {
     case "quot": return [0x22]
     default:
       var code: UInt32?
-      if name.hasPrefix("#x") { code = UInt32(name.dropFirst(2), radix: 16) } else if name.hasPrefix("#") { code = UInt32(name.dropFirst(), radix: 10) }
+      if name.hasPrefix("#x") {
+        code = UInt32(name.dropFirst(2), radix: 16)
+      } else if name.hasPrefix("#") {
+        code = UInt32(name.dropFirst(), radix: 10)
+      }
       guard let code, let scalar = Unicode.Scalar(code),
         code == 0x09 || code == 0x0A || code == 0x0D || (code >= 0x20 && code != 0xFFFE && code != 0xFFFF)
       else { throw fail("unknown or invalid reference &\(name);", at: start) }
@@ -256,7 +276,9 @@ struct XMLReader {
     let start = position
     position += 2
     let target = try readName()
-    if target.lowercased() == "xml" && !(allowDeclaration && start == (bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0)) {
+    if target.lowercased() == "xml"
+      && !(allowDeclaration && start == (bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0))
+    {
       throw fail("an XML declaration that is not at the very start", at: start)
     }
     guard let end = find("?>") else { throw fail("an unterminated processing instruction", at: start) }
@@ -267,7 +289,9 @@ struct XMLReader {
     let start = position
     while position < bytes.count {
       let byte = bytes[position]
-      let isStart = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x3A || byte >= 0x80
+      let isStart =
+        (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x3A
+        || byte >= 0x80
       let isName = isStart || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D || byte == 0x2E
       guard position == start ? isStart : isName else { break }
       position += 1
@@ -284,7 +308,8 @@ struct XMLReader {
   }
 
   private func isSpace(at index: Int) -> Bool {
-    index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D)
+    index < bytes.count
+      && (bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D)
   }
 
   private mutating func expect(_ text: StaticString) throws(XMLSyntaxError) {
@@ -302,7 +327,9 @@ struct XMLReader {
     text.withUTF8Buffer { needle in
       var index = position
       while index + needle.count <= bytes.count {
-        if bytes[index] == needle[0] && bytes[index..<index + needle.count].elementsEqual(needle) { return index }
+        if bytes[index] == needle[0] && bytes[index..<index + needle.count].elementsEqual(needle) {
+          return index
+        }
         index += 1
       }
       return nil

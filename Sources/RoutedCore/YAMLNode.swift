@@ -18,7 +18,9 @@ indirect enum YAMLNode {
   /// Composes the first document of `text`; nil for an empty stream.
   static func compose(_ text: String) throws(YAMLSyntaxError) -> YAMLNode? {
     var parser = yaml_parser_t()
-    guard yaml_parser_initialize(&parser) == 1 else { throw YAMLSyntaxError(line: nil, problem: "out of memory") }
+    guard yaml_parser_initialize(&parser) == 1 else {
+      throw YAMLSyntaxError(line: nil, problem: "out of memory")
+    }
     defer { yaml_parser_delete(&parser) }
     let bytes = Array(text.utf8)
     return try bytes.withUnsafeBufferPointer { buffer throws(YAMLSyntaxError) -> YAMLNode? in
@@ -62,18 +64,25 @@ private struct Composer {
     switch event.type {
     case YAML_SCALAR_EVENT:
       let scalar = event.data.scalar
-      let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+      let text = String(
+        decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
       let node = YAMLNode.scalar(text, line: line)
       if let anchor = scalar.anchor { anchors[String(cString: anchor)] = node }
       add(node)
     case YAML_ALIAS_EVENT:
       let name = String(cString: event.data.alias.anchor)
-      guard let node = anchors[name] else { throw YAMLSyntaxError(line: line, problem: "unknown alias *\(name)") }
+      guard let node = anchors[name] else {
+        throw YAMLSyntaxError(line: line, problem: "unknown alias *\(name)")
+      }
       add(node)
     case YAML_MAPPING_START_EVENT:
-      stack.append(.mapping([], pendingKey: nil, line: line, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }))
+      stack.append(
+        .mapping(
+          [], pendingKey: nil, line: line, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }
+        ))
     case YAML_SEQUENCE_START_EVENT:
-      stack.append(.sequence([], line: line, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
+      stack.append(
+        .sequence([], line: line, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
     case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
       let node: YAMLNode
       let anchor: String?

@@ -23,7 +23,8 @@ extension KernelApplier {
     if let addresses = routesTo {
       // The hook's path: one FIB lookup per address, so a start costs the same with 10 or 4,000 routes.
       routes = try addresses.flatMap { address -> [HostSnapshot.Route] in
-        let reply = try channel.request(RtnetlinkMessage.getRoute(matching: address, sequence: channel.nextSequence()))
+        let reply = try channel.request(
+          RtnetlinkMessage.getRoute(matching: address, sequence: channel.nextSequence()))
         guard reply.error == 0 else { return [] }
         return reply.messages.compactMap { SnapshotRoute.parse($0, names: names) }
       }

@@ -16,11 +16,16 @@ import Testing
 
   @Test func unmanagedDomainExitsZeroWithoutAConfig() throws {
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
-    for op in [["prepare", "begin", "-"], ["started", "begin", "-"], ["stopped", "end", "-"], ["release", "end", "destroyed"]] {
+    for op in [
+      ["prepare", "begin", "-"], ["started", "begin", "-"], ["stopped", "end", "-"],
+      ["release", "end", "destroyed"],
+    ] {
       let result = try HookProcess.run(
         ["web01"] + op, stdin: try Examples.data("web01.xml"),
-        environment: ["ROUTED_HOOK_CONFIG": scratch.url.appendingPathComponent("absent.yaml").path,
-                      "ROUTED_HOOK_STATE_DIR": environment["ROUTED_HOOK_STATE_DIR"]!],
+        environment: [
+          "ROUTED_HOOK_CONFIG": scratch.url.appendingPathComponent("absent.yaml").path,
+          "ROUTED_HOOK_STATE_DIR": environment["ROUTED_HOOK_STATE_DIR"]!,
+        ],
         executable: hook)
       #expect(result.status == 0, "\(op): \(result.stderr)")
       #expect(result.stdout.isEmpty)
@@ -32,19 +37,27 @@ import Testing
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
     let xml = try String(contentsOfFile: Examples.path("web01.xml"), encoding: .utf8)
       .replacingOccurrences(of: "<source bridge='br-ex'/>", with: "<source bridge='virbr0'/>")
-    let result = try HookProcess.run(["web01", "started", "begin", "-"], stdin: Data(xml.utf8), environment: environment, executable: hook)
+    let result = try HookProcess.run(
+      ["web01", "started", "begin", "-"], stdin: Data(xml.utf8), environment: environment, executable: hook)
     #expect(result.status == 0)
     #expect(result.stdout.isEmpty)
     #expect(result.stderr.isEmpty)
   }
 
   @Test(arguments: [
-    (["web01", "started", "begin"], "routed-hook: expected 4 arguments (<name> <op> <subop> <extra>) as libvirt passes them, got 3\n"),
-    (["web01", "exploded", "begin", "-"], "routed-hook: unknown qemu hook operation 'exploded' (known: prepare, start, started, stopped, release, migrate, restore, reconnect, attach)\n"),
+    (
+      ["web01", "started", "begin"],
+      "routed-hook: expected 4 arguments (<name> <op> <subop> <extra>) as libvirt passes them, got 3\n"
+    ),
+    (
+      ["web01", "exploded", "begin", "-"],
+      "routed-hook: unknown qemu hook operation 'exploded' (known: prepare, start, started, stopped, release, migrate, restore, reconnect, attach)\n"
+    ),
   ])
   func badArgumentsFailWithOneLine(arguments: [String], message: String) throws {
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
-    let result = try HookProcess.run(arguments, stdin: try Examples.data("web01.xml"), environment: environment, executable: hook)
+    let result = try HookProcess.run(
+      arguments, stdin: try Examples.data("web01.xml"), environment: environment, executable: hook)
     #expect(result.status == 1)
     #expect(result.stderr == message)
     #expect(result.stdout.isEmpty)
@@ -53,11 +66,14 @@ import Testing
   @Test func malformedXMLIsRefusedAtPrepareAndIgnoredAtRelease() throws {
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
     let truncated = try Examples.data("web01.xml").prefix(700)
-    let prepare = try HookProcess.run(["web01", "prepare", "begin", "-"], stdin: truncated, environment: environment, executable: hook)
+    let prepare = try HookProcess.run(
+      ["web01", "prepare", "begin", "-"], stdin: truncated, environment: environment, executable: hook)
     #expect(prepare.status == 1)
-    #expect(prepare.stderr.hasPrefix("routed-hook: prepare web01: malformed domain XML: "), "\(prepare.stderr)")
+    #expect(
+      prepare.stderr.hasPrefix("routed-hook: prepare web01: malformed domain XML: "), "\(prepare.stderr)")
     #expect(prepare.stdout.isEmpty)
-    let release = try HookProcess.run(["web01", "release", "end", "destroyed"], stdin: truncated, environment: environment, executable: hook)
+    let release = try HookProcess.run(
+      ["web01", "release", "end", "destroyed"], stdin: truncated, environment: environment, executable: hook)
     #expect(release.status == 0, "\(release.stderr)")
     #expect(release.stdout.isEmpty)
   }
@@ -65,9 +81,12 @@ import Testing
   @Test func stdinOver16MiBIsRefused() throws {
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
     let big = Data(repeating: 0x20, count: 16 << 20 + 1)
-    let result = try HookProcess.run(["web01", "prepare", "begin", "-"], stdin: big, environment: environment, executable: hook)
+    let result = try HookProcess.run(
+      ["web01", "prepare", "begin", "-"], stdin: big, environment: environment, executable: hook)
     #expect(result.status == 1)
-    #expect(result.stderr == "routed-hook: prepare web01: domain XML on stdin is 16777217 bytes, over the 16 MiB limit\n")
+    #expect(
+      result.stderr
+        == "routed-hook: prepare web01: domain XML on stdin is 16777217 bytes, over the 16 MiB limit\n")
     #expect(result.stdout.isEmpty)
   }
 
@@ -75,17 +94,21 @@ import Testing
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
     let xml = try String(contentsOfFile: Examples.path("web01.xml"), encoding: .utf8)
       .replacingOccurrences(of: "address=\"10.136.11.5\"", with: "address=\"10.136.12.5\"")
-    let result = try HookProcess.run(["web01", "prepare", "begin", "-"], stdin: Data(xml.utf8), environment: environment, executable: hook)
+    let result = try HookProcess.run(
+      ["web01", "prepare", "begin", "-"], stdin: Data(xml.utf8), environment: environment, executable: hook)
     #expect(result.status == 1)
     #expect(
       result.stderr
-        == "routed-hook: prepare web01: domain web01: NIC 52:54:00:11:00:05 address 10.136.12.5 is outside guest network 'guests' (10.136.11.0/24)\n")
+        == "routed-hook: prepare web01: domain web01: NIC 52:54:00:11:00:05 address 10.136.12.5 is outside guest network 'guests' (10.136.11.0/24)\n"
+    )
     #expect(result.stdout.isEmpty)
   }
 
   @Test func reconnectNeverFails() throws {
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
-    let result = try HookProcess.run(["web01", "reconnect", "begin", "-"], stdin: Data("<domain".utf8), environment: environment, executable: hook)
+    let result = try HookProcess.run(
+      ["web01", "reconnect", "begin", "-"], stdin: Data("<domain".utf8), environment: environment,
+      executable: hook)
     #expect(result.status == 0)
     #expect(result.stderr.contains("(ignored: libvirt must not fail this operation)"))
     #expect(result.stdout.isEmpty)
@@ -96,7 +119,8 @@ import Testing
     for op in [["migrate", "begin", "-"], ["restore", "begin", "-"]] {
       let xml = try String(contentsOfFile: Examples.path("web01.xml"), encoding: .utf8)
         .replacingOccurrences(of: "<source bridge='br-ex'/>", with: "<source bridge='virbr0'/>")
-      let result = try HookProcess.run(["web01"] + op, stdin: Data(xml.utf8), environment: environment, executable: hook)
+      let result = try HookProcess.run(
+        ["web01"] + op, stdin: Data(xml.utf8), environment: environment, executable: hook)
       #expect(result.status == 0, "\(result.stderr)")
       #expect(result.stdout.isEmpty, "libvirt would take stdout as replacement XML")
     }
@@ -104,7 +128,8 @@ import Testing
 
   @Test func explicitFormBehavesLikeArgv0() throws {
     let result = try HookProcess.run(
-      ["hook", "qemu", "web01", "exploded", "begin", "-"], stdin: try Examples.data("web01.xml"), environment: environment)
+      ["hook", "qemu", "web01", "exploded", "begin", "-"], stdin: try Examples.data("web01.xml"),
+      environment: environment)
     #expect(result.status == 1)
     #expect(result.stderr.hasPrefix("routed-hook: unknown qemu hook operation 'exploded'"))
     #expect(result.stdout.isEmpty)
@@ -112,7 +137,9 @@ import Testing
 
   @Test func networkHookOpsAreIgnoredForNow() throws {
     let hook = try HookProcess.installedAs(kind: "network", in: scratch.url)
-    let result = try HookProcess.run(["ovs-guests", "port-created", "begin", "-"], stdin: Data("<hookData/>".utf8), environment: environment, executable: hook)
+    let result = try HookProcess.run(
+      ["ovs-guests", "port-created", "begin", "-"], stdin: Data("<hookData/>".utf8), environment: environment,
+      executable: hook)
     #expect(result.status == 0)
     #expect(result.stdout.isEmpty)
   }

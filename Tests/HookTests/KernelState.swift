@@ -40,7 +40,9 @@ struct KernelState: Equatable {
   }
 
   static func value(_ value: Any) -> String {
-    if let concat = (value as? [String: Any])?["concat"] as? [Any] { return concat.map { "\($0)" }.joined(separator: " . ") }
+    if let concat = (value as? [String: Any])?["concat"] as? [Any] {
+      return concat.map { "\($0)" }.joined(separator: " . ")
+    }
     return "\(value)"
   }
 

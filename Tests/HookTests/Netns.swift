@@ -8,7 +8,9 @@ enum Shell {
 
   /// Runs a command; throws with its stderr when it fails (unless `allowFailure`).
   @discardableResult
-  static func run(_ arguments: [String], allowFailure: Bool = false, stdin: Data? = nil) throws -> (status: Int32, out: String, err: String) {
+  static func run(_ arguments: [String], allowFailure: Bool = false, stdin: Data? = nil) throws -> (
+    status: Int32, out: String, err: String
+  ) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -31,7 +33,8 @@ enum Shell {
     let err = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     if process.terminationStatus != 0 && !allowFailure {
-      throw Failure(description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(err)")
+      throw Failure(
+        description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(err)")
     }
     return (process.terminationStatus, out, err)
   }

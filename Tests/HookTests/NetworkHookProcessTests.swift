@@ -23,8 +23,10 @@ struct NetworkHookProcessTests {
     #expect(try bed.networkHook("stopped").status == 0)
     state = try KernelState.read(bed.host)
     #expect(!state.tables.contains("inet routed_hook") && !state.tables.contains("arp routed_hook"))
-    #expect(try !Shell.run(["ip", "-n", bed.host, "-o", "address", "show", "br-ex"]).out.contains("10.136.11.254"))
-    #expect(try Shell.inNamespace(bed.host, ["cat", "/proc/sys/net/ipv4/conf/osa10/proxy_arp"]).out.hasPrefix("0"))
+    #expect(
+      try !Shell.run(["ip", "-n", bed.host, "-o", "address", "show", "br-ex"]).out.contains("10.136.11.254"))
+    #expect(
+      try Shell.inNamespace(bed.host, ["cat", "/proc/sys/net/ipv4/conf/osa10/proxy_arp"]).out.hasPrefix("0"))
   }
 
   @Test func portCreatedRoutesAHotPluggedNICAndPortDeletedRemovesIt() throws {
@@ -60,7 +62,8 @@ struct NetworkHookProcessTests {
       .replacingOccurrences(of: "br-ex", with: "virbr0")
     let result = try HookProcess.run(
       ["hook", "network", "default", "port-created", "begin", "-"], stdin: Data(foreign.utf8),
-      environment: ["ROUTED_HOOK_CONFIG": bed.configPath, "ROUTED_HOOK_STATE_DIR": bed.stateDirectory], namespace: bed.host)
+      environment: ["ROUTED_HOOK_CONFIG": bed.configPath, "ROUTED_HOOK_STATE_DIR": bed.stateDirectory],
+      namespace: bed.host)
     #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.isEmpty)
     #expect(try KernelState.read(bed.host).tables.isEmpty)
   }

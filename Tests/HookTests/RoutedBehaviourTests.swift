@@ -18,13 +18,26 @@ struct RoutedBehaviourTests {
     #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == osaMAC)
     #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.6") == nil, "guest 2 is not running")
     #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.77") == nil, "an unused address")
-    #expect(try bed.arpAnswer(from: bed.production, for: "10.131.11.254") == osaMAC, "the host keeps its own address")
+    #expect(
+      try bed.arpAnswer(from: bed.production, for: "10.131.11.254") == osaMAC,
+      "the host keeps its own address")
 
     // Scenario IV: the intranet server sees the host's intranet address, and cannot reach the guest.
     try Shell.inNamespace(bed.intranet, ["nft", "add", "table", "ip", "probe"])
-    try Shell.inNamespace(bed.intranet, ["nft", "add", "chain", "ip", "probe", "in", "{ type filter hook input priority 0; }"])
-    try Shell.inNamespace(bed.intranet, ["nft", "add", "rule", "ip", "probe", "in", "ip", "saddr", "172.18.0.11", "icmp", "type", "echo-request", "counter"])
-    try Shell.inNamespace(bed.intranet, ["nft", "add", "rule", "ip", "probe", "in", "ip", "saddr", "10.136.11.5", "icmp", "type", "echo-request", "counter"])
+    try Shell.inNamespace(
+      bed.intranet, ["nft", "add", "chain", "ip", "probe", "in", "{ type filter hook input priority 0; }"])
+    try Shell.inNamespace(
+      bed.intranet,
+      [
+        "nft", "add", "rule", "ip", "probe", "in", "ip", "saddr", "172.18.0.11", "icmp", "type",
+        "echo-request", "counter",
+      ])
+    try Shell.inNamespace(
+      bed.intranet,
+      [
+        "nft", "add", "rule", "ip", "probe", "in", "ip", "saddr", "10.136.11.5", "icmp", "type",
+        "echo-request", "counter",
+      ])
     #expect(try bed.ping(from: g1, "172.18.0.1", count: 3))
     let counters = try Shell.inNamespace(bed.intranet, ["nft", "list", "table", "ip", "probe"]).out
     #expect(counters.contains("ip saddr 172.18.0.11 icmp type echo-request counter packets 3"), "\(counters)")
@@ -49,9 +62,13 @@ struct RoutedBehaviourTests {
         "ip routed_hook_nat masquerade_guests 10.136.11.5 . osa172 # guest0",
       ])
     #expect(started.routes.contains("10.136.11.5 br-ex"))
-    #expect(try Shell.run(["cat", "/proc/sys/net/ipv4/conf/all/forwarding"]).out.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-    #expect(try Shell.inNamespace(bed.host, ["cat", "/proc/sys/net/ipv4/conf/osa172/proxy_arp"]).out.hasPrefix("0"))
-    #expect(try Shell.inNamespace(bed.host, ["cat", "/proc/sys/net/ipv4/conf/osa10/proxy_arp"]).out.hasPrefix("1"))
+    #expect(
+      try Shell.run(["cat", "/proc/sys/net/ipv4/conf/all/forwarding"]).out.trimmingCharacters(
+        in: .whitespacesAndNewlines) == "0")
+    #expect(
+      try Shell.inNamespace(bed.host, ["cat", "/proc/sys/net/ipv4/conf/osa172/proxy_arp"]).out.hasPrefix("0"))
+    #expect(
+      try Shell.inNamespace(bed.host, ["cat", "/proc/sys/net/ipv4/conf/osa10/proxy_arp"]).out.hasPrefix("1"))
 
     // Stop: every object of the guest is gone, nothing else changed.
     try bed.stop(0)
@@ -89,7 +106,8 @@ struct RoutedBehaviourTests {
     #expect(result.status == 1)
     #expect(
       result.stderr
-        == "routed-hook: prepare guest0: domain thief: address 10.136.11.5 is already used by running domain guest0 (NIC 52:54:00:11:00:05)\n")
+        == "routed-hook: prepare guest0: domain thief: address 10.136.11.5 is already used by running domain guest0 (NIC 52:54:00:11:00:05)\n"
+    )
     try bed.stop(0)
     #expect(try bed.hook(0, "prepare", "begin", xml: thief).status == 0, "free again once guest 0 stopped")
   }
@@ -99,7 +117,8 @@ struct RoutedBehaviourTests {
     try Shell.inNamespace(bed.host, ["nft", "add", "table", "inet", "other"])
     try Shell.inNamespace(bed.host, ["nft", "add", "set", "inet", "other", "guests", "{ type ipv4_addr; }"])
     try Shell.inNamespace(bed.host, ["nft", "add", "element", "inet", "other", "guests", "{ 10.136.11.5 }"])
-    try Shell.inNamespace(bed.host, ["ip", "route", "add", "10.200.0.0/16", "via", "10.0.0.7", "proto", "static"])
+    try Shell.inNamespace(
+      bed.host, ["ip", "route", "add", "10.200.0.0/16", "via", "10.0.0.7", "proto", "static"])
     try bed.start(0)
     try bed.stop(0)
     let ruleset = try Shell.inNamespace(bed.host, ["nft", "list", "table", "inet", "other"]).out
@@ -113,7 +132,8 @@ struct RoutedBehaviourTests {
     try bed.start(1)
     let before = try KernelState.read(bed.host)
     // Someone else already routes guest 0's address elsewhere.
-    try Shell.inNamespace(bed.host, ["ip", "route", "add", "10.136.11.5/32", "via", "10.0.0.7", "proto", "static"])
+    try Shell.inNamespace(
+      bed.host, ["ip", "route", "add", "10.136.11.5/32", "via", "10.0.0.7", "proto", "static"])
     let result = try bed.hook(0, "started", "begin")
     #expect(result.status == 1)
     #expect(result.stderr.contains("10.136.11.5/32"), "\(result.stderr)")
@@ -171,8 +191,13 @@ struct RoutedBehaviourTests {
       let guest = 20 + round
       let process = Process()
       process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-      process.arguments = ["netns", "exec", bed.host, HookProcess.binary.path, "hook", "qemu", Testbed.name(guest), "started", "begin", "-"]
-      process.environment = ["ROUTED_HOOK_CONFIG": bed.configPath, "ROUTED_HOOK_STATE_DIR": bed.stateDirectory]
+      process.arguments = [
+        "netns", "exec", bed.host, HookProcess.binary.path, "hook", "qemu", Testbed.name(guest), "started",
+        "begin", "-",
+      ]
+      process.environment = [
+        "ROUTED_HOOK_CONFIG": bed.configPath, "ROUTED_HOOK_STATE_DIR": bed.stateDirectory,
+      ]
       let input = Pipe()
       process.standardInput = input
       process.standardOutput = FileHandle.nullDevice
@@ -186,7 +211,9 @@ struct RoutedBehaviourTests {
       let repaired = try bed.hook(guest, "reconnect", "begin")
       #expect(repaired.status == 0)
       let state = try KernelState.read(bed.host)
-      #expect(state.elements(of: Testbed.name(guest)).count == 6, "round \(round): \(state.elements(of: Testbed.name(guest)))")
+      #expect(
+        state.elements(of: Testbed.name(guest)).count == 6,
+        "round \(round): \(state.elements(of: Testbed.name(guest)))")
       try bed.stop(guest)
     }
     let status = try bed.status()
@@ -198,7 +225,8 @@ struct RoutedBehaviourTests {
     let bed = try Testbed(guestCount: 1)
     try bed.start(0)
     // An admin deletes one of the guest's elements by hand.
-    try Shell.inNamespace(bed.host, ["nft", "delete", "element", "inet", "routed_hook", "egress", "{ 10.136.11.5 . \"osa10\" }"])
+    try Shell.inNamespace(
+      bed.host, ["nft", "delete", "element", "inet", "routed_hook", "egress", "{ 10.136.11.5 . \"osa10\" }"])
     var status = try bed.status()
     #expect(status.status == 1)
     #expect(status.stdout.contains("\"present\" : false"), "\(status.stdout)")
@@ -215,7 +243,6 @@ struct RoutedBehaviourTests {
     #expect(try bed.status().status == 0)
   }
 }
-
 
 /// Errors collected from worker threads.
 final class Failures: @unchecked Sendable {

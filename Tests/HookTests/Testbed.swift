@@ -61,11 +61,17 @@ final class Testbed: @unchecked Sendable {
     try Shell.inNamespace(host, ["ip", "link", "set", "br-ex", "mtu", "9000", "up"])
     for (index, guest) in guests.enumerated() {
       let port = "vnet\(index)"
-      try Shell.run(["ip", "-n", host, "link", "add", port, "mtu", "9000", "type", "veth", "peer", "eth0", "netns", guest])
+      try Shell.run([
+        "ip", "-n", host, "link", "add", port, "mtu", "9000", "type", "veth", "peer", "eth0", "netns", guest,
+      ])
       try Shell.run(["ip", "-n", host, "link", "set", port, "master", "br-ex", "up"])
-      try Shell.run(["ip", "-n", guest, "link", "set", "eth0", "address", Testbed.mac(index), "mtu", "9000", "up"])
+      try Shell.run([
+        "ip", "-n", guest, "link", "set", "eth0", "address", Testbed.mac(index), "mtu", "9000", "up",
+      ])
       try Shell.run(["ip", "-n", guest, "address", "add", "\(Testbed.address(index))/8", "dev", "eth0"])
-      try Shell.run(["ip", "-n", guest, "route", "add", "default", "via", "10.136.11.254", "dev", "eth0", "onlink"])
+      try Shell.run([
+        "ip", "-n", guest, "route", "add", "default", "via", "10.136.11.254", "dev", "eth0", "onlink",
+      ])
       try Shell.run(["ip", "-n", guest, "route", "add", "172.18.0.0/15", "dev", "eth0"])
     }
     try link(host, "osa10", "10.131.11.254/8", production, "eth0", "10.0.0.7/8")
@@ -74,7 +80,9 @@ final class Testbed: @unchecked Sendable {
     try Shell.run(["ip", "-n", intranet, "route", "add", "10.136.0.0/16", "via", "172.18.0.11"])
   }
 
-  private func link(_ a: String, _ aName: String, _ aAddress: String, _ b: String, _ bName: String, _ bAddress: String) throws {
+  private func link(
+    _ a: String, _ aName: String, _ aAddress: String, _ b: String, _ bName: String, _ bAddress: String
+  ) throws {
     try Shell.run(["ip", "-n", a, "link", "add", aName, "type", "veth", "peer", bName, "netns", b])
     try Shell.run(["ip", "-n", a, "address", "add", aAddress, "dev", aName])
     try Shell.run(["ip", "-n", b, "address", "add", bAddress, "dev", bName])
@@ -122,10 +130,14 @@ final class Testbed: @unchecked Sendable {
 
   /// Runs one hook call inside the host namespace, as libvirt would.
   @discardableResult
-  func hook(_ index: Int, _ op: String, _ subop: String, _ extra: String = "-", xml: String? = nil) throws -> HookProcess.Result {
+  func hook(_ index: Int, _ op: String, _ subop: String, _ extra: String = "-", xml: String? = nil) throws
+    -> HookProcess.Result
+  {
     try HookProcess.run(
-      ["hook", "qemu", Testbed.name(index), op, subop, extra], stdin: Data((xml ?? Testbed.domainXML(index)).utf8),
-      environment: ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory], namespace: host)
+      ["hook", "qemu", Testbed.name(index), op, subop, extra],
+      stdin: Data((xml ?? Testbed.domainXML(index)).utf8),
+      environment: ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory],
+      namespace: host)
   }
 
   /// libvirt's status files for the network hook: `<libvirtRun>/qemu/NAME.xml`.
@@ -135,29 +147,31 @@ final class Testbed: @unchecked Sendable {
   func writeStatusFile(_ index: Int) throws {
     let directory = libvirtRunDirectory + "/qemu"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    let status = "<domstatus state='running' reason='booted' pid='4242'>\n\(Testbed.domainXML(index))\n</domstatus>\n"
+    let status =
+      "<domstatus state='running' reason='booted' pid='4242'>\n\(Testbed.domainXML(index))\n</domstatus>\n"
     try status.write(toFile: "\(directory)/\(Testbed.name(index)).xml", atomically: true, encoding: .utf8)
   }
 
   /// `<hookData>` as libvirt's network driver writes it, with a `<networkport>` for guest `index` when given.
   static func hookData(port index: Int? = nil) -> String {
-    let port = index.map { index in
-      """
-        <networkport>
-          <uuid>\(String(format: "5d1c2b3a-4e5f-6a7b-8c9d-%012x", index))</uuid>
-          <owner>
-            <name>\(name(index))</name>
-            <uuid>\(uuid(index))</uuid>
-          </owner>
-          <mac address='\(mac(index))'/>
-          <virtualport type='openvswitch'>
-            <parameters interfaceid='\(String(format: "7a6b5c4d-3e2f-4a0b-9c8d-%012x", index))'/>
-          </virtualport>
-          <plug type='bridge' bridge='br-ex'/>
-        </networkport>
+    let port =
+      index.map { index in
+        """
+          <networkport>
+            <uuid>\(String(format: "5d1c2b3a-4e5f-6a7b-8c9d-%012x", index))</uuid>
+            <owner>
+              <name>\(name(index))</name>
+              <uuid>\(uuid(index))</uuid>
+            </owner>
+            <mac address='\(mac(index))'/>
+            <virtualport type='openvswitch'>
+              <parameters interfaceid='\(String(format: "7a6b5c4d-3e2f-4a0b-9c8d-%012x", index))'/>
+            </virtualport>
+            <plug type='bridge' bridge='br-ex'/>
+          </networkport>
 
-      """
-    } ?? ""
+        """
+      } ?? ""
     return """
       <hookData>
         <network>
@@ -188,17 +202,20 @@ final class Testbed: @unchecked Sendable {
     for (op, subop) in [("prepare", "begin"), ("start", "begin"), ("started", "begin")] {
       let result = try hook(index, op, subop)
       guard result.status == 0, result.stdout.isEmpty else {
-        throw Shell.Failure(description: "\(op) of \(Testbed.name(index)) exited \(result.status): \(result.stderr)")
+        throw Shell.Failure(
+          description: "\(op) of \(Testbed.name(index)) exited \(result.status): \(result.stderr)")
       }
     }
   }
 
   /// stopped, release (with the release-time XML, which lacks <target dev>).
   func stop(_ index: Int) throws {
-    for (op, subop, extra, target) in [("stopped", "end", "-", true), ("release", "end", "destroyed", false)] {
+    for (op, subop, extra, target) in [("stopped", "end", "-", true), ("release", "end", "destroyed", false)]
+    {
       let result = try hook(index, op, subop, extra, xml: Testbed.domainXML(index, withTarget: target))
       guard result.status == 0, result.stdout.isEmpty else {
-        throw Shell.Failure(description: "\(op) of \(Testbed.name(index)) exited \(result.status): \(result.stderr)")
+        throw Shell.Failure(
+          description: "\(op) of \(Testbed.name(index)) exited \(result.status): \(result.stderr)")
       }
     }
   }
@@ -210,7 +227,10 @@ final class Testbed: @unchecked Sendable {
   }
 
   /// True when `count` pings from `namespace` to `address` get an answer.
-  func ping(from namespace: String, _ address: String, source: String? = nil, count: Int = 1, size: Int? = nil, dontFragment: Bool = false) throws -> Bool {
+  func ping(
+    from namespace: String, _ address: String, source: String? = nil, count: Int = 1, size: Int? = nil,
+    dontFragment: Bool = false
+  ) throws -> Bool {
     var arguments = ["ping", "-n", "-c", "\(count)", "-W", "1", "-i", "0.2"]
     if let source { arguments += ["-I", source] }
     if let size { arguments += ["-s", "\(size)"] }
@@ -220,7 +240,8 @@ final class Testbed: @unchecked Sendable {
 
   /// The MAC that answers an ARP request for `address` sent from `namespace`'s eth0, or nil when nobody does.
   func arpAnswer(from namespace: String, for address: String) throws -> String? {
-    let result = try Shell.inNamespace(namespace, ["arping", "-c", "2", "-w", "2", "-I", "eth0", address], allowFailure: true)
+    let result = try Shell.inNamespace(
+      namespace, ["arping", "-c", "2", "-w", "2", "-I", "eth0", address], allowFailure: true)
     // iputils arping: "Unicast reply from 10.136.11.5 [AA:BB:CC:DD:EE:FF]  0.6ms"
     guard let line = result.out.split(separator: "\n").first(where: { $0.contains("reply from") }),
       let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]")

@@ -9,7 +9,9 @@ import Testing
     #expect(IPv4Address(text)?.description == expected)
   }
 
-  @Test(arguments: ["", "10.136.11", "10.136.11.256", "10.136.11.05", "10.136.11.5.1", "a.b.c.d", "10..11.5", " 10.1.1.1"])
+  @Test(arguments: [
+    "", "10.136.11", "10.136.11.256", "10.136.11.05", "10.136.11.5.1", "a.b.c.d", "10..11.5", " 10.1.1.1",
+  ])
   func refusesMalformedAddresses(text: String) {
     #expect(IPv4Address(text) == nil)
   }

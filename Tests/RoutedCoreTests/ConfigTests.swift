@@ -14,8 +14,16 @@ import Testing
     #expect(guests.mtu == 57344)
     #expect(guests.uplinks == ["production", "hipersockets", "intranet"])
     #expect(config.uplinks.map(\.mode) == [.proxyARP, .routed, .nat])
-    #expect(config.uplinks[1].peers == [PeerRoute(subnet: IPv4Network("10.136.12.0/24")!, via: IPv4Address("172.31.56.2")!)])
-    #expect(config.domains["db01"] == [GuestAddress(mac: MACAddress("52:54:00:11:00:07")!, address: IPv4Address("10.136.11.7")!, uplinks: ["production"])])
+    #expect(
+      config.uplinks[1].peers == [
+        PeerRoute(subnet: IPv4Network("10.136.12.0/24")!, via: IPv4Address("172.31.56.2")!)
+      ])
+    #expect(
+      config.domains["db01"] == [
+        GuestAddress(
+          mac: MACAddress("52:54:00:11:00:07")!, address: IPv4Address("10.136.11.7")!, uplinks: ["production"]
+        )
+      ])
   }
 
   static let base = """
@@ -39,38 +47,101 @@ import Testing
   @Test(arguments: [
     ("", "c.yaml: the file is empty"),
     ("guestNetworks: [", "c.yaml:2: not valid YAML: did not find expected node content"),
-    ("routeProtocol: 3\n" + base, "c.yaml:1: routeProtocol: 3 is reserved by the kernel; use 5–255 (routed-hook's default is 151)"),
+    (
+      "routeProtocol: 3\n" + base,
+      "c.yaml:1: routeProtocol: 3 is reserved by the kernel; use 5–255 (routed-hook's default is 151)"
+    ),
     ("routeProtocol: 300\n" + base, "c.yaml:1: routeProtocol: 300 is out of range 0–255"),
-    ("uplink: []\n" + base, "c.yaml:1: uplink: unknown field (known: domains, guestNetworks, routeProtocol, uplinks)"),
+    (
+      "uplink: []\n" + base,
+      "c.yaml:1: uplink: unknown field (known: domains, guestNetworks, routeProtocol, uplinks)"
+    ),
     ("uplinks: []\n", "c.yaml:1: guestNetworks is required"),
-    (base.replacingOccurrences(of: "mtu: 57344", with: "mtu: 70000"), "c.yaml:5: guestNetworks[0].mtu: 70000 is out of range 68–65535"),
-    (base.replacingOccurrences(of: "mtu: 57344", with: "mtu: 67"), "c.yaml:5: guestNetworks[0].mtu: 67 is out of range 68–65535"),
-    (base.replacingOccurrences(of: "254/24", with: "254/33"), "c.yaml:4: guestNetworks[0].gateway: '10.136.11.254/33' is not an IPv4 address with prefix, like 10.136.11.254/24"),
-    (base.replacingOccurrences(of: "254/24", with: "255/24"), "c.yaml:4: guestNetworks[0].gateway: 10.136.11.255 is the subnet's network or broadcast address"),
-    (base.replacingOccurrences(of: "bridge: br-ex", with: "bridge: br-ex-with-a-long-name"), "c.yaml:3: guestNetworks[0].bridge: 'br-ex-with-a-long-name' is longer than 15 bytes, the kernel's limit for interface names"),
-    (base.replacingOccurrences(of: "bridge: br-ex", with: "bridge: br/ex"), "c.yaml:3: guestNetworks[0].bridge: 'br/ex' contains '/', which interface names cannot contain"),
-    (base.replacingOccurrences(of: "interface: osa10", with: "interface: \"osa 10\""), "c.yaml:9: uplinks[0].interface: 'osa 10' contains ' ', which interface names cannot contain"),
-    (base.replacingOccurrences(of: "interface: osa10", with: "interface: osa10:1"), "c.yaml:9: uplinks[0].interface: 'osa10:1' contains ':', which interface names cannot contain"),
-    (base.replacingOccurrences(of: "uplinks: [production, intranet]", with: "uplinks: [production, internet]"), "c.yaml:6: guestNetworks[0].uplinks[1]: no uplink is named 'internet'"),
-    (base.replacingOccurrences(of: "mode: nat", with: "mode: masquerade"), "c.yaml:13: uplinks[1].mode: 'masquerade' is not a mode (proxy-arp, routed, nat)"),
-    (base.replacingOccurrences(of: "interface: osa172", with: "interface: osa10"), "c.yaml:12: uplinks[1].interface: interface osa10 is already used by uplinks[0].interface"),
-    (base + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.11.0/25, via: 172.31.56.2 }\n",
-     "c.yaml:18: uplinks[2].peers[0].subnet: 10.136.11.0/25 overlaps guest network 'guests' (10.136.11.0/24)"),
-    (base + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.12.0/24, via: 172.31.56.2 }\n      - { subnet: 10.136.0.0/16, via: 172.31.56.3 }\n",
-     "c.yaml:19: uplinks[2].peers[1].subnet: 10.136.0.0/16 overlaps guest network 'guests' (10.136.11.0/24)"),
-    (base + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.12.0/24, via: 300.1.1.1 }\n",
-     "c.yaml:18: uplinks[2].peers[0].via: '300.1.1.1' is not an IPv4 address"),
-    (base + "  - name: hsi\n    interface: hsi0\n    mode: proxy-arp\n    layer: 3\n",
-     "c.yaml:16: uplinks[2].mode: proxy-arp needs a layer-2 link; a layer-3 link has no ARP (use mode: routed)"),
-    (base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:05\", address: 10.136.12.5 }\n",
-     "c.yaml:16: domains.web01[0].address: 10.136.12.5 is in no guest network's subnet"),
-    (base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:05\", address: 10.136.11.5 }\n  web02:\n    - { mac: \"52:54:00:11:00:06\", address: 10.136.11.5 }\n",
-     "c.yaml:18: domains.web02[0].address: 10.136.11.5 is already used by domain web01"),
-    (base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:05\", address: 10.136.11.254 }\n",
-     "c.yaml:16: domains.web01[0].address: 10.136.11.254 is already used by the gateway of 'guests'"),
-    (base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:0g\", address: 10.136.11.5 }\n",
-     "c.yaml:16: domains.web01[0].mac: '52:54:00:11:00:0g' is not a MAC address"),
-    (base.replacingOccurrences(of: "name: guests", with: "name: 9guests"), "c.yaml:2: guestNetworks[0].name: '9guests' must start with a letter and hold at most 32 letters, digits, '-' or '_'"),
+    (
+      base.replacingOccurrences(of: "mtu: 57344", with: "mtu: 70000"),
+      "c.yaml:5: guestNetworks[0].mtu: 70000 is out of range 68–65535"
+    ),
+    (
+      base.replacingOccurrences(of: "mtu: 57344", with: "mtu: 67"),
+      "c.yaml:5: guestNetworks[0].mtu: 67 is out of range 68–65535"
+    ),
+    (
+      base.replacingOccurrences(of: "254/24", with: "254/33"),
+      "c.yaml:4: guestNetworks[0].gateway: '10.136.11.254/33' is not an IPv4 address with prefix, like 10.136.11.254/24"
+    ),
+    (
+      base.replacingOccurrences(of: "254/24", with: "255/24"),
+      "c.yaml:4: guestNetworks[0].gateway: 10.136.11.255 is the subnet's network or broadcast address"
+    ),
+    (
+      base.replacingOccurrences(of: "bridge: br-ex", with: "bridge: br-ex-with-a-long-name"),
+      "c.yaml:3: guestNetworks[0].bridge: 'br-ex-with-a-long-name' is longer than 15 bytes, the kernel's limit for interface names"
+    ),
+    (
+      base.replacingOccurrences(of: "bridge: br-ex", with: "bridge: br/ex"),
+      "c.yaml:3: guestNetworks[0].bridge: 'br/ex' contains '/', which interface names cannot contain"
+    ),
+    (
+      base.replacingOccurrences(of: "interface: osa10", with: "interface: \"osa 10\""),
+      "c.yaml:9: uplinks[0].interface: 'osa 10' contains ' ', which interface names cannot contain"
+    ),
+    (
+      base.replacingOccurrences(of: "interface: osa10", with: "interface: osa10:1"),
+      "c.yaml:9: uplinks[0].interface: 'osa10:1' contains ':', which interface names cannot contain"
+    ),
+    (
+      base.replacingOccurrences(
+        of: "uplinks: [production, intranet]", with: "uplinks: [production, internet]"),
+      "c.yaml:6: guestNetworks[0].uplinks[1]: no uplink is named 'internet'"
+    ),
+    (
+      base.replacingOccurrences(of: "mode: nat", with: "mode: masquerade"),
+      "c.yaml:13: uplinks[1].mode: 'masquerade' is not a mode (proxy-arp, routed, nat)"
+    ),
+    (
+      base.replacingOccurrences(of: "interface: osa172", with: "interface: osa10"),
+      "c.yaml:12: uplinks[1].interface: interface osa10 is already used by uplinks[0].interface"
+    ),
+    (
+      base
+        + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.11.0/25, via: 172.31.56.2 }\n",
+      "c.yaml:18: uplinks[2].peers[0].subnet: 10.136.11.0/25 overlaps guest network 'guests' (10.136.11.0/24)"
+    ),
+    (
+      base
+        + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.12.0/24, via: 172.31.56.2 }\n      - { subnet: 10.136.0.0/16, via: 172.31.56.3 }\n",
+      "c.yaml:19: uplinks[2].peers[1].subnet: 10.136.0.0/16 overlaps guest network 'guests' (10.136.11.0/24)"
+    ),
+    (
+      base
+        + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.12.0/24, via: 300.1.1.1 }\n",
+      "c.yaml:18: uplinks[2].peers[0].via: '300.1.1.1' is not an IPv4 address"
+    ),
+    (
+      base + "  - name: hsi\n    interface: hsi0\n    mode: proxy-arp\n    layer: 3\n",
+      "c.yaml:16: uplinks[2].mode: proxy-arp needs a layer-2 link; a layer-3 link has no ARP (use mode: routed)"
+    ),
+    (
+      base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:05\", address: 10.136.12.5 }\n",
+      "c.yaml:16: domains.web01[0].address: 10.136.12.5 is in no guest network's subnet"
+    ),
+    (
+      base
+        + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:05\", address: 10.136.11.5 }\n  web02:\n    - { mac: \"52:54:00:11:00:06\", address: 10.136.11.5 }\n",
+      "c.yaml:18: domains.web02[0].address: 10.136.11.5 is already used by domain web01"
+    ),
+    (
+      base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:05\", address: 10.136.11.254 }\n",
+      "c.yaml:16: domains.web01[0].address: 10.136.11.254 is already used by the gateway of 'guests'"
+    ),
+    (
+      base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:0g\", address: 10.136.11.5 }\n",
+      "c.yaml:16: domains.web01[0].mac: '52:54:00:11:00:0g' is not a MAC address"
+    ),
+    (
+      base.replacingOccurrences(of: "name: guests", with: "name: 9guests"),
+      "c.yaml:2: guestNetworks[0].name: '9guests' must start with a letter and hold at most 32 letters, digits, '-' or '_'"
+    ),
   ])
   func refusesBadConfigs(yaml: String, expected: String) {
     #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: yaml, file: "c.yaml") }
@@ -83,7 +154,8 @@ import Testing
 
   @Test func refusesProxyARPUplinkSharingASubnetOnTheLiveHost() {
     let facts = HostFacts(addresses: [
-      "osa10": [IPv4Interface("10.131.11.254/8")!], "osa10b": [IPv4Interface("10.131.11.253/8")!], "br-ex": [],
+      "osa10": [IPv4Interface("10.131.11.254/8")!], "osa10b": [IPv4Interface("10.131.11.253/8")!],
+      "br-ex": [],
     ])
     #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: Self.base, file: "c.yaml", facts: facts) }
     do {
@@ -91,7 +163,8 @@ import Testing
     } catch {
       #expect(
         "\(error)"
-          == "c.yaml:10: uplinks[0].mode: proxy-arp on osa10 while osa10b is in the same subnet 10.0.0.0/8: one interface would answer ARP for the whole subnet and the net goes dead")
+          == "c.yaml:10: uplinks[0].mode: proxy-arp on osa10 while osa10b is in the same subnet 10.0.0.0/8: one interface would answer ARP for the whole subnet and the net goes dead"
+      )
     }
   }
 

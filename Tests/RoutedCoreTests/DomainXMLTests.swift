@@ -11,7 +11,10 @@ import Testing
           type: "bridge", mac: MACAddress("52:54:00:11:00:05"), sourceBridge: "br-ex", targetDevice: "vnet2",
           virtualPort: "openvswitch")
       ])
-    #expect(domain.metadata == [GuestAddress(mac: MACAddress("52:54:00:11:00:05")!, address: IPv4Address("10.136.11.5")!)])
+    #expect(
+      domain.metadata == [
+        GuestAddress(mac: MACAddress("52:54:00:11:00:05")!, address: IPv4Address("10.136.11.5")!)
+      ])
   }
 
   @Test func readsNetworkBridgeAndForeignNICs() throws {

@@ -13,7 +13,9 @@ import Testing
     #expect(HookKind(executablePath: path) == kind)
   }
 
-  @Test(arguments: ["/usr/local/libexec/routed-hook", "routed-hook", ".build/debug/routed-hook", "/etc/libvirt/hooks/daemon"])
+  @Test(arguments: [
+    "/usr/local/libexec/routed-hook", "routed-hook", ".build/debug/routed-hook", "/etc/libvirt/hooks/daemon",
+  ])
   func noKindForTheCLI(path: String) {
     #expect(HookKind(executablePath: path) == nil)
   }
@@ -47,7 +49,10 @@ import Testing
   }
 
   @Test(arguments: [
-    (["web01", "started", "begin"], "expected 4 arguments (<name> <op> <subop> <extra>) as libvirt passes them, got 3"),
+    (
+      ["web01", "started", "begin"],
+      "expected 4 arguments (<name> <op> <subop> <extra>) as libvirt passes them, got 3"
+    ),
     ([], "expected 4 arguments (<name> <op> <subop> <extra>) as libvirt passes them, got 0"),
     (
       ["web01", "exploded", "begin", "-"],

@@ -6,7 +6,9 @@ import Testing
   let config = Fixture.config
   let facts = Fixture.facts
 
-  func element(_ set: String, _ table: OwnedTable, _ address: String, _ interface: String? = nil, _ comment: String)
+  func element(
+    _ set: String, _ table: OwnedTable, _ address: String, _ interface: String? = nil, _ comment: String
+  )
     -> KernelObject
   {
     .element(
@@ -19,17 +21,19 @@ import Testing
     let plan = try Planner.plan(.apply, domain: domain, config: config, records: [], facts: facts)
     let a = "10.136.11.5"
     #expect(
-      plan.guestChanges == [
-        element("guests_guests", .filter, a, nil, "web01"),
-        element("egress", .filter, a, "osa10", "web01"),
-        element("ingress", .filter, a, "osa10", "web01"),
-        element("answer_production", .arpFilter, a, nil, "web01"),
-        element("egress", .filter, a, "hsi0", "web01"),
-        element("ingress", .filter, a, "hsi0", "web01"),
-        element("egress", .filter, a, "osa172", "web01"),
-        element("masquerade_guests", .nat, a, "osa172", "web01"),
-        .route(OwnedRoute(destination: IPv4Network("10.136.11.5/32")!, device: "br-ex", routeProtocol: 151)),
-      ].map(KernelChange.add))
+      plan.guestChanges
+        == [
+          element("guests_guests", .filter, a, nil, "web01"),
+          element("egress", .filter, a, "osa10", "web01"),
+          element("ingress", .filter, a, "osa10", "web01"),
+          element("answer_production", .arpFilter, a, nil, "web01"),
+          element("egress", .filter, a, "hsi0", "web01"),
+          element("ingress", .filter, a, "hsi0", "web01"),
+          element("egress", .filter, a, "osa172", "web01"),
+          element("masquerade_guests", .nat, a, "osa172", "web01"),
+          .route(
+            OwnedRoute(destination: IPv4Network("10.136.11.5/32")!, device: "br-ex", routeProtocol: 151)),
+        ].map(KernelChange.add))
     #expect(plan.record?.interfaces.map(\.address.description) == [a])
     #expect(plan.record?.objects.count == 9)
   }
@@ -37,16 +41,22 @@ import Testing
   @Test func baselineHasGatewaySysctlsTablesAndPeerRoutes() throws {
     let baseline = Planner.baseline(config: config, facts: facts)
     #expect(baseline.contains(.link(interface: "br-ex", mtu: 57344)))
-    #expect(baseline.contains(.address(interface: "br-ex", IPv4Interface("10.136.11.254/24")!, routeProtocol: 151)))
+    #expect(
+      baseline.contains(.address(interface: "br-ex", IPv4Interface("10.136.11.254/24")!, routeProtocol: 151)))
     let sysctls = baseline.compactMap { if case .sysctl(let s) = $0 { s.description } else { nil } }
     #expect(
       sysctls == [
-        "net.ipv4.conf.br-ex.forwarding = 1", "net.ipv4.conf.br-ex.proxy_arp = 1", "net.ipv4.neigh.br-ex.proxy_delay = 0",
-        "net.ipv4.conf.br-be.forwarding = 1", "net.ipv4.conf.br-be.proxy_arp = 1", "net.ipv4.neigh.br-be.proxy_delay = 0",
-        "net.ipv4.conf.osa10.forwarding = 1", "net.ipv4.conf.osa10.proxy_arp = 1", "net.ipv4.neigh.osa10.proxy_delay = 0",
+        "net.ipv4.conf.br-ex.forwarding = 1", "net.ipv4.conf.br-ex.proxy_arp = 1",
+        "net.ipv4.neigh.br-ex.proxy_delay = 0",
+        "net.ipv4.conf.br-be.forwarding = 1", "net.ipv4.conf.br-be.proxy_arp = 1",
+        "net.ipv4.neigh.br-be.proxy_delay = 0",
+        "net.ipv4.conf.osa10.forwarding = 1", "net.ipv4.conf.osa10.proxy_arp = 1",
+        "net.ipv4.neigh.osa10.proxy_delay = 0",
         "net.ipv4.conf.hsi0.forwarding = 1", "net.ipv4.conf.osa172.forwarding = 1",
       ], "proxy_arp only on bridges and proxy-arp uplinks")
-    #expect(baseline.contains(.table(.filter)) && baseline.contains(.table(.nat)) && baseline.contains(.table(.arpFilter)))
+    #expect(
+      baseline.contains(.table(.filter)) && baseline.contains(.table(.nat))
+        && baseline.contains(.table(.arpFilter)))
     #expect(baseline.contains(element("answer_production", .arpFilter, "10.131.11.254", nil, "host")))
     #expect(
       baseline.contains(
@@ -55,7 +65,11 @@ import Testing
             destination: IPv4Network("10.136.12.0/24")!, gateway: IPv4Address("172.31.56.2"), device: "hsi0",
             routeProtocol: 151))))
     let chains = baseline.compactMap { if case .chain(let c) = $0 { c } else { nil } }
-    #expect(chains.map { "\($0.table.rawValue) \($0.name)" } == ["inet routed_hook prerouting", "inet routed_hook forward", "ip routed_hook_nat postrouting", "arp routed_hook input"])
+    #expect(
+      chains.map { "\($0.table.rawValue) \($0.name)" } == [
+        "inet routed_hook prerouting", "inet routed_hook forward", "ip routed_hook_nat postrouting",
+        "arp routed_hook input",
+      ])
     let forward = try #require(chains.first { $0.name == "forward" })
     #expect(
       forward.rules.prefix(5).map(NftSyntax.rule) == [
@@ -80,23 +94,34 @@ import Testing
     #expect(record.interfaces.map(\.network) == ["guests", "backend"])
     #expect(record.interfaces[0].uplinks == ["production", "intranet"])
     #expect(record.interfaces[1].uplinks == ["hipersockets"])
-    #expect(!record.objects.contains(element("egress", .filter, "10.136.11.6", "hsi0", "app02")), "not allowed by metadata")
+    #expect(
+      !record.objects.contains(element("egress", .filter, "10.136.11.6", "hsi0", "app02")),
+      "not allowed by metadata")
     #expect(record.objects.contains(element("egress", .filter, "10.137.11.6", "hsi0", "app02")))
     #expect(record.objects.contains(element("guests_backend", .filter, "10.137.11.6", nil, "app02")))
-    #expect(record.objects.contains(.route(OwnedRoute(destination: .host(IPv4Address("10.137.11.6")!), device: "br-be", routeProtocol: 151))))
-    #expect(record.interfaces.allSatisfy { $0.mac != MACAddress("52:54:00:ff:00:06") }, "the NIC on 'default' is not ours")
+    #expect(
+      record.objects.contains(
+        .route(
+          OwnedRoute(destination: .host(IPv4Address("10.137.11.6")!), device: "br-be", routeProtocol: 151))))
+    #expect(
+      record.interfaces.allSatisfy { $0.mac != MACAddress("52:54:00:ff:00:06") },
+      "the NIC on 'default' is not ours")
   }
 
   @Test func configDomainsServeDomainsWithoutMetadata() throws {
-    let plan = try Planner.plan(.apply, domain: try Fixture.domain("nometa.xml"), config: config, records: [], facts: facts)
+    let plan = try Planner.plan(
+      .apply, domain: try Fixture.domain("nometa.xml"), config: config, records: [], facts: facts)
     #expect(plan.record?.interfaces.map(\.address.description) == ["10.136.11.7"])
     #expect(plan.record?.interfaces.first?.uplinks == ["production"])
   }
 
   @Test func metadataWinsOverConfigDomains() throws {
     var config = self.config
-    config.domains["web01"] = [GuestAddress(mac: MACAddress("52:54:00:11:00:05")!, address: IPv4Address("10.136.11.99")!)]
-    let plan = try Planner.plan(.apply, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
+    config.domains["web01"] = [
+      GuestAddress(mac: MACAddress("52:54:00:11:00:05")!, address: IPv4Address("10.136.11.99")!)
+    ]
+    let plan = try Planner.plan(
+      .apply, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
     #expect(plan.record?.interfaces.map(\.address.description) == ["10.136.11.5"])
   }
 
@@ -104,7 +129,8 @@ import Testing
   func unmanagedDomainsPlanNothing(fixture: String) throws {
     var config = self.config
     config.guestNetworks[0].bridge = "br-other"
-    let plan = try Planner.plan(.apply, domain: try Fixture.domain(fixture), config: config, records: [], facts: facts)
+    let plan = try Planner.plan(
+      .apply, domain: try Fixture.domain(fixture), config: config, records: [], facts: facts)
     #expect(plan.isEmpty)
     #expect(plan.record == nil)
   }
@@ -116,16 +142,19 @@ import Testing
     var changed = config
     changed.guestNetworks.removeAll()
     let release = try Fixture.domain("web01-release.xml")
-    let plan = try Planner.plan(.remove, domain: release, config: changed, records: [record], facts: HostFacts())
+    let plan = try Planner.plan(
+      .remove, domain: release, config: changed, records: [record], facts: HostFacts())
     #expect(plan.guestChanges == record.objects.map(KernelChange.remove))
     #expect(plan.baseline.isEmpty)
     #expect(plan.record == nil)
-    #expect(try Planner.plan(.remove, domain: release, config: changed, records: [], facts: HostFacts()).isEmpty)
+    #expect(
+      try Planner.plan(.remove, domain: release, config: changed, records: [], facts: HostFacts()).isEmpty)
   }
 
   @Test func reapplyAfterConfigChangeRemovesStaleObjects() throws {
     let domain = try Fixture.domain("web01.xml")
-    let record = try #require(try Planner.plan(.apply, domain: domain, config: config, records: [], facts: facts).record)
+    let record = try #require(
+      try Planner.plan(.apply, domain: domain, config: config, records: [], facts: facts).record)
     var narrowed = config
     narrowed.guestNetworks[0].uplinks = ["production"]
     let plan = try Planner.plan(.reapply, domain: domain, config: narrowed, records: [record], facts: facts)
@@ -161,12 +190,18 @@ import Testing
   @Test func addressHeldByAnotherRunningDomainIsRefused() throws {
     let other = DomainRecord(
       domain: DomainIdentity(name: "web09", uuid: "99999999-2b4a-4c1e-9d55-0d9a0f1e2b3c"),
-      interfaces: [ManagedInterface(mac: MACAddress("52:54:00:11:00:99")!, address: IPv4Address("10.136.11.5")!, network: "guests", bridge: "br-ex", uplinks: [])],
+      interfaces: [
+        ManagedInterface(
+          mac: MACAddress("52:54:00:11:00:99")!, address: IPv4Address("10.136.11.5")!, network: "guests",
+          bridge: "br-ex", uplinks: [])
+      ],
       objects: [])
     #expect(
-      throws: DomainError("domain web01: address 10.136.11.5 is already used by running domain web09 (NIC 52:54:00:11:00:99)")
+      throws: DomainError(
+        "domain web01: address 10.136.11.5 is already used by running domain web09 (NIC 52:54:00:11:00:99)")
     ) {
-      try Planner.plan(.validate, domain: try Fixture.domain("web01.xml"), config: config, records: [other], facts: facts)
+      try Planner.plan(
+        .validate, domain: try Fixture.domain("web01.xml"), config: config, records: [other], facts: facts)
     }
   }
 
@@ -174,12 +209,14 @@ import Testing
     var facts = self.facts
     facts.addresses["br-ex"] = nil
     #expect(throws: DomainError("bridge br-ex does not exist on this host")) {
-      try Planner.plan(.validate, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
+      try Planner.plan(
+        .validate, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
     }
     facts = self.facts
     facts.addresses["osa172"] = nil
     #expect(throws: DomainError("uplink 'intranet': interface osa172 does not exist on this host")) {
-      try Planner.plan(.validate, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
+      try Planner.plan(
+        .validate, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
     }
   }
 
@@ -187,12 +224,14 @@ import Testing
     var facts = self.facts
     facts.addresses["hsi0"] = [IPv4Interface("10.131.12.254/8")!]
     #expect(throws: DomainError.self) {
-      try Planner.plan(.validate, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
+      try Planner.plan(
+        .validate, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
     }
   }
 
   @Test func planTextForTheTalksGuest() throws {
-    let plan = try Planner.plan(.apply, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
+    let plan = try Planner.plan(
+      .apply, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
     #expect(PlanText.render(plan) == Fixture.text("web01.plan"))
   }
 }

@@ -23,12 +23,16 @@ import Testing
         lines.append("<\(name) \(ns) \(plain.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         text.append("")
       }
-      func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+      func parser(
+        _ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?
+      ) {
         lines.append("text \(text.removeLast().trimmingCharacters(in: .whitespacesAndNewlines))")
         lines.append("</\(name)")
       }
       func parser(_ parser: XMLParser, foundCharacters string: String) { text[text.count - 1] += string }
-      func parser(_ parser: XMLParser, foundCDATA block: Data) { text[text.count - 1] += String(decoding: block, as: UTF8.self) }
+      func parser(_ parser: XMLParser, foundCDATA block: Data) {
+        text[text.count - 1] += String(decoding: block, as: UTF8.self)
+      }
     }
     let parser = XMLParser(data: Data(bytes))
     parser.shouldProcessNamespaces = true
@@ -43,7 +47,9 @@ import Testing
     var lines: [String] = []
     func walk(_ node: XMLElementNode) {
       let plain = node.attributes.sorted { $0.key < $1.key }
-      lines.append("<\(node.name) \(node.namespace ?? "-") \(plain.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+      lines.append(
+        "<\(node.name) \(node.namespace ?? "-") \(plain.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
+      )
       node.children.forEach(walk)
       lines.append("text \(node.text.trimmingCharacters(in: .whitespacesAndNewlines))")
       lines.append("</\(node.name)")
@@ -52,7 +58,9 @@ import Testing
     return lines
   }
 
-  static let fixtures = ["web01.xml", "web01-release.xml", "app02-two-networks.xml", "ethernet.xml", "nometa.xml", "lxc.xml"]
+  static let fixtures = [
+    "web01.xml", "web01-release.xml", "app02-two-networks.xml", "ethernet.xml", "nometa.xml", "lxc.xml",
+  ]
 
   @Test(arguments: fixtures)
   func fixturesParseTheSame(name: String) throws {
@@ -66,7 +74,8 @@ import Testing
     let bytes = Array(Fixture.text(name).utf8)
     var disagreements: [Int] = []
     // Below 4 bytes XMLParser feeds libxml2 too little to judge and accepts anything, even "<d".
-    for length in 4..<bytes.count where (Self.ours(Array(bytes[..<length])) == nil) != (Self.libxml2(Array(bytes[..<length])) == nil) {
+    for length in 4..<bytes.count
+    where (Self.ours(Array(bytes[..<length])) == nil) != (Self.libxml2(Array(bytes[..<length])) == nil) {
       disagreements.append(length)
     }
     #expect(disagreements.isEmpty, "truncations where we and libxml2 disagree: \(disagreements.prefix(10))")
@@ -80,7 +89,10 @@ import Testing
       var mutated = bytes
       mutated.remove(at: index)
       let (a, b) = (Self.ours(mutated), Self.libxml2(mutated))
-      if a != b { disagreements.append("\(index): ours \(a == nil ? "refused" : "accepted"), libxml2 \(b == nil ? "refused" : "accepted")") }
+      if a != b {
+        disagreements.append(
+          "\(index): ours \(a == nil ? "refused" : "accepted"), libxml2 \(b == nil ? "refused" : "accepted")")
+      }
     }
     #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
   }
