@@ -22,12 +22,17 @@ public struct Engine {
 
   /// The config, or nil when the file does not exist (a host without our config is never our business).
   public func loadConfig() throws -> HostConfig? {
+    guard let bytes = try configBytes() else { return nil }
+    return try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
+  }
+
+  /// The config file's bytes, or nil when it does not exist.
+  func configBytes() throws -> [UInt8]? {
     switch try Files.read(settings.configPath, limit: 1 << 20) {
     case .missing: return nil
     case .tooLarge(let size):
       throw RuntimeError("\(settings.configPath): \(size) bytes is too large for a config")
-    case .contents(let bytes):
-      return try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
+    case .contents(let bytes): return bytes
     }
   }
 

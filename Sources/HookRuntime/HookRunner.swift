@@ -55,6 +55,12 @@ public enum HookRunner {
     case .missing:
       domain = nil
     case .contents(let bytes):
+      if action == .remove && !engine.hasRecords { return Outcome(domain: nil, plan: Plan(), report: nil) }
+      if action != .remove, let config = try engine.configBytes(),
+        UnmanagedShortcut.applies(domainXML: bytes, config: config, hasRecord: engine.hasRecord)
+      {
+        return Outcome(domain: nil, plan: Plan(), report: nil)
+      }
       do {
         domain = try DomainXML.parse(bytes)
       } catch  where action == .remove {

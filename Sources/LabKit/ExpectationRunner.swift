@@ -275,6 +275,10 @@ public struct ExpectationRunner: Sendable {
     if let node = topology.host(named: host), node.config != nil {
       arguments += ["--config", names.config(of: node)]
     }
+    // The host's OVS is private: doctor finds its database only when told where it is.
+    if topology.host(named: host)?.switchConfig.kind == .ovs {
+      arguments += ["--ovs-db", "unix:\(names.ovsSocket(host))"]
+    }
     let result = try hook.command(host: host, arguments)
     guard let root = JSON.object(result.stdout), let findings = root["findings"] as? [[String: Any]] else {
       let said =
@@ -287,10 +291,14 @@ public struct ExpectationRunner: Sendable {
     if let finding, !ids.contains(finding) { passed = false }
     if lacks.contains(where: ids.contains) { passed = false }
     if let critical, critical != criticalFound || (result.status == 1) != critical { passed = false }
-    let named = findings.map { item -> String in
+    // One entry per id, in doctor's order, with a count when it names several objects.
+    var named: [String] = []
+    for item in findings {
       let id = item["id"] as? String ?? "?"
-      let severity = item["severity"] as? String ?? "?"
-      return "\(id) (\(severity))"
+      let label = "\(id) (\(item["severity"] as? String ?? "?"))"
+      if named.contains(where: { $0.hasPrefix(label) }) { continue }
+      let count = findings.filter { ($0["id"] as? String) == id }.count
+      named.append(count > 1 ? "\(label) ×\(count)" : label)
     }
     var measured = "exit \(result.status); " + (named.isEmpty ? "no findings" : named.joined(separator: ", "))
     if let finding, let item = findings.first(where: { ($0["id"] as? String) == finding }),

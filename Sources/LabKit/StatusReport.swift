@@ -25,7 +25,11 @@ public struct StatusReport: Sendable {
         continue
       }
       var header = "\(kind(of: node)) \(node) [\(namespace)]"
-      if topology.guest(named: node) != nil { header += lifecycle.isRunning(node) ? " running" : " stopped" }
+      if let guest = topology.guest(named: node) {
+        header += lifecycle.isRunning(node) ? " running" : " stopped"
+        let placed = lifecycle.placed(guest)
+        if placed.host != guest.host { header += " on \(placed.host) (\(placed.tap)), migrated" }
+      }
       lines.append(header)
       for link in addresses(namespace: namespace) { lines.append("  \(link)") }
     }

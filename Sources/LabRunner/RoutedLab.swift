@@ -15,6 +15,7 @@ struct RoutedLab: ParsableCommand {
       Examples:
         routed-lab up lab/seed.yaml --timings
         routed-lab test
+        routed-lab test --up lab/seed-l3.yaml lab/migration.yaml lab/pitfalls/*.yaml
         routed-lab exec guest11a -- ping -c1 10.0.0.10
         routed-lab graph lab/seed.yaml --format svg > lab/seed.svg
         routed-lab down

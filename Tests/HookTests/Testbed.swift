@@ -226,9 +226,9 @@ final class Testbed: @unchecked Sendable {
       ["status", "--json", "--config", configPath, "--state-dir", stateDirectory], namespace: host)
   }
 
-  /// True when `count` pings from `namespace` to `address` get an answer.
+  /// True when any of `count` pings from `namespace` to `address` gets an answer.
   func ping(
-    from namespace: String, _ address: String, source: String? = nil, count: Int = 1, size: Int? = nil,
+    from namespace: String, _ address: String, source: String? = nil, count: Int = 3, size: Int? = nil,
     dontFragment: Bool = false
   ) throws -> Bool {
     var arguments = ["ping", "-n", "-c", "\(count)", "-W", "1", "-i", "0.2"]
