@@ -65,7 +65,8 @@ class Host:
 
     def __init__(self, tag):
         self.ns = f"rhb-{tag}-{os.getpid()}"
-        self.dir = tempfile.mkdtemp(prefix="rhb-")
+        # State lives under /run (tmpfs) as /run/routed-hook does: fsync there costs nothing.
+        self.dir = tempfile.mkdtemp(prefix="rhb-", dir="/run")
         self.config = os.path.join(self.dir, "routed-hook.yaml")
         self.state = os.path.join(self.dir, "state")
         with open(self.config, "w") as f:

@@ -41,9 +41,13 @@ public struct KernelApplier {
   public func readHostFacts(interfaces: [String]) throws -> HostFacts {
     rtnetlink.resetCache()
     var facts = HostFacts()
-    for name in interfaces where try rtnetlink.link(named: name) != nil { facts.addresses[name] = [] }
+    // if_nametoindex is one ioctl on the namespace's own table: cheaper than a netlink round trip each.
+    let existing = try inNamespace { interfaces.filter { if_nametoindex($0) != 0 } }
+    for name in existing { facts.addresses[name] = [] }
     for address in try rtnetlink.addresses() {
-      guard let name = try rtnetlink.linkName(index: address.index) else { continue }
+      // IFA_LABEL names the interface, except for alias labels (`eth0:1`), which need a lookup.
+      let label = address.label.flatMap { $0.contains(":") ? nil : $0 }
+      guard let name = try label ?? rtnetlink.linkName(index: address.index) else { continue }
       facts.addresses[name, default: []].append(address.address)
     }
     return facts

@@ -16,6 +16,8 @@ struct KernelAddress: Equatable {
   var address: IPv4Interface
   /// IFA_PROTO, 0 when unset.
   var routeProtocol: UInt8
+  /// IFA_LABEL: the interface's name (or an alias label such as `eth0:1`).
+  var label: String? = nil
 }
 
 /// An IPv4 route as rtnetlink reports it.
@@ -127,7 +129,7 @@ final class Rtnetlink {
       }
       return KernelAddress(
         index: index, address: IPv4Interface(address: local, prefixLength: prefixLength),
-        routeProtocol: attributes.u8(Int32(IFA_PROTO)) ?? 0)
+        routeProtocol: attributes.u8(Int32(IFA_PROTO)) ?? 0, label: attributes.string(Int32(IFA_LABEL)))
     }
   }
 

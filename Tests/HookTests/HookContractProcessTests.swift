@@ -93,13 +93,13 @@ import Testing
   @Test func invalidManagedDomainIsRefusedAtPrepareWithTheReason() throws {
     let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
     let xml = try String(contentsOfFile: Examples.path("web01.xml"), encoding: .utf8)
-      .replacingOccurrences(of: "address=\"10.136.11.5\"", with: "address=\"10.136.12.5\"")
+      .replacingOccurrences(of: "address=\"10.136.11.5\"", with: "address=\"10.200.0.5\"")
     let result = try HookProcess.run(
       ["web01", "prepare", "begin", "-"], stdin: Data(xml.utf8), environment: environment, executable: hook)
     #expect(result.status == 1)
     #expect(
       result.stderr
-        == "routed-hook: prepare web01: domain web01: NIC 52:54:00:11:00:05 address 10.136.12.5 is outside guest network 'guests' (10.136.11.0/24)\n"
+        == "routed-hook: prepare web01: domain web01: NIC 52:54:00:11:00:05 address 10.200.0.5 is outside guest network 'guests' (10.136.11.0/24)\n"
     )
     #expect(result.stdout.isEmpty)
   }

@@ -64,4 +64,42 @@ import Testing
   @Test func tapSideMACAsLibvirtSetsIt() {
     #expect(guest.mac.tapSide.description == "fe:54:00:11:00:05")
   }
+
+  @Test func libvirtNetworkNICsAndTheirHookData() {
+    let network = LibvirtNetwork(name: "ovs-guests", bridge: "br-ex")
+    let uuid = guest.uuid(lab: "seed")
+    let second = DomainNIC(
+      mac: LabMAC("52:54:00:11:01:15")!, address: LabAddress("10.136.11.15")!, tap: "vnet4", mtu: 57344,
+      alias: "net1")
+    let primary = DomainNIC(mac: guest.mac, address: guest.address.address, tap: "vnet0", mtu: 57344)
+    let xml = DomainXML.make(
+      name: "guest11a", uuid: uuid, nics: [primary, second], bridge: "br-ex", switchKind: .ovs,
+      network: network,
+      id: 1)
+    #expect(xml.contains("<interface type='network'>"))
+    #expect(xml.contains("<source network='ovs-guests' portid='"))
+    #expect(xml.contains("<rh:interface mac=\"52:54:00:11:01:15\" address=\"10.136.11.15\"/>"))
+    #expect(xml.contains("<target dev='vnet4'/>"))
+    #expect(xml.contains("<alias name='net1'/>"))
+    let status = DomainXML.status(domain: xml, pid: 4242)
+    #expect(
+      status.hasPrefix("<domstatus state='running' reason='booted' pid='4242'>\n  <domain type='kvm' id='1'>")
+    )
+    #expect(status.hasSuffix("  </domain>\n</domstatus>\n"))
+    let data = DomainXML.hookData(
+      network: network, lab: "seed", switchKind: .ovs, port: (domain: "guest11a", uuid: uuid, nic: second))
+    #expect(data.hasPrefix("<hookData>\n  <network>\n    <name>ovs-guests</name>\n"))
+    #expect(
+      data.contains(
+        "    <forward mode='bridge'/>\n    <bridge name='br-ex'/>\n    <virtualport type='openvswitch'/>"))
+    #expect(data.contains("      <name>guest11a</name>\n      <uuid>\(uuid)</uuid>"))
+    #expect(data.contains("    <mac address='52:54:00:11:01:15'/>"))
+    #expect(data.contains("    <plug type='bridge' bridge='br-ex'/>"))
+    #expect(data.hasSuffix("  </networkport>\n</hookData>\n"))
+    // The same port ID in the domain XML and in the network hook's port.
+    let portID = StableUUID.make(from: "\(uuid)/port/\(second.mac)")
+    #expect(xml.contains("portid='\(portID)'") && data.contains("<uuid>\(portID)</uuid>"))
+    let networkOnly = DomainXML.hookData(network: network, lab: "seed", switchKind: .ovs, port: nil)
+    #expect(!networkOnly.contains("networkport"))
+  }
 }

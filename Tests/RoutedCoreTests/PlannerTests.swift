@@ -166,8 +166,8 @@ import Testing
 
   @Test(arguments: [
     (
-      "<rh:interface mac='52:54:00:11:00:05' address='10.136.12.5'/>",
-      "domain web01: NIC 52:54:00:11:00:05 address 10.136.12.5 is outside guest network 'guests' (10.136.11.0/24)"
+      "<rh:interface mac='52:54:00:11:00:05' address='10.200.0.5'/>",
+      "domain web01: NIC 52:54:00:11:00:05 address 10.200.0.5 is outside guest network 'guests' (10.136.11.0/24)"
     ),
     (
       "<rh:interface mac='52:54:00:11:00:05' address='10.136.11.254'/>",
@@ -233,5 +233,35 @@ import Testing
     let plan = try Planner.plan(
       .apply, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
     #expect(PlanText.render(plan) == Fixture.text("web01.plan"))
+  }
+}
+
+@Suite struct VisitingGuestTests {
+  @Test func aGuestFromThePeerHostKeepsItsAddressHere() throws {
+    let lpar12 = try ConfigLoader.load(yaml: Fixture.text("lpar12.yaml"), file: "lpar12.yaml")
+    // web01 (10.136.11.5, LPAR 11's network) started on LPAR 12, as after a migration.
+    let plan = try Planner.plan(
+      .apply, domain: try Fixture.domain("web01.xml"), config: lpar12, records: [], facts: Fixture.facts)
+    #expect(plan.record?.interfaces.map(\.address.description) == ["10.136.11.5"])
+    #expect(
+      plan.guestChanges.contains(
+        .add(
+          .route(
+            OwnedRoute(destination: .host(IPv4Address("10.136.11.5")!), device: "br-ex", routeProtocol: 151)))
+      ))
+  }
+
+  @Test func anAddressNeitherHereNorAtAPeerIsStillRefused() throws {
+    let lpar12 = try ConfigLoader.load(yaml: Fixture.text("lpar12.yaml"), file: "lpar12.yaml")
+    let xml = Fixture.text("web01.xml").replacingOccurrences(of: "10.136.11.5", with: "10.200.0.5")
+    #expect(
+      throws: DomainError(
+        "domain web01: NIC 52:54:00:11:00:05 address 10.200.0.5 is outside guest network 'guests' (10.136.12.0/24)"
+      )
+    ) {
+      try Planner.plan(
+        .apply, domain: try DomainXML.parse(Array(xml.utf8)), config: lpar12, records: [],
+        facts: Fixture.facts)
+    }
   }
 }
