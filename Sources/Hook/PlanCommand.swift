@@ -55,14 +55,17 @@ struct Plan: ParsableCommand {
     }
     let plan = try CLIError.wrap {
       try Planner.plan(
-        action == .validate ? .apply : action, domain: domain, config: config, records: records, facts: facts)
+        action == .validate || action == .recheck ? .apply : action, domain: domain, config: config,
+        records: records, facts: facts)
     }
     if plan.isEmpty && plan.record == nil {
       print(
         "# \(domain.identity.name): no NIC is on a guest network with an address: unmanaged, nothing to do")
       return
     }
-    if action == .validate { print("# \(op) only validates; this is what started would apply") }
+    if action == .validate || action == .recheck {
+      print("# \(op) only validates; this is what started would apply")
+    }
     print(PlanText.render(plan), terminator: "")
   }
 }

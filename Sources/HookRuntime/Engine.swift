@@ -43,6 +43,13 @@ public struct Engine {
     if interfaces.isEmpty && !hasRecord(domain.identity.uuid) {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
+    if action == .recheck {
+      let plan = try Planner.plan(
+        .recheck, domain: domain, config: config,
+        records: holders(of: interfaces, except: domain.identity.uuid),
+        facts: HostFacts())
+      return Outcome(domain: domain.identity, plan: plan, report: nil)
+    }
     let kernel = try KernelApplier()
     if action == .validate {
       return try validate(domain, interfaces: interfaces, config: config, kernel: kernel)
@@ -54,7 +61,7 @@ public struct Engine {
       action, domain: domain, interfaces: interfaces, config: config, kernel: kernel, facts: facts)
   }
 
-  /// `prepare` and `start`: reads only, so no lock (records are replaced by rename, never seen half written)
+  /// `prepare`: reads only, so no lock (records are replaced by rename, never seen half written)
   /// and no record of its own: only the records of whoever holds one of its addresses.
   func validate(
     _ domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig, kernel: KernelApplier
@@ -63,16 +70,21 @@ public struct Engine {
     let snapshot = try kernel.readNetworkSnapshot(routesTo: interfaces.map(\.address))
     let facts = HostFacts(
       addresses: Dictionary(snapshot.links.map { ($0.name, $0.addresses) }) { first, _ in first })
-    let store = RecordStore(directory: settings.stateDirectory)
-    let index = AddressIndex(stateDirectory: settings.stateDirectory)
-    var others: [DomainRecord] = []
-    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) })
-    where owner != domain.identity.uuid {
-      if let record = try store.load(uuid: owner) { others.append(record) }
-    }
+    let others = try holders(of: interfaces, except: domain.identity.uuid)
     let plan = try Planner.plan(.validate, domain: domain, config: config, records: others, facts: facts)
     try checkStart(snapshot, config: config, interfaces: interfaces)
     return Outcome(domain: domain.identity, plan: plan, report: nil)
+  }
+
+  /// The records of the running guests that hold one of these NICs' addresses (by the address index).
+  func holders(of interfaces: [ManagedInterface], except uuid: String) throws -> [DomainRecord] {
+    let store = RecordStore(directory: settings.stateDirectory)
+    let index = AddressIndex(stateDirectory: settings.stateDirectory)
+    var records: [DomainRecord] = []
+    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) }) where owner != uuid {
+      if let record = try store.load(uuid: owner) { records.append(record) }
+    }
+    return records
   }
 
   /// The body of `run`, for callers that hold the hook lock already (`reconcile`; flock is not reentrant).

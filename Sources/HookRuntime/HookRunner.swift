@@ -55,7 +55,12 @@ public enum HookRunner {
     case .missing:
       domain = nil
     case .contents(let bytes):
-      if action == .remove && !engine.hasRecords { return Outcome(domain: nil, plan: Plan(), report: nil) }
+      // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
+      if action == .remove,
+        !engine.hasRecords || UnmanagedShortcut.domainUUID(bytes).map({ !engine.hasRecord($0) }) == true
+      {
+        return Outcome(domain: nil, plan: Plan(), report: nil)
+      }
       if action != .remove, let config = try engine.configBytes(),
         UnmanagedShortcut.applies(domainXML: bytes, config: config, hasRecord: engine.hasRecord)
       {

@@ -4,6 +4,9 @@ public enum HookAction: String, Sendable, Equatable {
   case ignore
   /// Check the domain against the config and the host; change nothing.
   case validate
+  /// `start`, right after `prepare` checked the host: check the domain against the config and the running
+  /// guests again, without reading the host.
+  case recheck
   /// Make the domain's routing real.
   case apply
   /// Undo exactly what the domain's record says.
@@ -41,8 +44,10 @@ public struct HookPolicy: Sendable, Equatable {
   /// The policy for one hook call.
   public static func decide(_ invocation: HookInvocation) -> HookPolicy {
     switch (invocation.kind, invocation.operation) {
-    case (.qemu, "prepare"), (.qemu, "start"), (.lxc, "prepare"), (.lxc, "start"):
+    case (.qemu, "prepare"), (.lxc, "prepare"):
       HookPolicy(action: .validate, onFailure: .refuse)
+    case (.qemu, "start"), (.lxc, "start"):
+      HookPolicy(action: .recheck, onFailure: .refuse)
     case (.qemu, "started"), (.lxc, "started"):
       HookPolicy(action: .apply, onFailure: .refuse)
     case (.qemu, "stopped"), (.qemu, "release"), (.lxc, "stopped"), (.lxc, "release"):

@@ -149,6 +149,10 @@ public enum Planner {
       return Plan()
     case .remove:
       return removal(of: existing)
+    case .recheck:
+      let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
+      try GuestResolver.checkConflicts(interfaces, domain: identity, records: records)
+      return Plan()
     case .validate, .apply, .reapply:
       let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
       try GuestResolver.checkConflicts(interfaces, domain: identity, records: records)

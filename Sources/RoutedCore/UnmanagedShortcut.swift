@@ -16,7 +16,7 @@ public enum UnmanagedShortcut {
   }
 
   /// The text of the first `<uuid>`, which libvirt writes right after `<name>`, before any device or metadata.
-  static func domainUUID(_ xml: [UInt8]) -> String? {
+  public static func domainUUID(_ xml: [UInt8]) -> String? {
     guard let open = find(xml, "<uuid>"), let close = find(xml, "</uuid>", from: open) else { return nil }
     for marker in ["<devices", "<metadata"] {
       if let other = find(xml, marker), other < open { return nil }

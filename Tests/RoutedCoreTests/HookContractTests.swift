@@ -23,7 +23,7 @@ import Testing
   /// The exit policy, for every operation libvirt sends.
   @Test(arguments: [
     (HookKind.qemu, "prepare", HookAction.validate, FailureMode.refuse),
-    (.qemu, "start", .validate, .refuse),
+    (.qemu, "start", .recheck, .refuse),
     (.qemu, "started", .apply, .refuse),
     (.qemu, "stopped", .remove, .neverFail),
     (.qemu, "release", .remove, .neverFail),
@@ -32,7 +32,7 @@ import Testing
     (.qemu, "restore", .validate, .refuse),
     (.qemu, "attach", .ignore, .neverFail),
     (.lxc, "prepare", .validate, .refuse),
-    (.lxc, "start", .validate, .refuse),
+    (.lxc, "start", .recheck, .refuse),
     (.lxc, "started", .apply, .refuse),
     (.lxc, "stopped", .remove, .neverFail),
     (.lxc, "release", .remove, .neverFail),
