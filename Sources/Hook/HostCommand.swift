@@ -1,6 +1,7 @@
 import ArgumentParser
 import HookRuntime
 import RoutedCore
+import RoutedKernel
 
 /// `routed-hook host up|down`: the baseline, for hosts whose bridge is not a libvirt network.
 struct Host: ParsableCommand {
@@ -20,14 +21,7 @@ struct Host: ParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() throws {
-      let engine = Engine(settings: options.settings)
-      let report = try CLIError.wrap { () -> ApplyReportSummary in
-        guard let config = try engine.loadConfig() else {
-          throw CLIError("no config at \(options.settings.configPath)")
-        }
-        return ApplyReportSummary(try engine.hostUp(config: config))
-      }
-      print("host up: \(report.text)")
+      try Host.run("up", options) { try $0.hostUp(config: $1) }
     }
   }
 
@@ -37,14 +31,21 @@ struct Host: ParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() throws {
-      let engine = Engine(settings: options.settings)
-      let report = try CLIError.wrap { () -> ApplyReportSummary in
-        guard let config = try engine.loadConfig() else {
-          throw CLIError("no config at \(options.settings.configPath)")
-        }
-        return ApplyReportSummary(try engine.hostDown(config: config))
-      }
-      print("host down: \(report.text)")
+      try Host.run("down", options) { try $0.hostDown(config: $1) }
     }
+  }
+
+  /// Loads the config, runs `body`, and prints one line.
+  static func run(
+    _ verb: String, _ options: CommonOptions, _ body: (Engine, HostConfig) throws -> ApplyReport?
+  ) throws {
+    let engine = Engine(settings: options.settings)
+    let report = try CLIError.wrap { () -> ApplyReportSummary in
+      guard let config = try engine.loadConfig() else {
+        throw CLIError("no config at \(options.settings.configPath)")
+      }
+      return ApplyReportSummary(try body(engine, config))
+    }
+    print("host \(verb): \(report.text)")
   }
 }
