@@ -66,10 +66,11 @@ public struct Engine {
   func validate(
     _ domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig, kernel: KernelApplier
   ) throws -> Outcome {
-    // One netlink read serves both the planner's facts and doctor's start checks.
-    let snapshot = try kernel.readNetworkSnapshot(routesTo: interfaces.map(\.address))
-    let facts = HostFacts(
-      addresses: Dictionary(snapshot.links.map { ($0.name, $0.addresses) }) { first, _ in first })
+    // Only the domain's bridges, their ports and the routes to its addresses: never every link, since a
+    // host has a tap per guest.
+    let snapshot = try kernel.readNetworkSnapshot(
+      routesTo: interfaces.map(\.address), bridges: Array(Set(interfaces.map(\.bridge))).sorted())
+    let facts = try hostFacts(kernel, config: config)
     let others = try holders(of: interfaces, except: domain.identity.uuid)
     let plan = try Planner.plan(.validate, domain: domain, config: config, records: others, facts: facts)
     try checkStart(snapshot, config: config, interfaces: interfaces)

@@ -6,12 +6,31 @@ import RoutedCore
 /// hook's `prepare` can run doctor's start checks without a child process.
 extension KernelApplier {
   /// With `routesTo`, only the routes the kernel would use for those addresses (FIB lookups, no dump).
-  public func readNetworkSnapshot(routesTo: [IPv4Address]? = nil) throws -> HostSnapshot {
+  /// With `bridges`, only those bridges and their ports, not every link: a host has a tap per guest.
+  public func readNetworkSnapshot(routesTo: [IPv4Address]? = nil, bridges: [String]? = nil) throws
+    -> HostSnapshot
+  {
     let channel = rtnetlink.channel
-    let linkReply = try channel.request(RtnetlinkMessage.getLinks(sequence: channel.nextSequence()))
-    if linkReply.error != 0 { throw KernelError.system("dump links", linkReply.error) }
-    let raw = linkReply.messages.compactMap(SnapshotLink.init)
-    let names = Dictionary(raw.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+    var raw: [SnapshotLink] = []
+    if let bridges {
+      for name in bridges {
+        let reply = try channel.request(
+          RtnetlinkMessage.getLink(name: name, sequence: channel.nextSequence()))
+        guard reply.error == 0, let bridge = reply.messages.lazy.compactMap(SnapshotLink.init).first else {
+          continue
+        }
+        raw.append(bridge)
+        let ports = try channel.request(
+          RtnetlinkMessage.getPorts(ofMaster: bridge.index, sequence: channel.nextSequence()))
+        if ports.error != 0 { throw KernelError.system("dump ports of \(name)", ports.error) }
+        raw += ports.messages.compactMap(SnapshotLink.init).filter { $0.master == bridge.index }
+      }
+    } else {
+      let linkReply = try channel.request(RtnetlinkMessage.getLinks(sequence: channel.nextSequence()))
+      if linkReply.error != 0 { throw KernelError.system("dump links", linkReply.error) }
+      raw = linkReply.messages.compactMap(SnapshotLink.init)
+    }
+    var names = Dictionary(raw.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
     let addresses = try rtnetlink.addresses()
     let links = raw.map { link in
       HostSnapshot.Link(
@@ -26,6 +45,10 @@ extension KernelApplier {
         let reply = try channel.request(
           RtnetlinkMessage.getRoute(matching: address, sequence: channel.nextSequence()))
         guard reply.error == 0 else { return [] }
+        // Route devices outside the bridges read are named one lookup each.
+        for index in reply.messages.flatMap(SnapshotRoute.deviceIndexes) where names[index] == nil {
+          names[index] = try rtnetlink.linkName(index: index)
+        }
         return reply.messages.compactMap { SnapshotRoute.parse($0, names: names) }
       }
     } else {
@@ -65,6 +88,23 @@ struct SnapshotLink {
 
 /// Main-table unicast routes, with every hop of a multipath route.
 enum SnapshotRoute {
+  /// The output interfaces a route message names (RTA_OIF and each multipath hop).
+  static func deviceIndexes(_ message: NetlinkMessage) -> [Int32] {
+    guard Int(message.type) == RTM_NEWROUTE, message.payload.count >= 12 else { return [] }
+    let attributes = NetlinkAttributes(message.payload[(message.payload.startIndex + 12)...])
+    var indexes = attributes.u32(RTA_OIF.rawValue).map { [Int32(bitPattern: $0)] } ?? []
+    if let hops = attributes[RTA_MULTIPATH.rawValue] {
+      var offset = hops.startIndex
+      while offset + 8 <= hops.endIndex {
+        let length = Int(hops.loadHost(UInt16.self, at: offset))
+        guard length >= 8, offset + length <= hops.endIndex else { break }
+        indexes.append(Int32(bitPattern: hops.loadHost(UInt32.self, at: offset + 4)))
+        offset += (length + 3) & ~3
+      }
+    }
+    return indexes
+  }
+
   static func parse(_ message: NetlinkMessage, names: [Int32: String]) -> HostSnapshot.Route? {
     guard Int(message.type) == RTM_NEWROUTE, message.payload.count >= 12 else { return nil }
     let payload = message.payload

@@ -61,6 +61,15 @@ enum RtnetlinkMessage {
     }
   }
 
+  /// RTM_GETLINK dump of one bridge's ports only (the kernel filters on IFLA_MASTER), without statistics.
+  static func getPorts(ofMaster master: Int32, sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETLINK, flags: dump, sequence: sequence) { header in
+      _ = extraHeader(header, ifinfomsg.self)
+      mnl_attr_put_u32(header, UInt16(IFLA_MASTER), UInt32(bitPattern: master))
+      mnl_attr_put_u32(header, UInt16(IFLA_EXT_MASK), UInt32(RTEXT_FILTER_SKIP_STATS))
+    }
+  }
+
   /// RTM_NEWLINK on an existing interface: set the MTU and bring it up.
   static func setLink(index: Int32, mtu: UInt32, sequence: UInt32) -> [UInt8] {
     build(type: RTM_NEWLINK, flags: acknowledged, sequence: sequence) { header in
