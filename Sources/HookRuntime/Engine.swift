@@ -108,14 +108,23 @@ public struct Engine {
     }
     let oldAddresses = existing?.interfaces.map(\.address) ?? []
     let newAddresses = plan.record?.interfaces.map(\.address) ?? []
+    var written = existing
     if var intent = plan.record {
       // Written ahead, so a crash mid-apply leaves a record that `status` and `reconnect` can repair from.
       intent.objects = (existing?.objects ?? []).filter { !intent.objects.contains($0) } + intent.objects
-      try store.write(intent)
+      if intent != existing {
+        try store.write(intent)
+        written = intent
+      }
       try index.claim(newAddresses, for: uuid)
     }
     let report = try kernel.apply(plan)
-    if let record = plan.record { try store.write(record) } else { try store.delete(uuid: uuid) }
+    if let record = plan.record {
+      // A first start writes the same record twice otherwise.
+      if record != written { try store.write(record) }
+    } else {
+      try store.delete(uuid: uuid)
+    }
     index.release(oldAddresses.filter { !newAddresses.contains($0) }, for: uuid)
     return Outcome(domain: domain.identity, plan: plan, report: report)
   }
