@@ -209,7 +209,8 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",")]
     ref_sizes = [int(s) for s in args.reference_sizes.split(",")]
 
-    trivial = os.path.join(tempfile.mkdtemp(prefix="rhb-trivial-"), "trivial")
+    scratch = tempfile.TemporaryDirectory(prefix="rhb-trivial-")
+    trivial = os.path.join(scratch.name, "trivial")
     sh("swiftc", "-O", "-static-stdlib", os.path.join(ROOT, "bench", "trivial.swift"), "-o", trivial)
 
     rows = []
