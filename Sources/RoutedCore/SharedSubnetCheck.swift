@@ -13,6 +13,7 @@ enum SharedSubnetCheck {
         for other in snapshot.links.sorted(by: { $0.name < $1.name }) where other.name != proxying.name {
           guard let theirs = other.addresses.first(where: { $0.network.overlaps(own.network) }),
             !isByDesign(proxying.name, other.name, context: context),
+            !looksLikeRoutedGuestNetwork(proxying, own, other, theirs, context: context),
             reported.insert([proxying.name, other.name].sorted()).inserted
           else { continue }
           let subnet = own.prefixLength <= theirs.prefixLength ? own.network : theirs.network
@@ -34,6 +35,18 @@ enum SharedSubnetCheck {
       }
     }
     return findings
+  }
+
+  /// Without a config: a bridge (Linux, or an OVS internal port, a tap) holding a strictly smaller subnet
+  /// inside the other interface's is the talk's routed guest network, not a second card on the same LAN.
+  /// Whether its proxy ARP is filtered is `proxy-arp-unfiltered`'s question.
+  static func looksLikeRoutedGuestNetwork(
+    _ a: HostSnapshot.Link, _ aAddress: IPv4Interface, _ b: HostSnapshot.Link, _ bAddress: IPv4Interface,
+    context: DoctorContext
+  ) -> Bool {
+    guard context.config == nil, aAddress.prefixLength != bAddress.prefixLength else { return false }
+    let bridge = aAddress.prefixLength > bAddress.prefixLength ? a : b
+    return ["bridge", "openvswitch", "tun"].contains(bridge.kind ?? "")
   }
 
   /// A guest bridge inside the subnet of one of its network's uplinks is the talk's scenario II by design
