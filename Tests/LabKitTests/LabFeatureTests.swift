@@ -113,7 +113,7 @@ let featureTopology = """
       ])
   }
 
-  static let errorCases: [(replace: String, with: String, error: String)] = [
+  static let errorCases: [ParseErrorCase] = [
     (
       "{ name: hsi, subnet: 172.31.56.0/24, arp: false }",
       "{ name: hsi, subnet: 172.31.56.0/24, arp: nope }",
@@ -198,16 +198,7 @@ let featureTopology = """
 
   @Test(arguments: 0..<errorCases.count)
   func reportsLineAndField(_ index: Int) {
-    let testCase = Self.errorCases[index]
-    #expect(featureTopology.contains(testCase.replace), "case \(index) does not apply")
-    let text = featureTopology.replacingOccurrences(of: testCase.replace, with: testCase.with)
-    #expect {
-      _ = try TopologyParser.parse(text)
-    } throws: { error in
-      let description = (error as? TopologyError)?.description ?? "\(error)"
-      #expect(description == testCase.error)
-      return description == testCase.error
-    }
+    expectParseError(in: featureTopology, Self.errorCases[index], index: index)
   }
 
   @Test(arguments: [

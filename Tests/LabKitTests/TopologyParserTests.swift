@@ -60,7 +60,7 @@ let minimalTopology = """
   }
 
   /// Each case replaces one text in the minimal topology and names the error it must produce.
-  static let errorCases: [(replace: String, with: String, error: String)] = [
+  static let errorCases: [ParseErrorCase] = [
     (
       "lab: t", "lab: Seed_1",
       "topology.yaml:1:6: lab: 'Seed_1' must be 1 to 10 lowercase letters or digits (it prefixes namespace names)"
@@ -147,15 +147,6 @@ let minimalTopology = """
 
   @Test(arguments: 0..<errorCases.count)
   func reportsLineAndField(_ index: Int) {
-    let testCase = Self.errorCases[index]
-    #expect(minimalTopology.contains(testCase.replace), "case \(index) does not apply")
-    let text = minimalTopology.replacingOccurrences(of: testCase.replace, with: testCase.with)
-    #expect {
-      _ = try TopologyParser.parse(text)
-    } throws: { error in
-      let description = (error as? TopologyError)?.description ?? "\(error)"
-      #expect(description == testCase.error)
-      return description == testCase.error
-    }
+    expectParseError(in: minimalTopology, Self.errorCases[index], index: index)
   }
 }
