@@ -25,7 +25,7 @@ public struct BuildPlan: Sendable {
   static let sysctlLine = "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
 
   /// One namespace per node, in build order.
-  public var namespaces: [String] { topology.nodeNames.map(names.namespace) }
+  public var namespaces: [String] { topology.builtNodeNames.map(names.namespace) }
 
   /// Every node interface on a segment: node end named as declared, segment end named after the node.
   public var segmentLinks: [VethPair] {

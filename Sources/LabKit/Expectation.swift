@@ -30,6 +30,11 @@ public enum ExpectationKind: Sendable, Equatable {
   case pmtu(from: String, to: Target, size: Int, fits: Bool)
   /// `routed-hook status --json` on `host` mentions every guest in `lists` and none in `lacks`.
   case hookStatus(host: String, lists: [String], lacks: [String])
+  /// libvirtd's log on a `libvirt: true` host shows routed-hook run for every op in `called`, and no failed
+  /// hook run at all.
+  case libvirtLog(host: String, called: [String])
+  /// `routed-hook status` on a libvirt host is clean and lists exactly the domains libvirtd says are running.
+  case hookMatchesLibvirt(host: String)
   /// No trace of a guest is left on its host: not in hook status, no route to its address, not in nft rules.
   case gone(guest: String)
   /// No trace of one address on a host: no /32 route, no proxy neighbour entry, no nft mention.

@@ -2,6 +2,7 @@
 enum ExpectationParser {
   static let kinds = [
     "reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone", "drops", "doctor", "refused",
+    "libvirtLog", "hookMatchesLibvirt",
   ]
 
   static func parse(_ field: YAMLField) throws -> Expectation {
@@ -23,6 +24,11 @@ enum ExpectationParser {
       let map = try body.mapping(allowed: ["host", "address"])
       return .goneAddress(
         host: try map.required("host").string(), address: try map.required("address").address())
+    case "hookMatchesLibvirt":
+      return .hookMatchesLibvirt(host: try body.string())
+    case "libvirtLog":
+      let map = try body.mapping(allowed: ["host", "called"])
+      return .libvirtLog(host: try map.required("host").string(), called: try map["called"]?.strings() ?? [])
     case "drops":
       let map = try body.mapping(allowed: ["from", "to", "size", "on"])
       return .drops(
@@ -139,6 +145,11 @@ enum ExpectationParser {
       return "hook status \(host) \(parts.joined(separator: "; "))"
     case .gone(let guest):
       return "\(guest) gone from its host"
+    case .hookMatchesLibvirt(let host):
+      return "routed-hook status on \(host) is clean and matches libvirt's running domains"
+    case .libvirtLog(let host, let called):
+      let ops = called.isEmpty ? "" : "called for \(called.joined(separator: ", ")); "
+      return "libvirtd on \(host): routed-hook \(ops)no hook failure logged"
     case .goneAddress(let host, let address):
       return "\(address) gone from \(host)"
     case .drops(let from, let to, let size, let on):

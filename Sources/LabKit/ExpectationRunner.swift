@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks one expectation against the running lab and says what it measured.
 public struct ExpectationRunner: Sendable {
   public let topology: Topology
@@ -69,12 +71,41 @@ public struct ExpectationRunner: Sendable {
       return try drops(from: from, to: to, size: size, on: on)
     case .doctor(let host, let finding, let lacks, let critical):
       return try doctor(host: host, finding: finding, lacks: lacks, critical: critical)
+    case .libvirtLog(let host, let called):
+      return libvirtLog(host: host, called: called)
+    case .hookMatchesLibvirt(let host):
+      let guests = topology.host(named: host)!.guests
+      let running = guests.filter { libvirtGuests.isRunning($0) }.map(\.name)
+      let outcome = try hookStatus(
+        host: host, lists: running, lacks: guests.map(\.name).filter { !running.contains($0) })
+      return Outcome(
+        passed: outcome.passed,
+        measured: "libvirt runs \(running.joined(separator: ", ")); \(outcome.measured)")
     case .refused(let host, let guest, let config, let peer, let message):
       return try refused(host: host, guest: guest, config: config, peer: peer, message: message)
     }
   }
 
   var lifecycle: GuestLifecycle { GuestLifecycle(topology: topology, names: names, hook: hook) }
+  var libvirtGuests: LibvirtGuests {
+    LibvirtGuests(topology: topology, names: names, hookPath: hook?.hookPath ?? "")
+  }
+
+  /// routed-hook's runs as libvirtd logged them: every op in `called` seen, no failure at all.
+  private func libvirtLog(host: String, called: [String]) -> Outcome {
+    var runs = libvirtGuests.hookRuns(host: host)
+    var missing = called.filter { !runs.ops.contains($0) }
+    // libvirtd runs some hooks after it answers (reconnect, in a thread per domain): give them 5 s.
+    for _ in 0..<50 where !missing.isEmpty {
+      usleep(100_000)
+      runs = libvirtGuests.hookRuns(host: host)
+      missing = called.filter { !runs.ops.contains($0) }
+    }
+    var measured = "ops seen: \(runs.ops.joined(separator: " "))"
+    if !missing.isEmpty { measured += "; never called: \(missing.joined(separator: " "))" }
+    if let failure = runs.failures.first { measured += "; \(runs.failures.count) failure(s): \(failure)" }
+    return Outcome(passed: missing.isEmpty && runs.failures.isEmpty && !runs.ops.isEmpty, measured: measured)
+  }
 
   /// The address a target stands for.
   func address(of target: Target) -> LabAddress? {
@@ -112,6 +143,12 @@ public struct ExpectationRunner: Sendable {
     let destination = address(of: to)!
     var reached: [Bool] = []
     var measured: [String] = []
+    if let guest = topology.guest(named: from), guest.domain == .qemu {
+      let (sent, received) = try libvirtGuests.ping(
+        from: lifecycle.placed(guest), to: destination, count: 1, deadline: expected ? 3 : 1)
+      let passed = expected ? received > 0 : received == 0
+      return Outcome(passed: passed, measured: "ping \(received)/\(sent) (serial console)")
+    }
     if kinds.contains(.ping) {
       // A reach waits up to 3 s for the first reply; a no-reach gives the packets 1 s to sneak through.
       let result = try probes.ping(

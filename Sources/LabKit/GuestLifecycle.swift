@@ -8,9 +8,16 @@ public struct GuestLifecycle: Sendable {
   /// nil runs no hook at all (`up --no-hook`): the guests get their NICs, the host gets no routing.
   public let hook: HookDriver?
 
-  /// The hook for a host; hosts without a hook config have no routed-hook installed.
+  /// The hook for a host the lab plays libvirt on; hosts without a hook config have no routed-hook installed,
+  /// and on a `libvirt: true` host libvirtd calls it, not the lab.
   func hook(host: String) -> HookDriver? {
-    topology.host(named: host)?.hook == nil ? nil : hook
+    guard let host = topology.host(named: host), host.hook != nil, !host.libvirt else { return nil }
+    return hook
+  }
+
+  /// The real domains of `libvirt: true` hosts.
+  var libvirt: LibvirtGuests {
+    LibvirtGuests(topology: topology, names: names, hookPath: hook?.hookPath ?? "")
   }
 
   /// The hook for a guest's (current) host.
@@ -111,7 +118,15 @@ public struct GuestLifecycle: Sendable {
   /// port-deleted, release) for that guest and is reported.
   public func start(_ guests: [Guest]) throws {
     var failures: [String] = []
-    var pending = guests.map(placed)
+    for guest in guests where guest.domain != nil {
+      do {
+        try libvirt.start(guest)
+        try FileSystem.write("", to: names.runningMarker(guest.name))
+      } catch {
+        failures.append("virsh start \(guest.name) on \(guest.host): \(error)")
+      }
+    }
+    var pending = guests.filter { $0.domain == nil }.map(placed)
     pending = try callHook(pending, op: "prepare", subop: "begin", failures: &failures)
     try portEvents(pending, op: "port-created")
     try attach(pending)
@@ -119,7 +134,7 @@ public struct GuestLifecycle: Sendable {
     for guest in pending { try writeStatus(guest) }
     pending = try callHook(pending, op: "started", subop: "begin", failures: &failures)
     for guest in pending { try FileSystem.write("", to: names.runningMarker(guest.name)) }
-    let failed = guests.map(placed).filter { guest in !pending.contains(guest) }
+    let failed = guests.filter { $0.domain == nil }.map(placed).filter { guest in !pending.contains(guest) }
     for guest in failed { _ = try? stop(guest, reason: "failed") }
     if !failures.isEmpty { throw LabError(failures.joined(separator: "\n")) }
   }
@@ -129,6 +144,11 @@ public struct GuestLifecycle: Sendable {
   /// returned for the caller to print.
   @discardableResult
   public func stop(_ guest: Guest, reason: String = "destroyed") throws -> [String] {
+    if guest.domain != nil {
+      defer { FileSystem.remove(names.runningMarker(guest.name)) }
+      try libvirt.stop(guest, graceful: reason == "shutdown")
+      return []
+    }
     let guest = placed(guest)
     var warnings: [String] = []
     let nics = self.nics(guest)
@@ -156,6 +176,7 @@ public struct GuestLifecycle: Sendable {
   /// running guest of the host. libvirt kills a guest whose reconnect fails, so the lab stops it too and
   /// reports it as lost.
   public func restartDaemon(host: String) throws {
+    if let real = topology.host(named: host), real.libvirt { return try libvirt.restartDaemon(host: real) }
     guard let hook = hook(host: host) else { return }
     var lost: [String] = []
     for guest in runningGuests where guest.host == host {
@@ -168,6 +189,18 @@ public struct GuestLifecycle: Sendable {
       }
     }
     if !lost.isEmpty { throw LabError(lost.joined(separator: "\n")) }
+  }
+
+  /// libvirtd killed while a guest starts, then started again; the guest is marked running only if libvirt
+  /// says it runs.
+  public func crashDaemon(host: String, duringStartOf guest: Guest) throws -> [String] {
+    let running = try libvirt.crashDuringStart(guest)
+    if running {
+      try FileSystem.write("", to: names.runningMarker(guest.name))
+    } else {
+      FileSystem.remove(names.runningMarker(guest.name))
+    }
+    return ["\(guest.name) \(running ? "runs" : "does not run") after libvirtd came back"]
   }
 
   // MARK: Network hook
@@ -230,6 +263,10 @@ public struct GuestLifecycle: Sendable {
   public func hotplug(_ guestName: String, mac: LabMAC, address: LabCIDR) throws -> [String] {
     let guest = placed(named: guestName)!
     guard isRunning(guest.name) else { throw LabError("\(guest.name) is not running") }
+    if guest.domain != nil {
+      try libvirt.hotplug(guest, mac: mac, address: address)
+      return []
+    }
     var extras = extraNICs(guest)
     guard !extras.contains(where: { $0.mac == mac }) else { throw LabError("\(mac) is already plugged") }
     let host = topology.host(named: guest.host)!
@@ -284,6 +321,10 @@ public struct GuestLifecycle: Sendable {
   /// Unplugs a hot-plugged NIC: device and tap gone, then `port-deleted`, then the status file again.
   public func unplug(_ guestName: String, mac: LabMAC) throws -> [String] {
     let guest = placed(named: guestName)!
+    if guest.domain != nil {
+      try libvirt.unplug(guest, mac: mac)
+      return []
+    }
     var extras = extraNICs(guest)
     guard let index = extras.firstIndex(where: { $0.mac == mac }) else {
       throw LabError("\(guest.name) has no hot-plugged NIC \(mac)")

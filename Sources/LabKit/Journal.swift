@@ -10,6 +10,8 @@ public struct Journal: Sendable {
   public enum Entry: Equatable, Sendable {
     case namespace(String)
     case process(ProcessRecord)
+    /// A directory made on the machine (a mount point libvirt's paths need); removed again if still empty.
+    case directory(String)
   }
 
   /// Creates the lab directory and an empty journal, keeping an existing one.
@@ -28,6 +30,11 @@ public struct Journal: Sendable {
     try append("pid \(process.pid) \(process.startTime) \(process.name)\n")
   }
 
+  /// Records a directory before it is made.
+  public func record(directory: String) throws {
+    try append("dir \(directory)\n")
+  }
+
   /// Daemons of several hosts start side by side; one lock keeps their records from overwriting each other.
   private static let appendLock = NSLock()
 
@@ -43,6 +50,7 @@ public struct Journal: Sendable {
     return text.split(separator: "\n").compactMap { line in
       let words = line.split(separator: " ").map(String.init)
       if words.count == 2, words[0] == "netns" { return .namespace(words[1]) }
+      if words.count == 2, words[0] == "dir" { return .directory(words[1]) }
       if words.count == 4, words[0] == "pid", let pid = Int32(words[1]), let start = UInt64(words[2]) {
         return .process(ProcessRecord(pid: pid, startTime: start, name: words[3]))
       }
@@ -50,9 +58,18 @@ public struct Journal: Sendable {
     }
   }
 
-  /// The recorded namespaces.
+  /// The recorded namespaces, each once (a real LXC guest's is recorded at every start).
   public var namespaces: [String] {
-    entries().compactMap { if case .namespace(let name) = $0 { return name } else { return nil } }
+    var seen = Set<String>()
+    return entries().compactMap { entry in
+      guard case .namespace(let name) = entry, seen.insert(name).inserted else { return nil }
+      return name
+    }
+  }
+
+  /// The recorded directories.
+  public var directories: [String] {
+    entries().compactMap { if case .directory(let path) = $0 { return path } else { return nil } }
   }
 
   /// The recorded processes.

@@ -17,7 +17,10 @@ public struct LabBuilder: Sendable {
 
   /// Builds the lab. On failure everything built so far is torn down and the error says which phase failed.
   public func up(clock: PhaseClock) throws {
-    try clock.phase("preflight") { try preflight() }
+    try clock.phase("preflight") {
+      try LibvirtDaemon.preflight(topology)
+      try preflight()
+    }
     let journal = Journal(names: names)
     do {
       try build(clock: clock, journal: journal)
@@ -75,7 +78,7 @@ public struct LabBuilder: Sendable {
     try Interruption.check()
     try clock.phase("configure", detail: "addresses, routes, bridges") {
       try FileSystem.makeDirectory(names.scriptDirectory)
-      try Parallel.forEach(topology.nodeNames) { node in
+      try Parallel.forEach(topology.builtNodeNames) { node in
         let path = "\(names.scriptDirectory)/\(node).sh"
         try FileSystem.write(plan.script(for: node), to: path)
         try Command.check(["ip", "netns", "exec", names.namespace(node), "sh", path])
@@ -102,6 +105,13 @@ public struct LabBuilder: Sendable {
     }
     try Interruption.check()
     try clock.phase("hook files") { try writeHookFiles() }
+    if topology.hosts.contains(where: \.libvirt) {
+      guard let hook else {
+        throw LabError("libvirt hosts run routed-hook as libvirt's hook: --no-hook does not apply")
+      }
+      try Interruption.check()
+      try LibvirtGuests(topology: topology, names: names, hookPath: hook.hookPath).bringUp(clock: clock)
+    }
     let lifecycle = GuestLifecycle(topology: topology, names: names, hook: hook)
     let networks = topology.hosts.reduce(0) { $0 + ($1.hook == nil ? 0 : $1.libvirtNetworks.count) }
     if networks > 0, hook != nil {

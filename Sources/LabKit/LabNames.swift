@@ -68,4 +68,37 @@ public struct LabNames: Sendable {
     "\(hostDirectory(host))/intent-\(key).yaml"
   }
   public var scriptDirectory: String { "\(labDirectory)/scripts" }
+
+  // MARK: A real libvirtd (hosts with `libvirt: true`)
+
+  /// What a libvirt host's private mount namespace shows at libvirt's and routed-hook's system paths.
+  public func libvirtMounts(_ host: String) -> [(source: String, target: String)] {
+    [
+      ("\(hostDirectory(host))/etc-libvirt", "/etc/libvirt"),
+      ("\(hostDirectory(host))/var-lib-libvirt", "/var/lib/libvirt"),
+      ("\(hostDirectory(host))/var-log-libvirt", "/var/log/libvirt"),
+      ("\(hostDirectory(host))/var-cache-libvirt", "/var/cache/libvirt"),
+      (libvirtRunDirectory(host), "/run/libvirt"),
+      (hookStateDirectory(host), "/run/routed-hook"),
+    ]
+  }
+  public func libvirtEtc(_ host: String) -> String { "\(hostDirectory(host))/etc-libvirt" }
+  public func libvirtdLog(_ host: String) -> String { "\(hostDirectory(host))/var-log-libvirt/libvirtd.log" }
+  public func libvirtPidFile(_ host: String, _ daemon: String) -> String {
+    "\(hostDirectory(host))/\(daemon).pid"
+  }
+  public func libvirtDrivers(_ host: String) -> String { "\(hostDirectory(host))/libvirt-drivers" }
+  public func libvirtSocket(_ host: String) -> String { "\(libvirtRunDirectory(host))/libvirt-sock" }
+  /// A connection URI of the host's libvirtd for one driver, through its socket in the lab's state directory.
+  public func libvirtURI(_ host: String, driver: String) -> String {
+    "\(driver):///system?socket=\(libvirtSocket(host))"
+  }
+  /// An LXC guest's init script, run by libvirt as the container's first process.
+  public func guestInit(_ host: String, _ guest: String) -> String {
+    "\(hostDirectory(host))/guests/\(guest).init"
+  }
+  /// A QEMU guest's serial console, a unix socket QEMU listens on.
+  public func serialSocket(_ host: String, _ guest: String) -> String {
+    "\(hostDirectory(host))/guests/\(guest).serial"
+  }
 }

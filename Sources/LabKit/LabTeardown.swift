@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// `down`: removes everything a lab made, found through its journal and pid files, and nothing else.
 public struct LabTeardown: Sendable {
   public let names: LabNames
@@ -17,10 +21,12 @@ public struct LabTeardown: Sendable {
   public func run(clock: PhaseClock = PhaseClock()) throws -> Report {
     var report = Report()
     let journal = Journal(names: names)
+    clock.phase("domains") { LibvirtTeardown(names: names).destroyDomains() }
     clock.phase("processes") {
       var records = journal.processes
       let found =
         OVSDaemons.pidfileProcesses(names: names) + OVSDaemons.processesNamingLabDirectory(names: names)
+        + LibvirtTeardown(names: names).processes(namespaces: journal.namespaces)
       for record in found where !records.contains(record) {
         records.append(record)
       }
@@ -57,6 +63,10 @@ public struct LabTeardown: Sendable {
         try Command.check(["ip", "link", "del", link.name])
         report.rootLinks.append(link.name)
       }
+    }
+    clock.phase("directories") {
+      // Mount points made for libvirt's paths; rmdir leaves one that is in use or no longer empty.
+      for directory in Set(journal.directories) { rmdir(directory) }
     }
     clock.phase("state") {
       if report.leftovers.isEmpty { FileSystem.remove(names.labDirectory) }

@@ -20,6 +20,12 @@ public struct StatusReport: Sendable {
     var lines = ["lab \(topology.lab) (state in \(names.labDirectory))"]
     for node in topology.nodeNames {
       let namespace = names.namespace(node)
+      if let guest = topology.guest(named: node), let domain = guest.domain, !existing.contains(namespace) {
+        // A VM has no namespace on the host, and a container has one only once it ran.
+        let state = lifecycle.isRunning(node) ? "running" : "not running"
+        lines.append("guest \(node): libvirt \(domain.rawValue) domain on \(guest.host), \(state)")
+        continue
+      }
       guard existing.contains(namespace) else {
         lines.append("\(kind(of: node)) \(node): namespace \(namespace) missing")
         continue

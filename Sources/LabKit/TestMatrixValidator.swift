@@ -28,9 +28,14 @@ struct TestMatrixValidator {
     switch action {
     case .start(let guest): try requireGuest(guest, path: "\(path).start")
     case .stop(let guest): try requireGuest(guest, path: "\(path).stop")
+    case .shutdown(let guest): try requireGuest(guest, path: "\(path).shutdown")
     case .restartDaemon(let host): try requireHook(host, path: "\(path).restartDaemon")
     case .migrate(let guest, let host, _):
       try requireGuest(guest, path: "\(path).migrate")
+      if topology.guest(named: guest)?.domain != nil {
+        throw marks.error(
+          "\(path).migrate", "\(guest) is a real libvirt domain; the lab migrates only its own guests")
+      }
       try requireHook(host, path: "\(path).to")
       let from = topology.guest(named: guest)!.host
       guard topology.host(named: host)?.switchConfig.kind == topology.host(named: from)?.switchConfig.kind
@@ -57,42 +62,69 @@ struct TestMatrixValidator {
       guard topology.nodeNames.contains(node) else {
         throw marks.error("\(path).exec", "unknown node '\(node)'")
       }
+      if topology.guest(named: node)?.domain == .qemu {
+        throw marks.error("\(path).exec", "\(node) is a qemu domain: no namespace to run commands in")
+      }
+    case .crashDaemon(let host, let guest):
+      try requireGuest(guest, path: "\(path).during")
+      guard topology.host(named: host)?.libvirt == true, topology.guest(named: guest)?.host == host else {
+        throw marks.error(
+          "\(path).crashDaemon", "crashDaemon needs a libvirt: true host and one of its guests")
+      }
+    case .reconcile(let host):
+      try requireHook(host, path: "\(path).reconcile")
+      guard topology.host(named: host)?.libvirt == true else {
+        throw marks.error("\(path).reconcile", "reconcile asks libvirt: \(host) needs libvirt: true")
+      }
     }
   }
 
   private func check(_ kind: ExpectationKind, path: String) throws {
     switch kind {
-    case .reach(let from, let to, _, _, let expected, _):
+    case .reach(let from, let to, let probes, _, let expected, let size):
       let key = expected ? "reach" : "noReach"
       try requireNode(from, path: "\(path).\(key).from")
+      if topology.guest(named: from)?.domain == .qemu, probes != [.ping] || size != nil {
+        throw marks.error(
+          "\(path).\(key).from", "a qemu domain probes by plain ping over its serial console only")
+      }
+      if case .node(let name) = to, topology.guest(named: name)?.domain == .qemu, probes.contains(.tcp) {
+        throw marks.error(
+          "\(path).\(key).to", "\(name) is a qemu domain with no TCP server: use probes: [ping]")
+      }
       try requireTarget(to, path: "\(path).\(key).to")
     case .arp(let from, let target, let answeredBy):
-      try requireNode(from, path: "\(path).arp.from")
+      try requireShellNode(from, path: "\(path).arp.from")
       try requireTarget(target, path: "\(path).arp.for")
       for ref in answeredBy { try requireInterface(ref, path: "\(path).arp.answeredBy") }
     case .nat(let from, let to, let source, _):
-      try requireNode(from, path: "\(path).nat.from")
+      try requireShellNode(from, path: "\(path).nat.from")
       try requireTarget(to, path: "\(path).nat.to")
       try requireInterface(source, path: "\(path).nat.source")
       if address(of: source) == nil { throw marks.error("\(path).nat.source", "\(source) has no address") }
     case .path(let from, let to, let via, let notVia, _):
-      try requireNode(from, path: "\(path).path.from")
+      try requireShellNode(from, path: "\(path).path.from")
       try requireTarget(to, path: "\(path).path.to")
       for ref in via { try requireInterface(ref, path: "\(path).path.via") }
       for ref in notVia { try requireInterface(ref, path: "\(path).path.notVia") }
     case .pmtu(let from, let to, _, _):
-      try requireNode(from, path: "\(path).pmtu.from")
+      try requireShellNode(from, path: "\(path).pmtu.from")
       try requireTarget(to, path: "\(path).pmtu.to")
     case .hookStatus(let host, let lists, let lacks):
       try requireHook(host, path: "\(path).hookStatus.host")
       for guest in lists { try requireGuest(guest, path: "\(path).hookStatus.lists") }
       for guest in lacks { try requireGuest(guest, path: "\(path).hookStatus.lacks") }
+    case .libvirtLog(let host, _), .hookMatchesLibvirt(let host):
+      guard topology.host(named: host)?.libvirt == true else {
+        let key = if case .libvirtLog = kind { "libvirtLog.host" } else { "hookMatchesLibvirt" }
+        throw marks.error("\(path).\(key)", "'\(host)' is not a host with libvirt: true")
+      }
     case .gone(let guest):
       try requireGuest(guest, path: "\(path).gone")
     case .goneAddress(let host, _):
       try requireHook(host, path: "\(path).gone.host")
     case .drops(let from, let to, _, let on):
-      try requireNode(from, path: "\(path).drops.from")
+      try requireShellNode(from, path: "\(path).drops.from")
       try requireTarget(to, path: "\(path).drops.to")
       for ref in on { try requireInterface(ref, path: "\(path).drops.on") }
     case .doctor(let host, _, _, _):
@@ -115,6 +147,14 @@ struct TestMatrixValidator {
       topology.host(named: name) != nil || topology.guest(named: name) != nil
         || topology.machine(named: name) != nil
     else { throw marks.error(path, "unknown node '\(name)' (a host, guest or machine)") }
+  }
+
+  /// A node the lab can run probe tools in: anything but a qemu domain, which has no namespace of its own.
+  private func requireShellNode(_ name: String, path: String) throws {
+    try requireNode(name, path: path)
+    if topology.guest(named: name)?.domain == .qemu {
+      throw marks.error(path, "\(name) is a qemu domain: it can only be the source of a plain ping")
+    }
   }
 
   private func requireGuest(_ name: String, path: String) throws {

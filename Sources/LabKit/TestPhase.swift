@@ -21,6 +21,8 @@ public struct TestPhase: Sendable, Equatable {
 public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   case start(guest: String)
   case stop(guest: String)
+  /// A clean shutdown (`virsh shutdown` for a real domain; release reason "shutdown").
+  case shutdown(guest: String)
   case restartDaemon(host: String)
   /// Live migration to another host: destination hooks while the source still runs (the overlap window),
   /// then the NIC moves and the source stops. `hold` stops inside the window; a later `migrate` finishes it.
@@ -31,17 +33,25 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   case unplug(guest: String, mac: LabMAC)
   /// A shell command run by hand inside a node's namespace (a later step of a pitfall built by hand).
   case exec(node: String, command: String)
+  /// `routed-hook reconcile` on a libvirt host, against its libvirtd.
+  case reconcile(host: String)
+  /// libvirtd SIGKILLed while `virsh start` of a guest is under way (once the hook's `start` ran), then
+  /// started again: it reconnects to what runs and cleans up what did not start.
+  case crashDaemon(host: String, duringStartOf: String)
 
   public var description: String {
     switch self {
     case .start(let guest): return "guest start \(guest)"
     case .stop(let guest): return "guest stop \(guest)"
+    case .shutdown(let guest): return "guest shutdown \(guest)"
     case .restartDaemon(let host): return "host restart-daemon \(host)"
     case .migrate(let guest, let host, let hold):
       return hold ? "migrate \(guest) to \(host), hold in the overlap window" : "migrate \(guest) to \(host)"
     case .hotplug(let guest, let mac, let address): return "hotplug \(guest) NIC \(mac) \(address)"
     case .unplug(let guest, let mac): return "unplug \(guest) NIC \(mac)"
     case .exec(let node, let command): return "on \(node): \(command)"
+    case .reconcile(let host): return "routed-hook reconcile on \(host)"
+    case .crashDaemon(let host, let guest): return "libvirtd on \(host) SIGKILLed while \(guest) starts"
     }
   }
 }

@@ -106,6 +106,18 @@ public struct TestRunner: Sendable {
       return try lifecycle.hotplug(guest, mac: mac, address: address)
     case .unplug(let guest, let mac):
       return try lifecycle.unplug(guest, mac: mac)
+    case .shutdown(let name):
+      guard lifecycle.isRunning(name) else { return ["not running"] }
+      return try lifecycle.stop(topology.guest(named: name)!, reason: "shutdown")
+    case .crashDaemon(let host, let guest):
+      guard !lifecycle.isRunning(guest) else { throw LabError("\(guest) is already running") }
+      return try lifecycle.crashDaemon(host: host, duringStartOf: topology.guest(named: guest)!)
+    case .reconcile(let host):
+      guard let hook = lifecycle.hook else { throw LabError("no routed-hook to run") }
+      let uris = ["lxc", "qemu"].flatMap { ["--connect", names.libvirtURI(host, driver: $0)] }
+      let result = try hook.command(host: host, ["reconcile"] + uris)
+      guard result.succeeded else { throw LabError(result.failureSummary) }
+      return result.stdout.split(separator: "\n").map { "reconcile: \($0)" }
     case .exec(let node, let command):
       let result = try Command.run(["ip", "netns", "exec", names.namespace(node), "sh", "-c", command])
       guard result.succeeded else { throw LabError(result.failureSummary) }

@@ -35,6 +35,12 @@ public struct Topology: Sendable, Equatable {
     segments.map(\.name) + hosts.map(\.name) + guests.map(\.name) + machines.map(\.name)
   }
 
+  /// The nodes `up` makes a namespace for: all but real libvirt domains, which bring their own (an LXC
+  /// container's is attached under the guest's name once it runs; a VM has none on the host).
+  public var builtNodeNames: [String] {
+    nodeNames.filter { guest(named: $0)?.domain == nil }
+  }
+
   /// The interfaces a node carries on segments (hosts and machines; guests have only their NIC).
   public func attachments(of node: String) -> [Attachment] {
     host(named: node)?.interfaces ?? machine(named: node)?.interfaces ?? []
@@ -156,6 +162,9 @@ public struct Host: Sendable, Equatable {
   /// The hook config's guest networks that are libvirt networks: `up` runs the network hook for them and
   /// every guest NIC on them gets `port-created` / `port-deleted`.
   public var libvirtNetworks: [LibvirtNetwork]
+  /// True when a real libvirtd runs in the host's namespace and the guests are its domains (LXC or QEMU):
+  /// libvirtd, not the lab, then calls routed-hook.
+  public var libvirt: Bool = false
 
   public init(
     name: String, label: String? = nil, switchConfig: Switch = Switch(), interfaces: [Attachment] = [],
@@ -196,6 +205,22 @@ public struct LibvirtNetwork: Sendable, Equatable {
   public func uuid(lab: String) -> String { StableUUID.make(from: "\(lab)/network/\(name)") }
 }
 
+/// What a guest on a `libvirt: true` host is to libvirtd.
+public enum DomainKind: String, Sendable, Equatable, CaseIterable {
+  /// A container sharing the host's file system; its network namespace is the guest's namespace.
+  case lxc
+  /// A QEMU (TCG) virtual machine booting a Debian kernel and the lab's busybox initramfs.
+  case qemu
+}
+
+/// How a real domain's NIC reaches the host's switch.
+public enum NICAttachment: String, Sendable, Equatable, CaseIterable {
+  /// `<interface type='bridge'>` with `<virtualport type='openvswitch'/>`: only the qemu/lxc hook sees it.
+  case bridge
+  /// `<interface type='network'>` of the host's libvirt network: the network hook gets port events too.
+  case network
+}
+
 /// A guest (a libvirt domain) as a namespace whose one NIC is a port on its host's switch.
 public struct Guest: Sendable, Equatable {
   public var name: String
@@ -215,6 +240,13 @@ public struct Guest: Sendable, Equatable {
   public var tap: String
   /// Shell commands run inside the guest's namespace once it is up (a tuning of the guest OS).
   public var setup: [String] = []
+  /// On a `libvirt: true` host: the kind of domain libvirtd runs (nil elsewhere: the lab plays libvirt).
+  public var domain: DomainKind?
+  /// On a `libvirt: true` host: how the domain's NIC is attached.
+  public var attachment: NICAttachment = .bridge
+  /// For a QEMU domain: a command (its program relative to the topology file, arguments after spaces) that
+  /// prints the kernel's and the initramfs' paths, building and caching them on first use.
+  public var image: String?
 
   public init(
     name: String, host: String, address: LabCIDR, mac: LabMAC? = nil, gateway: LabAddress? = nil,

@@ -93,10 +93,11 @@ public enum TopologyParser {
 
   private static func host(_ field: YAMLField, baseDirectory: String) throws -> Host {
     let map = try field.mapping(allowed: [
-      "name", "label", "switch", "interfaces", "routes", "hook", "intent", "guests", "setup",
+      "name", "label", "switch", "interfaces", "routes", "hook", "intent", "guests", "setup", "libvirt",
     ])
     let name = try map.required("name").string()
     var host = Host(name: name, label: try map["label"]?.string())
+    host.libvirt = try map["libvirt"]?.bool() ?? false
     if let switchField = map["switch"] {
       let switchMap = try switchField.mapping(allowed: ["kind", "bridge", "mtu"])
       var config = Switch()
@@ -129,13 +130,17 @@ public enum TopologyParser {
     host.guests = try guestFields.enumerated().map { index, guestField in
       try guest(guestField, host: name, switchMtu: host.switchConfig.mtu, tap: "vnet\(index)")
     }
+    try realDomains(guestFields, host: &host)
     return host
   }
 
+  static let guestKeys = [
+    "name", "address", "mac", "gateway", "routes", "mtu", "portMtu", "autostart", "setup", "domain", "attach",
+    "image",
+  ]
+
   private static func guest(_ field: YAMLField, host: String, switchMtu: Int, tap: String) throws -> Guest {
-    let map = try field.mapping(allowed: [
-      "name", "address", "mac", "gateway", "routes", "mtu", "portMtu", "autostart", "setup",
-    ])
+    let map = try field.mapping(allowed: guestKeys)
     var guest = Guest(
       name: try map.required("name").string(), host: host, address: try map.required("address").cidr(),
       mac: try map["mac"]?.mac(), gateway: try map["gateway"]?.address(),
@@ -145,6 +150,39 @@ public enum TopologyParser {
       tap: tap)
     guest.setup = try map["setup"].map(commands) ?? []
     return guest
+  }
+
+  /// `domain:`, `attach:` and `image:` of a `libvirt: true` host's guests; elsewhere the lab plays libvirt and
+  /// these keys mean nothing, so they are refused.
+  private static func realDomains(_ fields: [YAMLField], host: inout Host) throws {
+    for (index, field) in fields.enumerated() {
+      let map = try field.mapping(allowed: guestKeys)
+      let keys = ["domain", "attach", "image"].filter { map[$0] != nil }
+      guard host.libvirt else {
+        if let key = keys.first {
+          throw map[key]!.error("'\(key)' needs a host with libvirt: true")
+        }
+        continue
+      }
+      var guest = host.guests[index]
+      guest.domain = .lxc
+      if let domainField = map["domain"] {
+        let text = try domainField.string()
+        guard let kind = DomainKind(rawValue: text) else {
+          throw domainField.error("'\(text)' is not a domain kind (lxc or qemu)")
+        }
+        guest.domain = kind
+      }
+      if let attachField = map["attach"] {
+        let text = try attachField.string()
+        guard let attachment = NICAttachment(rawValue: text) else {
+          throw attachField.error("'\(text)' is not a NIC attachment (bridge or network)")
+        }
+        guest.attachment = attachment
+      }
+      guest.image = try map["image"]?.string()
+      host.guests[index] = guest
+    }
   }
 
   private static func machine(_ field: YAMLField) throws -> Machine {
@@ -164,18 +202,23 @@ public enum TopologyParser {
     return phase
   }
 
-  static let actionVerbs = ["start", "stop", "restartDaemon", "migrate", "hotplug", "unplug", "exec"]
+  static let actionVerbs = [
+    "start", "stop", "shutdown", "restartDaemon", "crashDaemon", "migrate", "hotplug", "unplug", "exec",
+    "reconcile",
+  ]
 
   private static func action(_ field: YAMLField) throws -> LabAction {
-    let map = try field.mapping(allowed: actionVerbs + ["to", "hold", "mac", "address", "run"])
+    let map = try field.mapping(allowed: actionVerbs + ["to", "hold", "mac", "address", "run", "during"])
     let verbs = map.fields.filter { actionVerbs.contains($0.key) }
     guard verbs.count == 1, let (verb, value) = verbs.first else {
       throw field.error(
-        "an action is exactly one of start: GUEST, stop: GUEST, restartDaemon: HOST, migrate: GUEST, "
-          + "hotplug: GUEST, unplug: GUEST, exec: NODE")
+        "an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, "
+          + "crashDaemon: HOST, migrate: GUEST, "
+          + "hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST")
     }
     let allowed: [String: [String]] = [
       "migrate": ["to", "hold"], "hotplug": ["mac", "address"], "unplug": ["mac"], "exec": ["run"],
+      "crashDaemon": ["during"],
     ]
     for (key, extra) in map.fields where !actionVerbs.contains(key) && !(allowed[verb] ?? []).contains(key) {
       throw extra.error("\(verb) takes no '\(key)'")
@@ -184,6 +227,7 @@ public enum TopologyParser {
     switch verb {
     case "start": return .start(guest: name)
     case "stop": return .stop(guest: name)
+    case "shutdown": return .shutdown(guest: name)
     case "migrate":
       return .migrate(
         guest: name, to: try map.required("to").string(), hold: try map["hold"]?.bool() ?? false)
@@ -194,6 +238,10 @@ public enum TopologyParser {
       return .unplug(guest: name, mac: try map.required("mac").mac())
     case "exec":
       return .exec(node: name, command: try map.required("run").string())
+    case "reconcile":
+      return .reconcile(host: name)
+    case "crashDaemon":
+      return .crashDaemon(host: name, duringStartOf: try map.required("during").string())
     default: return .restartDaemon(host: name)
     }
   }

@@ -32,6 +32,7 @@ struct TopologyValidator {
         )
       }
       try checkGuests(host, path: path, addresses: &addresses)
+      try checkLibvirt(host, path: path)
     }
     for (index, machine) in topology.machines.enumerated() {
       try checkInterfaces(
@@ -142,6 +143,35 @@ struct TopologyValidator {
     var isDirectory = false
     guard FileSystem.exists(resolved, isDirectory: &isDirectory), !isDirectory else {
       throw marks.error(path, "hook config file '\(resolved)' does not exist")
+    }
+  }
+
+  /// A `libvirt: true` host runs real domains on a private OVS, with routed-hook installed as libvirt's hook.
+  private func checkLibvirt(_ host: Host, path: String) throws {
+    guard host.libvirt else { return }
+    guard host.hook != nil else {
+      throw marks.error("\(path).libvirt", "a libvirt host needs a hook config: libvirtd calls routed-hook")
+    }
+    guard host.switchConfig.kind == .ovs else {
+      throw marks.error("\(path).switch.kind", "a libvirt host's guests attach through an OVS virtualport")
+    }
+    for (index, guest) in host.guests.enumerated() {
+      let guestPath = "\(path).guests[\(index)]"
+      if guest.attachment == .network, host.libvirtNetwork(bridge: host.switchConfig.bridge) == nil {
+        throw marks.error(
+          "\(guestPath).attach",
+          "attach: network needs a libvirtNetwork for bridge \(host.switchConfig.bridge) in the hook config")
+      }
+      if guest.domain == .qemu, guest.image == nil {
+        throw marks.error(
+          guestPath, "a qemu domain needs 'image': the command that builds its kernel and initramfs")
+      }
+      if guest.domain != .qemu, guest.image != nil {
+        throw marks.error("\(guestPath).image", "only a qemu domain boots an image")
+      }
+      if guest.domain == .qemu, !guest.setup.isEmpty {
+        throw marks.error("\(guestPath).setup", "a qemu domain has no namespace to run setup commands in")
+      }
     }
   }
 

@@ -152,7 +152,7 @@ let featureTopology = """
     (
       "      - { exec: kvm2, run: ip route }",
       "      - { migrate: g1, to: kvm2, stop: g1 }",
-      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, restartDaemon: HOST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE"
+      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST"
     ),
     (
       "      - { exec: kvm2, run: ip route }",
@@ -204,7 +204,7 @@ let featureTopology = """
   @Test(arguments: [
     "seed.yaml", "seed-l3.yaml", "migration.yaml", "pitfalls/1-shared-subnet.yaml",
     "pitfalls/2-unfiltered-proxy-arp.yaml", "pitfalls/3-mtu-attached.yaml", "pitfalls/4-two-paths.yaml",
-    "pitfalls/5-scope-creep.yaml",
+    "pitfalls/5-scope-creep.yaml", "libvirt.yaml",
   ])
   func labFilesAreValid(_ name: String) throws {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
