@@ -113,7 +113,10 @@ public struct LabBuilder: Sendable {
       try LibvirtGuests(topology: topology, names: names, hookPath: hook.hookPath).bringUp(clock: clock)
     }
     let lifecycle = GuestLifecycle(topology: topology, names: names, hook: hook)
-    let networks = topology.hosts.reduce(0) { $0 + ($1.hook == nil ? 0 : $1.libvirtNetworks.count) }
+    // A libvirt host's networks were started by its libvirtd (net-start runs their hooks).
+    let networks = topology.hosts.reduce(0) {
+      $0 + ($1.hook == nil || $1.libvirt ? 0 : $1.libvirtNetworks.count)
+    }
     if networks > 0, hook != nil {
       try Interruption.check()
       try clock.phase("libvirt networks", detail: "\(networks) × network start, started") {

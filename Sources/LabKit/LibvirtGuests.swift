@@ -83,11 +83,21 @@ struct LibvirtGuests {
     try libvirt.virshCheck(driver(guest), ["start", guest.name])
     try silenceTaps(guest)
     if guest.domain == .qemu {
-      let console = SerialConsole(path: names.serialSocket(guest.host, guest.name))
+      // Booted once it answers a ping from its host (routed-hook has routed it by now); only then the serial
+      // console, so no command piles up in the UART while the kernel boots.
       let deadline = Date().addingTimeInterval(60)
+      let ping = [
+        "ip", "netns", "exec", names.namespace(guest.host), "ping", "-c", "1", "-W", "1",
+        guest.address.address.description,
+      ]
+      while try !Command.run(ping, timeout: 5).succeeded {
+        guard Date() < deadline else {
+          throw LabError("\(guest.name) did not answer a ping within 60 s of its start")
+        }
+      }
+      let console = SerialConsole(path: names.serialSocket(guest.host, guest.name))
       while !console.isReady() {
-        guard Date() < deadline else { throw LabError("\(guest.name) did not boot within 60 s") }
-        usleep(250_000)
+        guard Date() < deadline else { throw LabError("\(guest.name)'s serial console did not answer") }
       }
       return
     }
@@ -194,27 +204,18 @@ struct LibvirtGuests {
   // MARK: Hotplug
 
   /// A NIC hot-plugged as an admin would: its address into the domain's routed-hook metadata, then
-  /// `virsh attach-device --live` (libvirtd runs the network hook's port-created), then the address inside.
+  /// `virsh attach-interface --live` on the host's libvirt network (libvirtd runs the network hook's
+  /// port-created), then the address inside the guest.
   func hotplug(_ guest: Guest, mac: LabMAC, address: LabCIDR) throws {
-    let host = host(of: guest)
-    let libvirt = daemon(host)
-    // libvirt puts the root element into the namespace under the key itself and refuses a root that declares
-    // it already; the children name the namespace under a prefix of their own.
-    let metadata =
-      "<guest xmlns:m=\"urn:routed-hook:1\"><m:interface mac=\"\(guest.mac)\" address=\"\(guest.address.address)\"/>"
-      + "<m:interface mac=\"\(mac)\" address=\"\(address.address)\"/></guest>"
+    let libvirt = daemon(host(of: guest))
+    try setMetadata(guest, extra: [(mac, address.address)])
+    let network = host(of: guest).libvirtNetwork(bridge: host(of: guest).switchConfig.bridge)!
     try libvirt.virshCheck(
       driver(guest),
-      ["metadata", guest.name, "urn:routed-hook:1", "--key", "rh", "--set", metadata, "--live"])
-    let path =
-      "\(names.hostDirectory(host.name))/guests/\(guest.name)-\(mac.description.replacingOccurrences(of: ":", with: "")).xml"
-    var nic = guest
-    nic.attachment = .network
-    try FileSystem.write(
-      RealDomain(guest: nic, host: host, lab: topology.lab, names: names).interfaceXML(mac: mac).joined(
-        separator: "\n")
-        + "\n", to: path)
-    try libvirt.virshCheck(driver(guest), ["attach-device", guest.name, path, "--live"])
+      [
+        "attach-interface", guest.name, "network", network.name, "--mac", mac.description, "--live",
+      ] + (guest.domain == .qemu ? ["--model", "virtio"] : []))
+    try FileSystem.write("\(address)\n", to: plugMarker(guest, mac))
     try silenceTaps(guest)
     guard guest.domain == .lxc else { return }
     let namespace = names.namespace(guest.name)
@@ -228,14 +229,36 @@ struct LibvirtGuests {
       ])
   }
 
-  /// The hot-plugged NIC removed with `virsh detach-device --live` (port-deleted).
+  /// The hot-plugged NIC removed with `virsh detach-interface --live` (port-deleted), then its address
+  /// taken out of the metadata again.
   func unplug(_ guest: Guest, mac: LabMAC) throws {
-    let host = host(of: guest)
-    let path =
-      "\(names.hostDirectory(host.name))/guests/\(guest.name)-\(mac.description.replacingOccurrences(of: ":", with: "")).xml"
-    guard FileSystem.exists(path) else { throw LabError("\(guest.name) has no hot-plugged NIC \(mac)") }
-    try daemon(host).virshCheck(driver(guest), ["detach-device", guest.name, path, "--live"])
-    FileSystem.remove(path)
+    guard FileSystem.exists(plugMarker(guest, mac)) else {
+      throw LabError("\(guest.name) has no hot-plugged NIC \(mac)")
+    }
+    try daemon(host(of: guest)).virshCheck(
+      // A running network NIC shows as type 'bridge' (what it resolved to); libvirt matches that type.
+      driver(guest), ["detach-interface", guest.name, "bridge", "--mac", mac.description, "--live"])
+    FileSystem.remove(plugMarker(guest, mac))
+    try setMetadata(guest, extra: [])
+  }
+
+  private func plugMarker(_ guest: Guest, _ mac: LabMAC) -> String {
+    "\(names.hostDirectory(guest.host))/guests/\(guest.name)-\(mac.description.replacingOccurrences(of: ":", with: "")).plugged"
+  }
+
+  /// The domain's routed-hook metadata, live: its own NIC and the extra ones.
+  private func setMetadata(_ guest: Guest, extra: [(LabMAC, LabAddress)]) throws {
+    // libvirt puts the root element into the namespace under the key itself and refuses a root that declares
+    // it already; the children name the namespace under a prefix of their own.
+    let interfaces = ([(guest.mac, guest.address.address)] + extra).map { mac, address in
+      "<m:interface mac=\"\(mac)\" address=\"\(address)\"/>"
+    }
+    try daemon(host(of: guest)).virshCheck(
+      driver(guest),
+      [
+        "metadata", guest.name, "urn:routed-hook:1", "--key", "rh", "--live", "--set",
+        "<guest xmlns:m=\"urn:routed-hook:1\">\(interfaces.joined())</guest>",
+      ])
   }
 
   // MARK: Probes into a VM

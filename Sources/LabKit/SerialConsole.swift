@@ -19,8 +19,10 @@ struct SerialConsole {
   func run(_ command: String, timeout: Double) throws -> Reply {
     let fd = try connect()
     defer { close(fd) }
-    // The terminal echoes what is typed; `$((6*7))` only becomes 42 in the shell's own output.
-    let line = "\(command) 2>&1; echo \"@rl-status $? $((6*7))@\"\n"
+    // The terminal may echo what is typed; `$((6*7))` only becomes 42 in the shell's own output. The nonce
+    // keeps the answer to an earlier, abandoned command from passing for this one's.
+    let nonce = String(UInt32.random(in: 1...UInt32.max), radix: 36)
+    let line = "\(command) 2>&1; echo \"@rl-\(nonce) $? $((6*7))@\"\n"
     try write(fd, line)
     var text = ""
     let deadline = Date().addingTimeInterval(timeout)
@@ -31,25 +33,28 @@ struct SerialConsole {
       let count = read(fd, &buffer, buffer.count)
       guard count > 0 else { break }
       text += String(decoding: buffer[0..<count], as: UTF8.self)
-      if let reply = Self.reply(in: text, after: command) { return reply }
+      if let reply = Self.reply(in: text, nonce: nonce) { return reply }
     }
     throw LabError("no answer on \(path) within \(Int(timeout)) s to: \(command)")
   }
 
-  /// The status marker, and the output between the echoed command and it.
-  static func reply(in text: String, after command: String) -> Reply? {
+  /// The status marker of command `nonce`, and what the shell printed before it (after any echo of the line).
+  static func reply(in text: String, nonce: String) -> Reply? {
     let cleaned = text.replacingOccurrences(of: "\r", with: "")
-    guard let marker = cleaned.range(of: #"@rl-status (\d+) 42@"#, options: .regularExpression) else {
+    let prefix = "@rl-\(nonce) "
+    guard let marker = cleaned.range(of: prefix + #"\d+ 42@"#, options: .regularExpression) else {
       return nil
     }
-    let digits = cleaned[marker].dropFirst("@rl-status ".count).prefix { $0.isNumber }
+    let digits = cleaned[marker].dropFirst(prefix.count).prefix { $0.isNumber }
     var output = String(cleaned[..<marker.lowerBound])
-    if let echo = output.range(of: "$((6*7))@\"\n") { output = String(output[echo.upperBound...]) }
+    if let echo = output.range(of: "$((6*7))@\"\n", options: .backwards) {
+      output = String(output[echo.upperBound...])
+    }
     return Reply(status: Int32(digits) ?? -1, output: output)
   }
 
   /// True once the guest's shell answers.
-  func isReady() -> Bool { (try? run("true", timeout: 2))?.status == 0 }
+  func isReady(timeout: Double = 5) -> Bool { (try? run("true", timeout: timeout))?.status == 0 }
 
   private func connect() throws -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

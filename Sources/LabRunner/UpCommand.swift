@@ -7,13 +7,16 @@ struct UpCommand: ParsableCommand {
     abstract: "Build the lab from a topology file and start its guests through routed-hook.",
     discussion: """
       Creates the namespaces, segments (Linux bridges), veth links, private OVS daemons, then starts every \
-      autostart guest: routed-hook prepare, NIC attached, start, started. On any failure everything built is \
+      autostart guest: routed-hook prepare, NIC attached, start, started. A host with libvirt: true runs a \
+      real libvirtd instead (routed-hook installed as its hook) and its guests are LXC or QEMU domains \
+      started with virsh; a QEMU guest's image is built once and cached. On any failure everything built is \
       removed again and the command exits non-zero with the reason. An earlier run of the same lab is \
       cleared first; lab-prefixed namespaces or links that no lab recorded make it refuse to run.
 
       Examples:
         routed-lab up lab/seed.yaml
         routed-lab up lab/seed.yaml --timings
+        routed-lab up lab/libvirt.yaml            # real libvirtd: LXC and QEMU (TCG) domains
         routed-lab up lab/seed.yaml --hook .build/debug/routed-hook
         routed-lab up lab/seed.yaml --no-hook      # hardware only, no routing on the hosts
       """
