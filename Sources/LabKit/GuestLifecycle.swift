@@ -203,6 +203,19 @@ public struct GuestLifecycle: Sendable {
     return ["\(guest.name) \(running ? "runs" : "does not run") after libvirtd came back"]
   }
 
+  /// The reconcile fault drill on a real LXC guest (stopped before); throws unless reconcile left nothing
+  /// leaked or missing. The guest ends as libvirt left it.
+  public func killDrill(_ guest: Guest, cycles: Int) throws -> [String] {
+    guard let hook else { throw LabError("no routed-hook to reconcile with") }
+    let report = try KillDrill(guests: libvirt, hook: hook, guest: guest).run(cycles: cycles, budget: 150)
+    if report.running {
+      try libvirt.adopt(guest)
+      try FileSystem.write("", to: names.runningMarker(guest.name))
+    }
+    guard report.after == (0, 0) else { throw LabError(report.summary) }
+    return [report.summary]
+  }
+
   // MARK: Network hook
 
   /// `start` and `started` of each libvirt network of each host, as libvirt does when it starts a network.

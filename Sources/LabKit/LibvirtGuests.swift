@@ -186,9 +186,14 @@ struct LibvirtGuests {
     }
     try libvirt.restart()
     guard isRunning(guest) else { return false }
+    try adopt(guest)
+    return true
+  }
+
+  /// A guest libvirt started without the lab's `start` (a drill): its taps muted, its namespace attached.
+  func adopt(_ guest: Guest) throws {
     try silenceTaps(guest)
     if guest.domain == .lxc { try attachNamespace(guest) }
-    return true
   }
 
   /// libvirtd SIGKILLed and started again: it reconnects to its running domains (`reconnect`) and replays

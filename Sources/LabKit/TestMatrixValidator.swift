@@ -65,6 +65,11 @@ struct TestMatrixValidator {
       if topology.guest(named: node)?.domain == .qemu {
         throw marks.error("\(path).exec", "\(node) is a qemu domain: no namespace to run commands in")
       }
+    case .killDrill(let guest, _):
+      try requireGuest(guest, path: "\(path).killDrill")
+      guard topology.guest(named: guest)?.domain == .lxc else {
+        throw marks.error("\(path).killDrill", "the kill drill runs an LXC guest of a libvirt: true host")
+      }
     case .crashDaemon(let host, let guest):
       try requireGuest(guest, path: "\(path).during")
       guard topology.host(named: host)?.libvirt == true, topology.guest(named: guest)?.host == host else {

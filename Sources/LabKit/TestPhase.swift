@@ -38,6 +38,9 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   /// libvirtd SIGKILLed while `virsh start` of a guest is under way (once the hook's `start` ran), then
   /// started again: it reconnects to what runs and cleans up what did not start.
   case crashDaemon(host: String, duringStartOf: String)
+  /// The reconcile fault drill: `cycles` virsh start/destroy cycles of a stopped guest, one of libvirtd's hook
+  /// processes SIGKILLed at a random point in each half, then reconcile; fails unless nothing is leaked or missing.
+  case killDrill(guest: String, cycles: Int)
 
   public var description: String {
     switch self {
@@ -51,6 +54,7 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
     case .unplug(let guest, let mac): return "unplug \(guest) NIC \(mac)"
     case .exec(let node, let command): return "on \(node): \(command)"
     case .reconcile(let host): return "routed-hook reconcile on \(host)"
+    case .killDrill(let guest, let cycles): return "kill drill: \(cycles) cycles of \(guest), then reconcile"
     case .crashDaemon(let host, let guest): return "libvirtd on \(host) SIGKILLed while \(guest) starts"
     }
   }

@@ -109,6 +109,9 @@ public struct TestRunner: Sendable {
     case .shutdown(let name):
       guard lifecycle.isRunning(name) else { return ["not running"] }
       return try lifecycle.stop(topology.guest(named: name)!, reason: "shutdown")
+    case .killDrill(let guest, let cycles):
+      guard !lifecycle.isRunning(guest) else { throw LabError("stop \(guest) before its kill drill") }
+      return try lifecycle.killDrill(topology.guest(named: guest)!, cycles: cycles)
     case .crashDaemon(let host, let guest):
       guard !lifecycle.isRunning(guest) else { throw LabError("\(guest) is already running") }
       return try lifecycle.crashDaemon(host: host, duringStartOf: topology.guest(named: guest)!)

@@ -204,21 +204,22 @@ public enum TopologyParser {
 
   static let actionVerbs = [
     "start", "stop", "shutdown", "restartDaemon", "crashDaemon", "migrate", "hotplug", "unplug", "exec",
-    "reconcile",
+    "reconcile", "killDrill",
   ]
 
   private static func action(_ field: YAMLField) throws -> LabAction {
-    let map = try field.mapping(allowed: actionVerbs + ["to", "hold", "mac", "address", "run", "during"])
+    let map = try field.mapping(
+      allowed: actionVerbs + ["to", "hold", "mac", "address", "run", "during", "cycles"])
     let verbs = map.fields.filter { actionVerbs.contains($0.key) }
     guard verbs.count == 1, let (verb, value) = verbs.first else {
       throw field.error(
         "an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, "
-          + "crashDaemon: HOST, migrate: GUEST, "
+          + "crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, "
           + "hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST")
     }
     let allowed: [String: [String]] = [
       "migrate": ["to", "hold"], "hotplug": ["mac", "address"], "unplug": ["mac"], "exec": ["run"],
-      "crashDaemon": ["during"],
+      "crashDaemon": ["during"], "killDrill": ["cycles"],
     ]
     for (key, extra) in map.fields where !actionVerbs.contains(key) && !(allowed[verb] ?? []).contains(key) {
       throw extra.error("\(verb) takes no '\(key)'")
@@ -240,6 +241,8 @@ public enum TopologyParser {
       return .exec(node: name, command: try map.required("run").string())
     case "reconcile":
       return .reconcile(host: name)
+    case "killDrill":
+      return .killDrill(guest: name, cycles: try map["cycles"]?.int(in: 1...1000) ?? 100)
     case "crashDaemon":
       return .crashDaemon(host: name, duringStartOf: try map.required("during").string())
     default: return .restartDaemon(host: name)

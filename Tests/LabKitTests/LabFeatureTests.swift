@@ -152,7 +152,7 @@ let featureTopology = """
     (
       "      - { exec: kvm2, run: ip route }",
       "      - { migrate: g1, to: kvm2, stop: g1 }",
-      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, crashDaemon: HOST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST"
+      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST"
     ),
     (
       "      - { exec: kvm2, run: ip route }",
