@@ -14,7 +14,8 @@ public enum MermaidGraph {
         "    \(id(host.name))_sw[\"\(kind) \(host.switchConfig.bridge) · MTU \(host.switchConfig.mtu)\(subnet) · scenario I\"]"
       )
       for guest in host.guests {
-        let state = guest.autostart ? "" : " (not started)"
+        let domain = guest.domain.map { " · \($0.rawValue)" } ?? ""
+        let state = domain + (guest.autostart ? "" : " (not started)")
         lines.append(
           "    \(id(guest.name))([\"\(guest.name)\(state)<br/>\(guest.address)\"]) --- \(id(host.name))_sw")
         linkColors.append(palette.guestNetworkColor(host.name))

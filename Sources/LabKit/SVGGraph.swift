@@ -85,9 +85,13 @@ public enum SVGGraph {
         )
         body.append(text(x: centre, y: guestRowY + 18, guest.name, size: 12, anchor: "middle", bold: true))
         body.append(text(x: centre, y: guestRowY + 33, guest.address.description, size: 11, anchor: "middle"))
-        if !guest.autostart {
+        let notes = [guest.domain.map { "libvirt \($0.rawValue)" }, guest.autostart ? nil : "not started"]
+          .compactMap { $0 }
+        if !notes.isEmpty {
           body.append(
-            text(x: centre, y: guestRowY + 48, "not started", size: 10, anchor: "middle", color: "#777"))
+            text(
+              x: centre, y: guestRowY + 48, notes.joined(separator: ", "), size: 10, anchor: "middle",
+              color: "#777"))
         }
       }
     }
