@@ -141,15 +141,16 @@ final class Rtnetlink {
   }
 
   /// The main-table route whose prefix is exactly `destination`, found by a FIB lookup of its address.
+  /// Its `outputName` stays nil: callers compare by index, and naming it would take a dump of every link
+  /// (a tap per guest) on each call.
   func route(exactly destination: IPv4Network) throws -> KernelRoute? {
     let message = RtnetlinkMessage.getRoute(matching: destination.address, sequence: channel.nextSequence())
     let reply = try channel.request(message)
     // No route at all: the lookup itself fails (ENETUNREACH, EHOSTUNREACH, …), which means absent.
     guard reply.error == 0 else { return nil }
-    guard var route = reply.messages.lazy.compactMap(Self.parseRoute).first,
+    guard let route = reply.messages.lazy.compactMap(Self.parseRoute).first,
       route.destination == destination, route.table == UInt32(RT_TABLE_MAIN.rawValue)
     else { return nil }
-    route.outputName = try route.outputIndex.flatMap(linkName(index:))
     return route
   }
 
