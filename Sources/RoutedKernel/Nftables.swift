@@ -122,9 +122,8 @@ final class Nftables {
       sequences.append(sequence)
       datagram += NftMessage.getElement(set, key, sequence: sequence)
     }
-    let replies = try channel.exchange(datagram, awaiting: sequences)
-    return try zip(queries, sequences).map { query, sequence in
-      let reply = replies[sequence]!
+    let replies = try channel.exchange(datagram, awaiting: sequences).replies
+    return try zip(queries, replies).map { query, reply in
       if reply.error == ENOENT { return nil }
       if reply.error != 0 {
         throw KernelError.system("\(query.0): element \(query.1)", reply.error, detail: reply.detail)
@@ -182,14 +181,12 @@ final class Nftables {
       datagram += entry.build(sequence)
     }
     datagram += NftMessage.batchMarker(begin: false, sequence: channel.nextSequence())
-    let replies = try channel.exchange(datagram, awaiting: sequences, abortingOn: [begin])
-    if let failed = replies[begin], failed.error != 0 {
-      throw KernelError.system("nftables transaction", failed.error, detail: failed.detail)
+    let (replies, aborted) = try channel.exchange(datagram, awaiting: sequences, abortingOn: begin)
+    if let aborted {
+      throw KernelError.system("nftables transaction", aborted.error, detail: aborted.detail)
     }
-    for (entry, sequence) in zip(batch.entries, sequences) {
-      if let reply = replies[sequence], reply.error != 0 {
-        throw KernelError.system(entry.description, reply.error, detail: reply.detail)
-      }
+    for (entry, reply) in zip(batch.entries, replies) where reply.error != 0 {
+      throw KernelError.system(entry.description, reply.error, detail: reply.detail)
     }
   }
 }
