@@ -139,7 +139,7 @@ enum Clock {
 /// Short object lists for log lines.
 enum Summary {
   static func objects(_ report: ApplyReport) -> String {
-    (report.added.map { "+\(describe($0))" } + report.removed.map { "-\(describe($0))" }).joined(
+    (report.added.map { "+\(describe($0))" } + report.removed.map { "-\(describe($0))" }).concatenated(
       separator: " ")
   }
 

@@ -75,7 +75,7 @@ public struct KernelApplier {
       case .table(let table):
         if try state.tables().contains(table) { present.insert(object) }
       case .set(let set):
-        if try state.sets()[NftChainName(table: set.table, name: set.name)] != nil { present.insert(object) }
+        if try state.hasSet(set) { present.insert(object) }
       case .chain(let chain):
         if try state.chains().contains(NftChainName(table: chain.table, name: chain.name)),
           try state.ourRules(in: chain).compactMap(\.tag) == chain.rules.map(\.tag)
@@ -101,7 +101,7 @@ public struct KernelApplier {
     var objects: [KernelObject] = []
     let tables = try nftables.tables()
     let sets = try nftables.sets().sorted {
-      ($0.key.table.rawValue, $0.key.name) < ($1.key.table.rawValue, $1.key.name)
+      ($0.name.table.rawValue, $0.name.name) < ($1.name.table.rawValue, $1.name.name)
     }
     for (name, keyType) in sets where tables.contains(name.table) {
       guard let keyType else { continue }
