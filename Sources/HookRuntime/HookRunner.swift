@@ -55,11 +55,14 @@ public enum HookRunner {
     case .missing:
       domain = nil
     case .contents(let bytes):
-      // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
-      if action == .remove,
-        !engine.hasRecords || UnmanagedShortcut.domainUUID(bytes).map({ !engine.hasRecord($0) }) == true
-      {
-        return Outcome(domain: nil, plan: Plan(), report: nil)
+      if action == .remove {
+        // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
+        guard engine.hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+        if let uuid = UnmanagedShortcut.domainUUID(bytes) {
+          guard engine.hasRecord(uuid) else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+          // Removal follows the record alone, so the UUID is all it needs from the XML: no parse.
+          return try engine.remove(uuid: uuid, name: nil)
+        }
       }
       if action != .remove, let config = try engine.configBytes(),
         UnmanagedShortcut.applies(domainXML: bytes, config: config, hasRecord: engine.hasRecord)
