@@ -17,8 +17,18 @@ public struct Outcome: Sendable {
 /// The hook's use cases, shared by libvirt hook calls and the CLI: validate, apply, remove, status.
 public struct Engine {
   public var settings: Settings
+  /// True in a process that exits right after the call (a hook call): its netlink sockets are left for
+  /// exit to close (see `KernelApplier.closeSocketsAtExit`).
+  public var exitsAfterCall = false
 
   public init(settings: Settings) { self.settings = settings }
+
+  /// A kernel applier for this call.
+  func kernel() throws -> KernelApplier {
+    let kernel = try KernelApplier()
+    if exitsAfterCall { kernel.closeSocketsAtExit() }
+    return kernel
+  }
 
   /// The config, or nil when the file does not exist (a host without our config is never our business).
   public func loadConfig() throws -> HostConfig? {
@@ -50,7 +60,7 @@ public struct Engine {
         facts: HostFacts())
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }
-    let kernel = try KernelApplier()
+    let kernel = try self.kernel()
     if action == .validate {
       return try validate(domain, interfaces: interfaces, config: config, kernel: kernel)
     }
@@ -145,7 +155,7 @@ public struct Engine {
       record = try store.all().first { $0.domain.name == name }
     }
     guard let record else { return Outcome(domain: nil, plan: Plan(), report: nil) }
-    return try removeHoldingLock(record, kernel: KernelApplier())
+    return try removeHoldingLock(record, kernel: kernel())
   }
 
   /// The body of `remove` once the record is found, for callers that hold the hook lock already.

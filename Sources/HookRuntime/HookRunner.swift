@@ -6,6 +6,7 @@ import RoutedKernel
 
 /// Runs one libvirt hook call end to end and returns the exit status the policy prescribes.
 public enum HookRunner {
+  /// One hook call, in a process that exits with the returned status right after.
   public static func run(kind: HookKind, arguments: [String], settings: Settings, input: Int32 = 0) -> Int32 {
     let started = Clock.now()
     // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
@@ -45,7 +46,8 @@ public enum HookRunner {
   )
     throws -> Outcome
   {
-    let engine = Engine(settings: settings)
+    var engine = Engine(settings: settings)
+    engine.exitsAfterCall = true
     if invocation.kind == .network { return try performNetwork(action, stdin: stdin, engine: engine) }
     let domain: DomainDescription?
     switch stdin {

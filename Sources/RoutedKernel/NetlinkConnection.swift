@@ -16,6 +16,8 @@ final class MNLConnection: NetlinkConnection {
   private var buffer: [UInt8]
   /// The kernel answers a batch synchronously inside sendmsg, so a silent socket means a lost reply.
   private let timeoutMilliseconds: Int32 = 5000
+  /// False leaves the socket to the process's exit (see `KernelApplier.closeSocketsAtExit`).
+  var closesOnDeinit = true
 
   init(bus: Int32, name: String) throws {
     self.bus = name
@@ -40,7 +42,7 @@ final class MNLConnection: NetlinkConnection {
       mnl_socket_get_fd(socket), SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
   }
 
-  deinit { mnl_socket_close(socket) }
+  deinit { if closesOnDeinit { mnl_socket_close(socket) } }
 
   func send(_ datagram: [UInt8]) throws {
     let sent = datagram.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
@@ -61,4 +63,27 @@ final class MNLConnection: NetlinkConnection {
       return Array(buffer[0..<count])
     }
   }
+}
+
+/// A socket opened on first use, so a call that never asks nftables anything never opens nfnetlink: closing
+/// one waits for any transaction's pending destroy work, even someone else's.
+final class DeferredConnection: NetlinkConnection {
+  private let open: () throws -> MNLConnection
+  private var connection: MNLConnection?
+  var closesOnDeinit = true {
+    didSet { connection?.closesOnDeinit = closesOnDeinit }
+  }
+
+  init(_ open: @escaping () throws -> MNLConnection) { self.open = open }
+
+  private func opened() throws -> MNLConnection {
+    if let connection { return connection }
+    let connection = try open()
+    connection.closesOnDeinit = closesOnDeinit
+    self.connection = connection
+    return connection
+  }
+
+  func send(_ datagram: [UInt8]) throws { try opened().send(datagram) }
+  func receive() throws -> [UInt8] { try opened().receive() }
 }
