@@ -33,7 +33,12 @@ public struct Engine {
   /// The config, or nil when the file does not exist (a host without our config is never our business).
   public func loadConfig() throws -> HostConfig? {
     guard let bytes = try configBytes() else { return nil }
-    return try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
+    return try config(from: bytes)
+  }
+
+  /// The config parsed from the file's bytes, read already.
+  func config(from bytes: [UInt8]) throws -> HostConfig {
+    try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
   }
 
   /// The config file's bytes, or nil when it does not exist.

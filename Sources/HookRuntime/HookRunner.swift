@@ -49,6 +49,14 @@ public enum HookRunner {
     var engine = Engine(settings: settings)
     engine.exitsAfterCall = true
     if invocation.kind == .network { return try performNetwork(action, stdin: stdin, engine: engine) }
+    // The config file is read once: the unmanaged shortcut looks at its bytes, the planner at it parsed.
+    var configRead: [UInt8]?? = nil
+    func configBytes() throws -> [UInt8]? {
+      if let configRead { return configRead }
+      let bytes = try engine.configBytes()
+      configRead = .some(bytes)
+      return bytes
+    }
     let domain: DomainDescription?
     switch stdin {
     case .tooLarge(let size):
@@ -66,7 +74,7 @@ public enum HookRunner {
           return try engine.remove(uuid: uuid, name: nil)
         }
       }
-      if action != .remove, let config = try engine.configBytes(),
+      if action != .remove, let config = try configBytes(),
         UnmanagedShortcut.applies(domainXML: bytes, config: config, hasRecord: engine.hasRecord)
       {
         return Outcome(domain: nil, plan: Plan(), report: nil)
@@ -81,7 +89,8 @@ public enum HookRunner {
     if action == .remove {
       return try engine.remove(uuid: domain?.identity.uuid, name: domain == nil ? invocation.object : nil)
     }
-    guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    guard let bytes = try configBytes() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    let config = try engine.config(from: bytes)
     guard let domain else { throw DomainXMLError("no domain XML on stdin") }
     return try engine.run(action, domain: domain, config: config)
   }

@@ -91,14 +91,21 @@ public struct RecordStore {
     }
     defer { close(descriptor) }
     var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-      if count < 0 && errno == EINTR { continue }
-      guard count >= 0 else { throw KernelError.system("read \(path)", errno) }
-      if count == 0 { break }
-      data += chunk[0..<count]
+    var failure: Int32 = 0
+    // Uninitialized: a zeroed 64 KiB chunk costs more than reading a record.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65536) { chunk in
+      while true {
+        let count = Glibc.read(descriptor, chunk.baseAddress, chunk.count)
+        if count < 0 && errno == EINTR { continue }
+        guard count >= 0 else {
+          failure = errno
+          return
+        }
+        if count == 0 { return }
+        data.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<count]))
+      }
     }
+    if failure != 0 { throw KernelError.system("read \(path)", failure) }
     guard let record = RecordJSON.record(data) else {
       throw KernelError(message: "\(path): not a valid record")
     }
