@@ -30,7 +30,10 @@ public struct RecordStore {
     return try names.sorted().compactMap { try read(directory + "/" + $0) }
   }
 
-  /// Writes atomically: temp file, fsync, rename over the old record, fsync the directory.
+  /// Writes atomically: temp file, fsync, rename over the old record. After any crash a record is whole,
+  /// the old one or the new one. The rename itself is not synced (an fsync of the directory): a crash that
+  /// loses it is a machine crash, which loses the routes and set elements the record describes as well, and
+  /// a record left over from before it is what `reconcile` removes.
   public func write(_ record: DomainRecord) throws {
     let target = try path(record.domain.uuid)
     try StateDirectory.create(directory)
@@ -62,17 +65,15 @@ public struct RecordStore {
       unlink(temporary)
       throw KernelError.system("rename \(temporary)", code)
     }
-    try syncDirectory()
   }
 
-  /// Deletes the record of `uuid`; a missing record is fine.
+  /// Deletes the record of `uuid`; a missing record is fine. Not synced, like a rename in `write`.
   public func delete(uuid: String) throws {
     let target = try path(uuid)
     guard unlink(target) == 0 else {
       if errno == ENOENT { return }
       throw KernelError.system("delete \(target)", errno)
     }
-    try syncDirectory()
   }
 
   /// The record's path; refuses UUIDs that could name a file outside the directory.
@@ -110,13 +111,5 @@ public struct RecordStore {
       throw KernelError(message: "\(path): not a valid record")
     }
     return record
-  }
-
-  /// Makes the rename durable.
-  private func syncDirectory() throws {
-    let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw KernelError.system("open \(directory)", errno) }
-    defer { close(descriptor) }
-    guard fsync(descriptor) == 0 else { throw KernelError.system("fsync \(directory)", errno) }
   }
 }
