@@ -124,16 +124,20 @@ public struct Engine {
     let oldAddresses = existing?.interfaces.map(\.address) ?? []
     let newAddresses = plan.record?.interfaces.map(\.address) ?? []
     var written = existing
+    var pending: RecordStore.PendingWrite?
     if var intent = plan.record {
       // Written ahead, so a crash mid-apply leaves a record that `status` and `reconnect` can repair from.
+      // It is in place before the kernel changes; its fsync runs while apply reads the kernel.
       intent.objects = (existing?.objects ?? []).filter { !intent.objects.contains($0) } + intent.objects
       if intent != existing {
-        try store.write(intent)
+        pending = try store.writeAhead(intent)
         written = intent
       }
-      try index.claim(newAddresses, for: uuid)
     }
-    let report = try kernel.apply(plan)
+    let report = try kernel.apply(plan) {
+      try pending?.finish()
+      if plan.record != nil { try index.claim(newAddresses, for: uuid) }
+    }
     if let record = plan.record {
       // A first start writes the same record twice otherwise.
       if record != written { try store.write(record) }

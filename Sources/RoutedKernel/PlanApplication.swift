@@ -14,8 +14,8 @@ extension KernelApplier {
   ///
   /// Everything is read first; then (1) links, addresses and sysctls, (2) one nftables transaction with
   /// every nft change, (3) routes. When step 3 fails, the guest's part of step 2 and the routes already
-  /// changed are undone before the error is thrown.
-  public func apply(_ plan: Plan) throws -> ApplyReport {
+  /// changed are undone before the error is thrown. `beforeChanges` runs between reading and step 1.
+  public func apply(_ plan: Plan, beforeChanges: () throws -> Void = {}) throws -> ApplyReport {
     rtnetlink.resetCache()
     let state = KernelState(rtnetlink: rtnetlink, nftables: nftables)
     var report = ApplyReport()
@@ -175,6 +175,7 @@ extension KernelApplier {
       }
     }
 
+    try beforeChanges()
     // Step 1: host-wide link, address and sysctl state.
     for step in hostSteps { try step() }
     // Step 2: one nftables transaction.

@@ -35,6 +35,12 @@ public struct RecordStore {
   /// loses it is a machine crash, which loses the routes and set elements the record describes as well, and
   /// a record left over from before it is what `reconcile` removes.
   public func write(_ record: DomainRecord) throws {
+    try writeAhead(record, syncInBackground: false).finish()
+  }
+
+  /// Writes the record's temporary file and starts its fsync on a helper thread; `finish()` waits for it
+  /// and renames the record into place. A hook reads the kernel meanwhile: the fsync is most of a write.
+  public func writeAhead(_ record: DomainRecord, syncInBackground: Bool = true) throws -> PendingWrite {
     let target = try path(record.domain.uuid)
     try StateDirectory.create(directory)
     let data = Array(RecordJSON.text(record).utf8)
@@ -53,17 +59,66 @@ public struct RecordStore {
       }
       written += count
     }
-    guard fsync(descriptor) == 0 else {
-      let code = errno
+    return PendingWrite(
+      descriptor: descriptor, temporary: temporary, target: target, syncInBackground: syncInBackground)
+  }
+
+  /// A record whose temporary file is written; nothing is in place until `finish()`, and a pending write
+  /// dropped unfinished leaves no file behind.
+  public final class PendingWrite {
+    private let descriptor: Int32
+    private let temporary: String
+    private let target: String
+    /// The helper thread running fsync; nil syncs in `finish()` itself.
+    private var thread: pthread_t?
+    private var finished = false
+
+    init(descriptor: Int32, temporary: String, target: String, syncInBackground: Bool) {
+      self.descriptor = descriptor
+      self.temporary = temporary
+      self.target = target
+      guard syncInBackground else { return }
+      var thread = pthread_t()
+      let started = pthread_create(
+        &thread, nil,
+        { argument in
+          // The descriptor travels in the pointer's bits, the errno back the same way (nil for success).
+          let descriptor = Int32(truncatingIfNeeded: Int(bitPattern: argument))
+          return fsync(descriptor) == 0 ? nil : UnsafeMutableRawPointer(bitPattern: Int(errno))
+        }, UnsafeMutableRawPointer(bitPattern: Int(descriptor)))
+      if started == 0 { self.thread = thread }
+    }
+
+    /// Waits until the data is on disk, then renames the record over the old one.
+    public func finish() throws {
+      guard !finished else { return }
+      finished = true
+      let code = synced()
+      close(descriptor)
+      guard code == 0 else {
+        unlink(temporary)
+        throw KernelError.system("fsync \(temporary)", code)
+      }
+      guard rename(temporary, target) == 0 else {
+        let code = errno
+        unlink(temporary)
+        throw KernelError.system("rename \(temporary)", code)
+      }
+    }
+
+    /// The fsync's errno, 0 for success.
+    private func synced() -> Int32 {
+      guard let thread else { return fsync(descriptor) == 0 ? 0 : errno }
+      var result: UnsafeMutableRawPointer?
+      pthread_join(thread, &result)
+      return Int32(truncatingIfNeeded: Int(bitPattern: result))
+    }
+
+    deinit {
+      guard !finished else { return }
+      _ = synced()
       close(descriptor)
       unlink(temporary)
-      throw KernelError.system("fsync \(temporary)", code)
-    }
-    close(descriptor)
-    guard rename(temporary, target) == 0 else {
-      let code = errno
-      unlink(temporary)
-      throw KernelError.system("rename \(temporary)", code)
     }
   }
 
