@@ -10,6 +10,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -33,5 +34,9 @@ static inline uint32_t cnl_nla_align(uint32_t len) { return NLA_ALIGN(len); }
 
 /// setns(fd, CLONE_NEWNET): glibc declares setns only under _GNU_SOURCE, which Swift's Glibc module lacks.
 static inline int cnl_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLONE_NEWNET); }
+
+/// syslog(priority, "%s", text): Swift's C variadic path (withVaList) casts every argument to CVarArg at run
+/// time, a scan of the binary's protocol conformances per call.
+static inline void cnl_syslog(int priority, const char *text) { syslog(priority, "%s", text); }
 
 #endif

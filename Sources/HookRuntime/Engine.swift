@@ -17,13 +17,28 @@ public struct Outcome: Sendable {
 /// The hook's use cases, shared by libvirt hook calls and the CLI: validate, apply, remove, status.
 public struct Engine {
   public var settings: Settings
+  /// True in a process that exits right after the call (a hook call): its netlink sockets are left for
+  /// exit to close (see `KernelApplier.closeSocketsAtExit`).
+  public var exitsAfterCall = false
 
   public init(settings: Settings) { self.settings = settings }
+
+  /// A kernel applier for this call.
+  func kernel() throws -> KernelApplier {
+    let kernel = try KernelApplier()
+    if exitsAfterCall { kernel.closeSocketsAtExit() }
+    return kernel
+  }
 
   /// The config, or nil when the file does not exist (a host without our config is never our business).
   public func loadConfig() throws -> HostConfig? {
     guard let bytes = try configBytes() else { return nil }
-    return try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
+    return try config(from: bytes)
+  }
+
+  /// The config parsed from the file's bytes, read already.
+  func config(from bytes: [UInt8]) throws -> HostConfig {
+    try ConfigLoader.load(yaml: String(decoding: bytes, as: UTF8.self), file: settings.configPath)
   }
 
   /// The config file's bytes, or nil when it does not exist.
@@ -50,7 +65,7 @@ public struct Engine {
         facts: HostFacts())
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }
-    let kernel = try KernelApplier()
+    let kernel = try self.kernel()
     if action == .validate {
       return try validate(domain, interfaces: interfaces, config: config, kernel: kernel)
     }
@@ -109,16 +124,20 @@ public struct Engine {
     let oldAddresses = existing?.interfaces.map(\.address) ?? []
     let newAddresses = plan.record?.interfaces.map(\.address) ?? []
     var written = existing
+    var pending: RecordStore.PendingWrite?
     if var intent = plan.record {
       // Written ahead, so a crash mid-apply leaves a record that `status` and `reconnect` can repair from.
+      // It is in place before the kernel changes; its fsync runs while apply reads the kernel.
       intent.objects = (existing?.objects ?? []).filter { !intent.objects.contains($0) } + intent.objects
       if intent != existing {
-        try store.write(intent)
+        pending = try store.writeAhead(intent)
         written = intent
       }
-      try index.claim(newAddresses, for: uuid)
     }
-    let report = try kernel.apply(plan)
+    let report = try kernel.apply(plan) {
+      try pending?.finish()
+      if plan.record != nil { try index.claim(newAddresses, for: uuid) }
+    }
     if let record = plan.record {
       // A first start writes the same record twice otherwise.
       if record != written { try store.write(record) }
@@ -145,7 +164,7 @@ public struct Engine {
       record = try store.all().first { $0.domain.name == name }
     }
     guard let record else { return Outcome(domain: nil, plan: Plan(), report: nil) }
-    return try removeHoldingLock(record, kernel: KernelApplier())
+    return try removeHoldingLock(record, kernel: kernel())
   }
 
   /// The body of `remove` once the record is found, for callers that hold the hook lock already.

@@ -6,6 +6,7 @@ import RoutedKernel
 
 /// Runs one libvirt hook call end to end and returns the exit status the policy prescribes.
 public enum HookRunner {
+  /// One hook call, in a process that exits with the returned status right after.
   public static func run(kind: HookKind, arguments: [String], settings: Settings, input: Int32 = 0) -> Int32 {
     let started = Clock.now()
     // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
@@ -45,8 +46,17 @@ public enum HookRunner {
   )
     throws -> Outcome
   {
-    let engine = Engine(settings: settings)
+    var engine = Engine(settings: settings)
+    engine.exitsAfterCall = true
     if invocation.kind == .network { return try performNetwork(action, stdin: stdin, engine: engine) }
+    // The config file is read once: the unmanaged shortcut looks at its bytes, the planner at it parsed.
+    var configRead: [UInt8]?? = nil
+    func configBytes() throws -> [UInt8]? {
+      if let configRead { return configRead }
+      let bytes = try engine.configBytes()
+      configRead = .some(bytes)
+      return bytes
+    }
     let domain: DomainDescription?
     switch stdin {
     case .tooLarge(let size):
@@ -55,13 +65,16 @@ public enum HookRunner {
     case .missing:
       domain = nil
     case .contents(let bytes):
-      // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
-      if action == .remove,
-        !engine.hasRecords || UnmanagedShortcut.domainUUID(bytes).map({ !engine.hasRecord($0) }) == true
-      {
-        return Outcome(domain: nil, plan: Plan(), report: nil)
+      if action == .remove {
+        // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
+        guard engine.hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+        if let uuid = UnmanagedShortcut.domainUUID(bytes) {
+          guard engine.hasRecord(uuid) else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+          // Removal follows the record alone, so the UUID is all it needs from the XML: no parse.
+          return try engine.remove(uuid: uuid, name: nil)
+        }
       }
-      if action != .remove, let config = try engine.configBytes(),
+      if action != .remove, let config = try configBytes(),
         UnmanagedShortcut.applies(domainXML: bytes, config: config, hasRecord: engine.hasRecord)
       {
         return Outcome(domain: nil, plan: Plan(), report: nil)
@@ -76,7 +89,8 @@ public enum HookRunner {
     if action == .remove {
       return try engine.remove(uuid: domain?.identity.uuid, name: domain == nil ? invocation.object : nil)
     }
-    guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    guard let bytes = try configBytes() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    let config = try engine.config(from: bytes)
     guard let domain else { throw DomainXMLError("no domain XML on stdin") }
     return try engine.run(action, domain: domain, config: config)
   }
@@ -139,7 +153,7 @@ enum Clock {
 /// Short object lists for log lines.
 enum Summary {
   static func objects(_ report: ApplyReport) -> String {
-    (report.added.map { "+\(describe($0))" } + report.removed.map { "-\(describe($0))" }).joined(
+    (report.added.map { "+\(describe($0))" } + report.removed.map { "-\(describe($0))" }).concatenated(
       separator: " ")
   }
 

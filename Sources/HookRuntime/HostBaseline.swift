@@ -5,7 +5,7 @@ import RoutedKernel
 extension Engine {
   /// Checks config and host without changing anything (the network hook's `start`).
   public func validateHost(config: HostConfig) throws {
-    let facts = try hostFacts(try KernelApplier(), config: config)
+    let facts = try hostFacts(try kernel(), config: config)
     if let problem = ConfigValidator.problems(in: config, facts: facts).first {
       throw RuntimeError("\(problem.field): \(problem.message)")
     }
@@ -17,7 +17,7 @@ extension Engine {
   /// Makes the baseline: gateway addresses, MTU, sysctls, owned tables, peer routes.
   public func hostUp(config: HostConfig) throws -> ApplyReport {
     try validateHost(config: config)
-    let kernel = try KernelApplier()
+    let kernel = try self.kernel()
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
     let facts = try hostFacts(kernel, config: config)
@@ -27,7 +27,7 @@ extension Engine {
   /// Removes the baseline and turns its sysctls off; refused while any guest is recorded (their routing
   /// lives in the baseline's tables), unless `whenUnused`, which then does nothing and says so.
   public func hostDown(config: HostConfig, whenUnused: Bool = false) throws -> ApplyReport? {
-    let kernel = try KernelApplier()
+    let kernel = try self.kernel()
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
     let records = try RecordStore(directory: settings.stateDirectory).all()

@@ -4,7 +4,7 @@ import RoutedKernel
 /// The network hook's per-NIC side: `port-created` (domain start, hotplug, daemon restart) and `port-deleted`.
 extension Engine {
   public func addPort(_ port: NetworkPort, network: String, config: HostConfig) throws -> Outcome {
-    let kernel = try KernelApplier()
+    let kernel = try self.kernel()
     let facts = try hostFacts(kernel, config: config)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
@@ -35,7 +35,7 @@ extension Engine {
     let existing = try store.load(uuid: port.owner.uuid)
     let plan = PortPlanner.remove(port, existing: existing)
     guard !plan.isEmpty, let existing else { return Outcome(domain: nil, plan: plan, report: nil) }
-    let report = try KernelApplier().apply(plan)
+    let report = try kernel().apply(plan)
     if let record = plan.record { try store.write(record) } else { try store.delete(uuid: port.owner.uuid) }
     let kept = plan.record?.interfaces.map(\.address) ?? []
     AddressIndex(stateDirectory: settings.stateDirectory).release(

@@ -19,10 +19,15 @@ public struct Settings: Sendable, Equatable {
   public static func resolve(config: String?, stateDirectory: String?, environment: [String: String])
     -> Settings
   {
+    resolve(config: config, stateDirectory: stateDirectory) { environment[$0] }
+  }
+
+  /// As above, with the environment as a lookup.
+  static func resolve(config: String?, stateDirectory: String?, variable: (String) -> String?) -> Settings {
     var settings = Settings(
-      configPath: config ?? environment["ROUTED_HOOK_CONFIG"] ?? ConfigLoader.defaultPath,
-      stateDirectory: stateDirectory ?? environment["ROUTED_HOOK_STATE_DIR"] ?? defaultStateDirectory)
-    if let run = environment["ROUTED_HOOK_LIBVIRT_RUN_DIR"] { settings.libvirtRunDirectory = run }
+      configPath: config ?? variable("ROUTED_HOOK_CONFIG") ?? ConfigLoader.defaultPath,
+      stateDirectory: stateDirectory ?? variable("ROUTED_HOOK_STATE_DIR") ?? defaultStateDirectory)
+    if let run = variable("ROUTED_HOOK_LIBVIRT_RUN_DIR") { settings.libvirtRunDirectory = run }
     return settings
   }
 }
@@ -41,8 +46,9 @@ extension Settings {
     return values
   }
 
-  /// Settings from the environment alone, as in a libvirt hook call.
+  /// Settings from the environment alone, as in a libvirt hook call. Straight from getenv: a
+  /// `[String: String]` would cost every hook call a scan of the binary's protocol conformances.
   public static func fromEnvironment() -> Settings {
-    resolve(config: nil, stateDirectory: nil, environment: environment())
+    resolve(config: nil, stateDirectory: nil) { name in getenv(name).map { String(cString: $0) } }
   }
 }

@@ -72,7 +72,8 @@ public enum ConfigLoader {
       guard let value = fields[key] else { throw field.error("\(key) is required") }
       return value
     }
-    let modes = UplinkMode.allCases.map(\.rawValue).joined(separator: ", ")
+    // Spelled out only for the error message: `joined` costs a run-time conformance scan.
+    var modes: String { UplinkMode.allCases.map(\.rawValue).joined(separator: ", ") }
     var uplink = Uplink(
       name: try required("name").string(),
       interface: try required("interface").string(),

@@ -102,8 +102,14 @@ public enum ConfigValidator {
       }
     }
 
+    // Filled only when the config lists domains: an address-keyed dictionary's first use costs every hook
+    // call a run-time scan of the binary's protocol conformances.
     var seen: [IPv4Address: String] = [:]
-    for network in config.guestNetworks { seen[network.gateway.address] = "the gateway of '\(network.name)'" }
+    if !config.domains.isEmpty {
+      for network in config.guestNetworks {
+        seen[network.gateway.address] = "the gateway of '\(network.name)'"
+      }
+    }
     var macs: [MACAddress: String] = [:]
     for name in config.domains.keys.sorted() {
       for (index, entry) in config.domains[name, default: []].enumerated() {

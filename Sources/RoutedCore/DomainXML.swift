@@ -79,9 +79,26 @@ public enum DomainXML {
 
 /// Checks the canonical 8-4-4-4-12 hex form libvirt writes; records are named by it.
 enum UUIDText {
+  /// 8-4-4-4-12 hex digits. Checked byte by byte: key paths over computed properties (`\.count`,
+  /// `\.isHexDigit`) are built at run time, on every hook call.
   static func isValid(_ text: String) -> Bool {
-    let groups = text.split(separator: "-", omittingEmptySubsequences: false)
-    return groups.map(\.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) }
+    var count = 0
+    for byte in text.utf8 {
+      switch count {
+      case 8, 13, 18, 23:
+        guard byte == UInt8(ascii: "-") else { return false }
+      default:
+        guard Self.isHexDigit(byte) else { return false }
+      }
+      count += 1
+    }
+    return count == 36
+  }
+
+  private static func isHexDigit(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+      || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+      || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
   }
 }
 

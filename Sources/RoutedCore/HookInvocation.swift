@@ -4,17 +4,26 @@ public enum HookKind: String, Sendable, CaseIterable {
 
   /// The kind from argv[0]: `/etc/libvirt/hooks/qemu.d/routed-hook` or `/etc/libvirt/hooks/qemu`.
   public init?(executablePath path: String) {
-    let parts = path.split(separator: "/").map(String.init)
-    guard let file = parts.last else { return nil }
-    if let kind = HookKind(rawValue: file) {
+    // The last two components, taken from the end: splitting the whole path would instantiate an array
+    // type at run time on every hook call.
+    let file = Self.lastComponent(Substring(path))
+    if let kind = HookKind(rawValue: String(file)) {
       self = kind
-    } else if parts.count >= 2, parts[parts.count - 2].hasSuffix(".d"),
-      let kind = HookKind(rawValue: String(parts[parts.count - 2].dropLast(2)))
-    {
-      self = kind
-    } else {
+      return
+    }
+    let directory = Self.lastComponent(path[..<file.startIndex])
+    guard directory.hasSuffix(".d"), let kind = HookKind(rawValue: String(directory.dropLast(2))) else {
       return nil
     }
+    self = kind
+  }
+
+  /// The last non-empty `/`-separated component, empty when there is none.
+  private static func lastComponent(_ path: Substring) -> Substring {
+    var rest = path
+    while rest.last == "/" { rest = rest.dropLast() }
+    guard let slash = rest.lastIndex(of: "/") else { return rest }
+    return rest[rest.index(after: slash)...]
   }
 
   /// The operations libvirt sends this kind of hook.

@@ -52,12 +52,13 @@ public enum JSON: Equatable, Sendable {
     case .array(let items):
       guard !items.isEmpty else { return "[]" }
       let inner = indent + "  "
-      return "[\n" + items.map { inner + $0.text(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+      return "[\n" + items.map { inner + $0.text(indent: inner) }.concatenated(separator: ",\n")
+        + "\n\(indent)]"
     case .object(let members):
       guard !members.isEmpty else { return "{}" }
       let inner = indent + "  "
       return "{\n"
-        + members.map { "\(inner)\(JSON.quote($0.key)): \($0.value.text(indent: inner))" }.joined(
+        + members.map { "\(inner)\(JSON.quote($0.key)): \($0.value.text(indent: inner))" }.concatenated(
           separator: ",\n")
         + "\n\(indent)}"
     }

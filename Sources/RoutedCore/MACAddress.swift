@@ -6,11 +6,16 @@ public struct MACAddress: Hashable, Sendable, TextCodable {
   public init?(_ text: some StringProtocol) {
     let parts = text.split(separator: ":", omittingEmptySubsequences: false)
     guard parts.count == 6 else { return nil }
-    var octets: [String] = []
+    // Appended by hand: `joined(separator:)` runs unspecialized and looks up a protocol conformance at
+    // run time, which scans every conformance in the binary once per hook call.
+    var text = ""
+    text.reserveCapacity(17)
     for part in parts {
       guard (1...2).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
-      octets.append(part.count == 1 ? "0" + part.lowercased() : part.lowercased())
+      if !text.isEmpty { text += ":" }
+      if part.count == 1 { text += "0" }
+      text += part.lowercased()
     }
-    description = octets.joined(separator: ":")
+    description = text
   }
 }

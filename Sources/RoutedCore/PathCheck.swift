@@ -50,8 +50,18 @@ enum PathCheck {
   /// Recorded guests, every /32 route with our protocol, and the config's peer subnets; each once.
   static func targets(_ context: DoctorContext) -> [Target] {
     var targets: [Target] = []
+    // A hook's `prepare` has a handful of targets: compared one by one, since a `Set<IPv4Network>` costs it
+    // a run-time scan of the binary's conformances. Doctor on a whole host switches to the set.
     var seen = Set<IPv4Network>()
-    func add(_ target: Target) { if seen.insert(target.network).inserted { targets.append(target) } }
+    func add(_ target: Target) {
+      if targets.count < 32 {
+        if targets.contains(where: { $0.network == target.network }) { return }
+      } else {
+        if seen.isEmpty { seen = Set(targets.map(\.network)) }
+        guard seen.insert(target.network).inserted else { return }
+      }
+      targets.append(target)
+    }
     for record in context.snapshot.records {
       for nic in record.interfaces {
         add(Target(network: .host(nic.address), expected: nic.bridge, owner: "guest \(record.name)"))

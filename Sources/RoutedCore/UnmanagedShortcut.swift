@@ -16,9 +16,10 @@ public enum UnmanagedShortcut {
   }
 
   /// The text of the first `<uuid>`, which libvirt writes right after `<name>`, before any device or metadata.
+  /// Nil when a comment or CDATA section comes first, since either could hide a `<uuid>` that is not the domain's.
   public static func domainUUID(_ xml: [UInt8]) -> String? {
     guard let open = find(xml, "<uuid>"), let close = find(xml, "</uuid>", from: open) else { return nil }
-    for marker in ["<devices", "<metadata"] {
+    for marker in ["<devices", "<metadata", "<!--", "<![CDATA["] {
       if let other = find(xml, marker), other < open { return nil }
     }
     let text = String(decoding: xml[(open + 6)..<close], as: UTF8.self).trimmed.lowercased()

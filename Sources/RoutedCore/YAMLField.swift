@@ -50,10 +50,10 @@ struct YAMLField {
   }
 
   /// A scalar parsed by `parse`, with `what` naming the expected form in the error.
-  func value<T>(_ what: String, _ parse: (String) -> T?) throws -> T {
+  func value<T>(_ what: @autoclosure () -> String, _ parse: (String) -> T?) throws -> T {
     let text = try string()
     guard let value = parse(text) else {
-      throw error("\(text.isEmpty ? "empty" : "'\(text)'") is not \(what)")
+      throw error("\(text.isEmpty ? "empty" : "'\(text)'") is not \(what())")
     }
     return value
   }

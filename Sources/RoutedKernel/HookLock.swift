@@ -36,10 +36,11 @@ public final class HookLock {
 /// The state directory (`/run/routed-hook` by default): private to root.
 enum StateDirectory {
   static func create(_ path: String) throws {
-    var components: [Substring] = []
+    // Nearly always there already: one mkdir answers, and the parents are made only when it says ENOENT.
+    if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+    var prefix = path.hasPrefix("/") ? "/" : ""
     for component in path.split(separator: "/") {
-      components.append(component)
-      let prefix = (path.hasPrefix("/") ? "/" : "") + components.joined(separator: "/")
+      prefix += prefix.isEmpty || prefix == "/" ? component : "/" + component
       if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw KernelError.system("mkdir \(prefix)", errno) }
     }
   }

@@ -8,18 +8,26 @@ public struct KernelApplier {
   let namespace: NetworkNamespace?
   let rtnetlink: Rtnetlink
   let nftables: Nftables
+  /// The sockets opened here (none over recording connections), for `closeSocketsAtExit`.
+  private let route: MNLConnection?
+  private let filter: DeferredConnection?
 
-  /// Opens netlink sockets, in the given network namespace (a name under /run/netns or a path) or the current one.
+  /// Opens an rtnetlink socket, in the given network namespace (a name under /run/netns or a path) or the
+  /// current one; nfnetlink opens there on first use.
   public init(networkNamespace: String? = nil) throws {
     let namespace = networkNamespace.map(NetworkNamespace.init)
-    let open = { () throws -> (MNLConnection, MNLConnection) in
-      (
-        try MNLConnection(bus: NETLINK_ROUTE, name: "rtnetlink"),
-        try MNLConnection(bus: NETLINK_NETFILTER, name: "nfnetlink")
-      )
+    func inNamespace<R>(_ body: () throws -> R) throws -> R {
+      try namespace.map { try $0.run(body) } ?? body()
     }
-    let (route, filter) = try namespace.map { try $0.run(open) } ?? open()
-    self.init(namespace: namespace, rtnetlink: route, nfnetlink: filter)
+    let route = try inNamespace { try MNLConnection(bus: NETLINK_ROUTE, name: "rtnetlink") }
+    let filter = DeferredConnection {
+      try inNamespace { try MNLConnection(bus: NETLINK_NETFILTER, name: "nfnetlink") }
+    }
+    self.namespace = namespace
+    self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: route))
+    self.nftables = Nftables(channel: NetlinkChannel(connection: filter))
+    self.route = route
+    self.filter = filter
   }
 
   /// An applier over given connections (recording ones in tests).
@@ -27,6 +35,17 @@ public struct KernelApplier {
     self.namespace = namespace
     self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: rtnetlink))
     self.nftables = Nftables(channel: NetlinkChannel(connection: nfnetlink))
+    route = nil
+    filter = nil
+  }
+
+  /// Leaves the sockets open for the process's exit to close, for a process that exits right after this
+  /// call. Closing an nfnetlink socket waits for nf_tables to free what a deleting transaction removed (an
+  /// RCU grace period, 10–17 ms here); left to exit, that wait overlaps everything the process does after
+  /// its commit: routes, records, the audit line and the process's own teardown.
+  public func closeSocketsAtExit() {
+    route?.closesOnDeinit = false
+    filter?.closesOnDeinit = false
   }
 
   /// Runs file-system effects (/proc/sys) in the applier's namespace.
@@ -75,7 +94,7 @@ public struct KernelApplier {
       case .table(let table):
         if try state.tables().contains(table) { present.insert(object) }
       case .set(let set):
-        if try state.sets()[NftChainName(table: set.table, name: set.name)] != nil { present.insert(object) }
+        if try state.hasSet(set) { present.insert(object) }
       case .chain(let chain):
         if try state.chains().contains(NftChainName(table: chain.table, name: chain.name)),
           try state.ourRules(in: chain).compactMap(\.tag) == chain.rules.map(\.tag)
@@ -101,7 +120,7 @@ public struct KernelApplier {
     var objects: [KernelObject] = []
     let tables = try nftables.tables()
     let sets = try nftables.sets().sorted {
-      ($0.key.table.rawValue, $0.key.name) < ($1.key.table.rawValue, $1.key.name)
+      ($0.name.table.rawValue, $0.name.name) < ($1.name.table.rawValue, $1.name.name)
     }
     for (name, keyType) in sets where tables.contains(name.table) {
       guard let keyType else { continue }

@@ -4,10 +4,10 @@ import RoutedCore
 final class KernelState {
   let rtnetlink: Rtnetlink
   let nftables: Nftables
-  private var cachedTables: Set<OwnedTable>?
-  private var cachedChains: Set<NftChainName>?
-  private var cachedSets: [NftChainName: SetKeyType?]?
-  private var cachedRules: [OwnedTable: [NftRuleInfo]] = [:]
+  private var cachedTables: [OwnedTable]?
+  private var cachedChains: [NftChainName]?
+  private var cachedSets: [(name: NftChainName, keyType: SetKeyType?)]?
+  private var cachedRules: [(table: OwnedTable, rules: [NftRuleInfo])] = []
   private var cachedAddresses: [KernelAddress]?
 
   init(rtnetlink: Rtnetlink, nftables: Nftables) {
@@ -15,25 +15,30 @@ final class KernelState {
     self.nftables = nftables
   }
 
-  func tables() throws -> Set<OwnedTable> {
+  func tables() throws -> [OwnedTable] {
     if let cachedTables { return cachedTables }
     let tables = try nftables.tables()
     cachedTables = tables
     return tables
   }
 
-  func chains() throws -> Set<NftChainName> {
+  func chains() throws -> [NftChainName] {
     if let cachedChains { return cachedChains }
     let chains = try nftables.chains()
     cachedChains = chains
     return chains
   }
 
-  func sets() throws -> [NftChainName: SetKeyType?] {
+  func sets() throws -> [(name: NftChainName, keyType: SetKeyType?)] {
     if let cachedSets { return cachedSets }
     let sets = try nftables.sets()
     cachedSets = sets
     return sets
+  }
+
+  /// Whether the kernel has a set of this table and name (of whatever key type).
+  func hasSet(_ set: OwnedSet) throws -> Bool {
+    try sets().contains { $0.name.table == set.table && $0.name.name == set.name }
   }
 
   /// Our tagged rules of a chain, in kernel order.
@@ -43,8 +48,14 @@ final class KernelState {
 
   func ourRules(table: OwnedTable, chain: String) throws -> [NftRuleInfo] {
     guard try tables().contains(table) else { return [] }
-    if cachedRules[table] == nil { cachedRules[table] = try nftables.rules(in: table) }
-    return cachedRules[table]!.filter { $0.chain == chain && $0.tag.map(Rule.isTag) == true }
+    let rules: [NftRuleInfo]
+    if let cached = cachedRules.first(where: { $0.table == table }) {
+      rules = cached.rules
+    } else {
+      rules = try nftables.rules(in: table)
+      cachedRules.append((table, rules))
+    }
+    return rules.filter { $0.chain == chain && $0.tag.map(Rule.isTag) == true }
   }
 
   func addresses() throws -> [KernelAddress] {

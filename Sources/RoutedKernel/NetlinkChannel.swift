@@ -28,49 +28,60 @@ final class NetlinkChannel {
     return sequence
   }
 
-  /// Sends one datagram and collects the replies of `awaiting` until each is terminated. An error for a
-  /// sequence in `abortingOn` (a batch's BEGIN, which is never ACKed on success) ends the wait at once.
+  /// Sends one datagram and collects the replies of `awaiting`, in that order, until each is terminated.
+  /// An error for `aborting` (a batch's BEGIN, which is never ACKed on success) ends the wait at once and
+  /// is returned as `aborted`. Arrays, not a dictionary by sequence number: a `[UInt32: …]` costs every
+  /// hook call a run-time scan of the binary's protocol conformances.
   func exchange(
-    _ datagram: [UInt8], awaiting: [UInt32], abortingOn aborting: Set<UInt32> = []
-  ) throws -> [UInt32: NetlinkReply] {
-    var replies = Dictionary(uniqueKeysWithValues: awaiting.map { ($0, NetlinkReply()) })
-    var pending = Set(awaiting)
+    _ datagram: [UInt8], awaiting: [UInt32], abortingOn aborting: UInt32? = nil
+  ) throws -> (replies: [NetlinkReply], aborted: NetlinkReply?) {
+    var replies = [NetlinkReply](repeating: NetlinkReply(), count: awaiting.count)
+    var done = [Bool](repeating: false, count: awaiting.count)
+    var pending = awaiting.count
     try connection.send(datagram)
-    while !pending.isEmpty {
+    while pending > 0 {
       for message in NetlinkMessage.split(try connection.receive()) {
         let sequence = message.sequence
-        if aborting.contains(sequence), Int32(message.type) == NLMSG_ERROR {
+        if sequence == aborting, Int32(message.type) == NLMSG_ERROR {
           let (error, detail) = Self.parseError(message)
-          if error != 0 {
-            replies[sequence] = NetlinkReply(messages: [], error: error, detail: detail)
-            return replies
-          }
+          if error != 0 { return (replies, NetlinkReply(messages: [], error: error, detail: detail)) }
         }
-        guard pending.contains(sequence) else { continue }
+        guard let slot = Self.slot(of: sequence, in: awaiting), !done[slot] else { continue }
         switch Int32(message.type) {
         case NLMSG_ERROR:
           let (error, detail) = Self.parseError(message)
-          replies[sequence]!.error = error
-          replies[sequence]!.detail = detail
-          pending.remove(sequence)
+          replies[slot].error = error
+          replies[slot].detail = detail
+          done[slot] = true
+          pending -= 1
         case NLMSG_DONE:
           let payload = message.payload
           if payload.count >= 4 {
-            replies[sequence]!.error = -payload.loadHost(Int32.self, at: payload.startIndex)
+            replies[slot].error = -payload.loadHost(Int32.self, at: payload.startIndex)
           }
-          pending.remove(sequence)
+          done[slot] = true
+          pending -= 1
         default:
-          replies[sequence]!.messages.append(message)
+          replies[slot].messages.append(message)
         }
       }
     }
-    return replies
+    return (replies, nil)
+  }
+
+  /// Where `sequence` is in `awaiting`: callers number a datagram's messages consecutively, so the offset
+  /// from the first finds it at once; anything else falls back to a search.
+  private static func slot(of sequence: UInt32, in awaiting: [UInt32]) -> Int? {
+    guard let first = awaiting.first else { return nil }
+    let offset = Int(sequence &- first)
+    if offset < awaiting.count && awaiting[offset] == sequence { return offset }
+    return awaiting.firstIndex(of: sequence)
   }
 
   /// Sends one message (its sequence number is read from it) and waits for its reply.
   func request(_ message: [UInt8]) throws -> NetlinkReply {
     let sequence = message.loadHost(UInt32.self, at: 8)
-    return try exchange(message, awaiting: [sequence])[sequence]!
+    return try exchange(message, awaiting: [sequence]).replies[0]
   }
 
   /// `nlmsgerr`: a negative errno, the offending header, then (with NETLINK_EXT_ACK) attributes.

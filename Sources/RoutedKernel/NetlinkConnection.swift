@@ -13,20 +13,23 @@ protocol NetlinkConnection: AnyObject {
 final class MNLConnection: NetlinkConnection {
   private let socket: OpaquePointer
   private let bus: String
-  private var buffer: [UInt8]
+  /// Uninitialized: recvfrom writes what it returns, and zeroing 64 KiB per socket costs more than a reply.
+  private let buffer: UnsafeMutableRawBufferPointer
   /// The kernel answers a batch synchronously inside sendmsg, so a silent socket means a lost reply.
   private let timeoutMilliseconds: Int32 = 5000
+  /// False leaves the socket to the process's exit (see `KernelApplier.closeSocketsAtExit`).
+  var closesOnDeinit = true
 
   init(bus: Int32, name: String) throws {
     self.bus = name
     guard let socket = mnl_socket_open(bus) else { throw KernelError.system("open \(name) socket", errno) }
     self.socket = socket
-    buffer = [UInt8](repeating: 0, count: max(cnl_socket_buffer_size(), 65536))
     if mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) < 0 {
       let code = errno
       mnl_socket_close(socket)
       throw KernelError.system("bind \(name) socket", code)
     }
+    buffer = .allocate(byteCount: max(cnl_socket_buffer_size(), 65536), alignment: 16)
     // Capped ACKs keep a large batch's replies small; extended ACKs carry the kernel's reason text.
     for option in [NETLINK_CAP_ACK, NETLINK_EXT_ACK] {
       var on: Int32 = 1
@@ -40,7 +43,10 @@ final class MNLConnection: NetlinkConnection {
       mnl_socket_get_fd(socket), SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
   }
 
-  deinit { mnl_socket_close(socket) }
+  deinit {
+    buffer.deallocate()
+    if closesOnDeinit { mnl_socket_close(socket) }
+  }
 
   func send(_ datagram: [UInt8]) throws {
     let sent = datagram.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
@@ -55,10 +61,33 @@ final class MNLConnection: NetlinkConnection {
       guard ready > 0 else {
         throw KernelError(message: "\(bus): no reply from the kernel within \(timeoutMilliseconds) ms")
       }
-      let count = buffer.withUnsafeMutableBytes { mnl_socket_recvfrom(socket, $0.baseAddress, $0.count) }
+      let count = mnl_socket_recvfrom(socket, buffer.baseAddress, buffer.count)
       if count < 0 && errno == EINTR { continue }
       guard count >= 0 else { throw KernelError.system("receive from \(bus)", errno) }
-      return Array(buffer[0..<count])
+      return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
     }
   }
+}
+
+/// A socket opened on first use, so a call that never asks nftables anything never opens nfnetlink: closing
+/// one waits for any transaction's pending destroy work, even someone else's.
+final class DeferredConnection: NetlinkConnection {
+  private let open: () throws -> MNLConnection
+  private var connection: MNLConnection?
+  var closesOnDeinit = true {
+    didSet { connection?.closesOnDeinit = closesOnDeinit }
+  }
+
+  init(_ open: @escaping () throws -> MNLConnection) { self.open = open }
+
+  private func opened() throws -> MNLConnection {
+    if let connection { return connection }
+    let connection = try open()
+    connection.closesOnDeinit = closesOnDeinit
+    self.connection = connection
+    return connection
+  }
+
+  func send(_ datagram: [UInt8]) throws { try opened().send(datagram) }
+  func receive() throws -> [UInt8] { try opened().receive() }
 }

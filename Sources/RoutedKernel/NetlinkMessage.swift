@@ -33,22 +33,29 @@ struct NetlinkMessage {
 }
 
 /// The attributes of a message or of a nested attribute, by type (nested and byte-order flags stripped).
+/// Looked up by walking the attributes each time: a message has a few dozen and callers ask for a handful,
+/// and a `[UInt16: …]` index would cost every hook call a run-time scan of the binary's conformances.
 struct NetlinkAttributes {
-  private var values: [UInt16: ArraySlice<UInt8>] = [:]
+  private let bytes: ArraySlice<UInt8>
 
-  init(_ bytes: ArraySlice<UInt8>) {
+  init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+
+  /// The last attribute of `type`, as a dictionary filled in order would keep it.
+  private func value(_ wanted: UInt16) -> ArraySlice<UInt8>? {
+    var found: ArraySlice<UInt8>?
     var offset = bytes.startIndex
     while offset + 4 <= bytes.endIndex {
       let length = Int(bytes.loadHost(UInt16.self, at: offset))
       let type = bytes.loadHost(UInt16.self, at: offset + 2) & ~UInt16(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
       guard length >= 4, offset + length <= bytes.endIndex else { break }
-      values[type] = bytes[offset + 4..<offset + length]
+      if type == wanted { found = bytes[offset + 4..<offset + length] }
       offset += Int(cnl_nla_align(UInt32(length)))
     }
+    return found
   }
 
-  subscript(type: Int32) -> ArraySlice<UInt8>? { values[UInt16(type)] }
-  subscript(type: UInt32) -> ArraySlice<UInt8>? { values[UInt16(type)] }
+  subscript(type: Int32) -> ArraySlice<UInt8>? { value(UInt16(type)) }
+  subscript(type: UInt32) -> ArraySlice<UInt8>? { value(UInt16(type)) }
 
   func u8(_ type: Int32) -> UInt8? { self[type]?.first }
   func u32(_ type: UInt32) -> UInt32? {

@@ -30,7 +30,7 @@ extension KernelApplier {
       if linkReply.error != 0 { throw KernelError.system("dump links", linkReply.error) }
       raw = linkReply.messages.compactMap(SnapshotLink.init)
     }
-    var names = Dictionary(raw.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+    var names = LinkNames(raw.map { ($0.index, $0.name) })
     let addresses = try rtnetlink.addresses()
     let links = raw.map { link in
       HostSnapshot.Link(
@@ -47,7 +47,7 @@ extension KernelApplier {
         guard reply.error == 0 else { return [] }
         // Route devices outside the bridges read are named one lookup each.
         for index in reply.messages.flatMap(SnapshotRoute.deviceIndexes) where names[index] == nil {
-          names[index] = try rtnetlink.linkName(index: index)
+          if let name = try rtnetlink.linkName(index: index) { names.add(index, name) }
         }
         return reply.messages.compactMap { SnapshotRoute.parse($0, names: names) }
       }
@@ -105,7 +105,7 @@ enum SnapshotRoute {
     return indexes
   }
 
-  static func parse(_ message: NetlinkMessage, names: [Int32: String]) -> HostSnapshot.Route? {
+  static func parse(_ message: NetlinkMessage, names: LinkNames) -> HostSnapshot.Route? {
     guard Int(message.type) == RTM_NEWROUTE, message.payload.count >= 12 else { return nil }
     let payload = message.payload
     let start = payload.startIndex
@@ -137,5 +137,34 @@ enum SnapshotRoute {
       gateway: gateway,
       devices: devices, routeProtocol: HostSnapshot.Route.protocolName(Int(payload[start + 5])),
       metric: attributes.u32(RTA_PRIORITY.rawValue).map { Int($0) })
+  }
+}
+
+/// Interface names by index. A dump with `bridges` holds a bridge and its ports, without it every link, so
+/// a dictionary keeps lookups O(1) there; the hook's path (a few links) stays off `Dictionary<Int32, …>`,
+/// whose first use costs a run-time scan of the binary's protocol conformances.
+struct LinkNames {
+  private var few: [(index: Int32, name: String)] = []
+  private var many: [Int32: String]?
+
+  init(_ pairs: [(Int32, String)]) {
+    if pairs.count <= 16 {
+      few = pairs.map { (index: $0.0, name: $0.1) }
+    } else {
+      many = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+    }
+  }
+
+  subscript(index: Int32) -> String? {
+    if let many { return many[index] }
+    return few.first { $0.index == index }?.name
+  }
+
+  mutating func add(_ index: Int32, _ name: String) {
+    if many != nil {
+      many![index] = name
+    } else if self[index] == nil {
+      few.append((index, name))
+    }
   }
 }

@@ -11,7 +11,9 @@ struct NftBatch {
   }
 
   private(set) var entries: [Entry] = []
-  private var setIDs: [String: UInt32] = [:]
+  /// A few sets per batch; a `[String: UInt32]` would be the only hashed String in `stopped`, costing it a
+  /// run-time scan of the binary's protocol conformances.
+  private var setIDs: [(table: OwnedTable, name: String)] = []
 
   var isEmpty: Bool { entries.isEmpty }
   /// Whether committing costs an RCU grace period.
@@ -23,11 +25,11 @@ struct NftBatch {
 
   /// A batch-local id for a set, so rules in the same transaction can refer to a set it creates.
   mutating func setID(table: OwnedTable, name: String) -> UInt32 {
-    let key = "\(table.rawValue) \(name)"
-    if let id = setIDs[key] { return id }
-    let id = UInt32(setIDs.count + 1)
-    setIDs[key] = id
-    return id
+    if let index = setIDs.firstIndex(where: { $0.table == table && $0.name == name }) {
+      return UInt32(index + 1)
+    }
+    setIDs.append((table, name))
+    return UInt32(setIDs.count)
   }
 
   // MARK: typed helpers
@@ -60,10 +62,10 @@ struct NftBatch {
   }
 
   mutating func addRule(_ rule: Rule, in chain: OwnedChain) {
-    var ids: [String: UInt32] = [:]
-    for name in rule.setNames { ids[name] = setID(table: chain.table, name: name) }
-    append("rule \(chain.table.rawValue) \(chain.name) \"\(rule.tag)\"") {
-      NftMessage.newRule(rule, in: chain, setID: { ids[$0] ?? 0 }, sequence: $0)
+    let ids = rule.setNames.map { (name: $0, id: setID(table: chain.table, name: $0)) }
+    append("rule \(chain.table.rawValue) \(chain.name) \"\(rule.tag)\"") { sequence in
+      NftMessage.newRule(
+        rule, in: chain, setID: { name in ids.first { $0.name == name }?.id ?? 0 }, sequence: sequence)
     }
   }
 

@@ -2,8 +2,8 @@ import CNetlink
 import Glibc
 import RoutedCore
 
-/// A chain by table and name.
-struct NftChainName: Hashable {
+/// A chain (or set) by table and name.
+struct NftChainName: Equatable {
   var table: OwnedTable
   var name: String
 }
@@ -17,7 +17,9 @@ struct NftRuleInfo: Equatable {
   var tag: String?
 }
 
-/// nfnetlink requests over one channel: reads of our tables' state, and batch commits.
+/// nfnetlink requests over one channel: reads of our tables' state, and batch commits. Reads answer with
+/// arrays (a handful of our own objects), not sets or dictionaries: each distinct hashed key type costs
+/// every hook call a run-time scan of the binary's protocol conformances.
 final class Nftables {
   let channel: NetlinkChannel
 
@@ -31,45 +33,43 @@ final class Nftables {
   }
 
   /// Which of our tables exist; foreign tables are read past, never touched.
-  func tables() throws -> Set<OwnedTable> {
+  func tables() throws -> [OwnedTable] {
     let messages = try dump(NftMessage.getTables(sequence: channel.nextSequence()), "list tables")
-    return Set(
-      messages.compactMap { message in
-        message.withHeader { header in
-          let table = nftnl_table_alloc()!
-          defer { nftnl_table_free(table) }
-          guard nftnl_table_nlmsg_parse(header, table) >= 0 else { return nil }
-          return OwnedTable(
-            nfproto: nftnl_table_get_u32(table, UInt16(NFTNL_TABLE_FAMILY.rawValue)),
-            name: String(cString: nftnl_table_get_str(table, UInt16(NFTNL_TABLE_NAME.rawValue))))
-        }
-      })
+    return messages.compactMap { message in
+      message.withHeader { header in
+        let table = nftnl_table_alloc()!
+        defer { nftnl_table_free(table) }
+        guard nftnl_table_nlmsg_parse(header, table) >= 0 else { return nil }
+        return OwnedTable(
+          nfproto: nftnl_table_get_u32(table, UInt16(NFTNL_TABLE_FAMILY.rawValue)),
+          name: String(cString: nftnl_table_get_str(table, UInt16(NFTNL_TABLE_NAME.rawValue))))
+      }
+    }
   }
 
   /// The chains of our tables.
-  func chains() throws -> Set<NftChainName> {
+  func chains() throws -> [NftChainName] {
     let messages = try dump(NftMessage.getChains(sequence: channel.nextSequence()), "list chains")
-    return Set(
-      messages.compactMap { message in
-        message.withHeader { header -> NftChainName? in
-          let chain = nftnl_chain_alloc()!
-          defer { nftnl_chain_free(chain) }
-          guard nftnl_chain_nlmsg_parse(header, chain) >= 0,
-            let table = OwnedTable(
-              nfproto: nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_FAMILY.rawValue)),
-              name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_TABLE.rawValue))))
-          else { return nil }
-          return NftChainName(
-            table: table, name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_NAME.rawValue)))
-          )
-        }
-      })
+    return messages.compactMap { message in
+      message.withHeader { header -> NftChainName? in
+        let chain = nftnl_chain_alloc()!
+        defer { nftnl_chain_free(chain) }
+        guard nftnl_chain_nlmsg_parse(header, chain) >= 0,
+          let table = OwnedTable(
+            nfproto: nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_FAMILY.rawValue)),
+            name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_TABLE.rawValue))))
+        else { return nil }
+        return NftChainName(
+          table: table, name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_NAME.rawValue)))
+        )
+      }
+    }
   }
 
   /// The sets of our tables; a set whose key type we do not make is reported with a nil key type.
-  func sets() throws -> [NftChainName: SetKeyType?] {
+  func sets() throws -> [(name: NftChainName, keyType: SetKeyType?)] {
     let messages = try dump(NftMessage.getSets(sequence: channel.nextSequence()), "list sets")
-    var result: [NftChainName: SetKeyType?] = [:]
+    var result: [(name: NftChainName, keyType: SetKeyType?)] = []
     for message in messages {
       message.withHeader { header in
         let set = nftnl_set_alloc()!
@@ -80,9 +80,10 @@ final class Nftables {
             name: String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_TABLE.rawValue))))
         else { return }
         let name = String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_NAME.rawValue)))
-        result[NftChainName(table: table, name: name)] = SetKeyType(
+        let keyType = SetKeyType(
           nftType: nftnl_set_get_u32(set, UInt16(NFTNL_SET_KEY_TYPE.rawValue)),
           length: nftnl_set_get_u32(set, UInt16(NFTNL_SET_KEY_LEN.rawValue)))
+        result.append((NftChainName(table: table, name: name), keyType))
       }
     }
     return result
@@ -122,9 +123,8 @@ final class Nftables {
       sequences.append(sequence)
       datagram += NftMessage.getElement(set, key, sequence: sequence)
     }
-    let replies = try channel.exchange(datagram, awaiting: sequences)
-    return try zip(queries, sequences).map { query, sequence in
-      let reply = replies[sequence]!
+    let replies = try channel.exchange(datagram, awaiting: sequences).replies
+    return try zip(queries, replies).map { query, reply in
       if reply.error == ENOENT { return nil }
       if reply.error != 0 {
         throw KernelError.system("\(query.0): element \(query.1)", reply.error, detail: reply.detail)
@@ -182,14 +182,12 @@ final class Nftables {
       datagram += entry.build(sequence)
     }
     datagram += NftMessage.batchMarker(begin: false, sequence: channel.nextSequence())
-    let replies = try channel.exchange(datagram, awaiting: sequences, abortingOn: [begin])
-    if let failed = replies[begin], failed.error != 0 {
-      throw KernelError.system("nftables transaction", failed.error, detail: failed.detail)
+    let (replies, aborted) = try channel.exchange(datagram, awaiting: sequences, abortingOn: begin)
+    if let aborted {
+      throw KernelError.system("nftables transaction", aborted.error, detail: aborted.detail)
     }
-    for (entry, sequence) in zip(batch.entries, sequences) {
-      if let reply = replies[sequence], reply.error != 0 {
-        throw KernelError.system(entry.description, reply.error, detail: reply.detail)
-      }
+    for (entry, reply) in zip(batch.entries, replies) where reply.error != 0 {
+      throw KernelError.system(entry.description, reply.error, detail: reply.detail)
     }
   }
 }

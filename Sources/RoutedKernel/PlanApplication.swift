@@ -14,8 +14,8 @@ extension KernelApplier {
   ///
   /// Everything is read first; then (1) links, addresses and sysctls, (2) one nftables transaction with
   /// every nft change, (3) routes. When step 3 fails, the guest's part of step 2 and the routes already
-  /// changed are undone before the error is thrown.
-  public func apply(_ plan: Plan) throws -> ApplyReport {
+  /// changed are undone before the error is thrown. `beforeChanges` runs between reading and step 1.
+  public func apply(_ plan: Plan, beforeChanges: () throws -> Void = {}) throws -> ApplyReport {
     rtnetlink.resetCache()
     let state = KernelState(rtnetlink: rtnetlink, nftables: nftables)
     var report = ApplyReport()
@@ -25,14 +25,13 @@ extension KernelApplier {
     var routeSteps: [RouteStep] = []
 
     // Read and decide. Nothing changes in the kernel until every check has passed.
-    // Sysctls are read in one visit to the namespace.
+    // Sysctls are read in one visit to the namespace. Lookups here go through arrays: a plan holds a few
+    // dozen objects, and each hashed key type would cost a run-time scan of the binary's conformances.
     let settings = plan.baseline.compactMap { object -> InterfaceSysctl? in
       if case .sysctl(let setting) = object { return setting }
       return nil
     }
-    let sysctls = try inNamespace {
-      Dictionary(try settings.map { ($0, try Sysctl.read($0)) }, uniquingKeysWith: { first, _ in first })
-    }
+    let sysctls = try inNamespace { try settings.map { (setting: $0, value: try Sysctl.read($0)) } }
     for object in plan.baseline {
       switch object {
       case .link(let name, let mtu):
@@ -54,7 +53,7 @@ extension KernelApplier {
           report.added.append(object)
         }
       case .sysctl(let setting):
-        guard let current = sysctls[setting] ?? nil else {
+        guard let current = sysctls.first(where: { $0.setting == setting })?.value ?? nil else {
           throw KernelError(message: "\(setting): no such interface \(setting.interface)", code: ENOENT)
         }
         if current == setting.value {
@@ -71,7 +70,7 @@ extension KernelApplier {
           report.added.append(object)
         }
       case .set(let set):
-        if try state.sets()[NftChainName(table: set.table, name: set.name)] != nil {
+        if try state.hasSet(set) {
           report.unchanged += 1
         } else {
           batch.addSet(set)
@@ -91,8 +90,7 @@ extension KernelApplier {
     // Guest changes: removals go first, so a key that changes owner is deleted before it is re-added in the
     // same transaction; an object both removed and added stays.
     let adds = plan.guestChanges.filter { $0.kind == .add }.map(\.object)
-    let kept = Set(adds)
-    let removals = plan.guestChanges.filter { $0.kind == .remove && !kept.contains($0.object) }.map(\.object)
+    let removals = plan.guestChanges.filter { $0.kind == .remove && !adds.contains($0.object) }.map(\.object)
     report.unchanged += plan.guestChanges.count - adds.count - removals.count
 
     // Elements: one datagram of GETs answers whether each exists, and with which comment.
@@ -101,11 +99,17 @@ extension KernelApplier {
     let addedElements = adds.compactMap(\.elementQuery)
     let queries = removedElements + baselineElements + addedElements
     let found = try nftables.comments(of: queries.map { ($0.set, $0.key) })
-    var comments: [KernelObject: String?] = [:]
-    for (query, comment) in zip(queries, found) { comments[query.object] = comment }
-    var seen = Set<KernelObject>()
-    for query in removedElements where seen.insert(query.object).inserted {
-      if comments[query.object] == query.comment {
+    func comment(_ query: ElementQuery) -> String? {
+      found[queries.firstIndex { $0.object == query.object }!]
+    }
+    var seen: [KernelObject] = []
+    func firstSight(_ query: ElementQuery) -> Bool {
+      if seen.contains(query.object) { return false }
+      seen.append(query.object)
+      return true
+    }
+    for query in removedElements where firstSight(query) {
+      if comment(query) == query.comment {
         batch.deleteElement(query.set, query.key)
         undo.addElement(query.set, query.key, comment: query.comment)
         report.removed.append(query.object)
@@ -113,16 +117,16 @@ extension KernelApplier {
         report.unchanged += 1
       }
     }
-    for query in baselineElements where seen.insert(query.object).inserted {
-      if comments[query.object] == query.comment {
+    for query in baselineElements where firstSight(query) {
+      if comment(query) == query.comment {
         report.unchanged += 1
       } else {
         batch.addElement(query.set, query.key, comment: query.comment)
         report.added.append(query.object)
       }
     }
-    for query in addedElements where seen.insert(query.object).inserted {
-      if comments[query.object] == query.comment {
+    for query in addedElements where firstSight(query) {
+      if comment(query) == query.comment {
         report.unchanged += 1
       } else {
         batch.addElement(query.set, query.key, comment: query.comment)
@@ -171,6 +175,7 @@ extension KernelApplier {
       }
     }
 
+    try beforeChanges()
     // Step 1: host-wide link, address and sysctl state.
     for step in hostSteps { try step() }
     // Step 2: one nftables transaction.
@@ -336,7 +341,7 @@ extension KernelApplier {
     }
     // Sets last: the rules that look them up are deleted earlier in the same transaction.
     for set in sets {
-      if try state.sets()[NftChainName(table: set.table, name: set.name)] != nil {
+      if try state.hasSet(set) {
         batch.deleteSet(set)
         report.removed.append(.set(set))
       } else {

@@ -30,8 +30,17 @@ public struct RecordStore {
     return try names.sorted().compactMap { try read(directory + "/" + $0) }
   }
 
-  /// Writes atomically: temp file, fsync, rename over the old record, fsync the directory.
+  /// Writes atomically: temp file, fsync, rename over the old record. After any crash a record is whole,
+  /// the old one or the new one. The rename itself is not synced (an fsync of the directory): a crash that
+  /// loses it is a machine crash, which loses the routes and set elements the record describes as well, and
+  /// a record left over from before it is what `reconcile` removes.
   public func write(_ record: DomainRecord) throws {
+    try writeAhead(record, syncInBackground: false).finish()
+  }
+
+  /// Writes the record's temporary file and starts its fsync on a helper thread; `finish()` waits for it
+  /// and renames the record into place. A hook reads the kernel meanwhile: the fsync is most of a write.
+  public func writeAhead(_ record: DomainRecord, syncInBackground: Bool = true) throws -> PendingWrite {
     let target = try path(record.domain.uuid)
     try StateDirectory.create(directory)
     let data = Array(RecordJSON.text(record).utf8)
@@ -50,29 +59,76 @@ public struct RecordStore {
       }
       written += count
     }
-    guard fsync(descriptor) == 0 else {
-      let code = errno
-      close(descriptor)
-      unlink(temporary)
-      throw KernelError.system("fsync \(temporary)", code)
-    }
-    close(descriptor)
-    guard rename(temporary, target) == 0 else {
-      let code = errno
-      unlink(temporary)
-      throw KernelError.system("rename \(temporary)", code)
-    }
-    try syncDirectory()
+    return PendingWrite(
+      descriptor: descriptor, temporary: temporary, target: target, syncInBackground: syncInBackground)
   }
 
-  /// Deletes the record of `uuid`; a missing record is fine.
+  /// A record whose temporary file is written; nothing is in place until `finish()`, and a pending write
+  /// dropped unfinished leaves no file behind.
+  public final class PendingWrite {
+    private let descriptor: Int32
+    private let temporary: String
+    private let target: String
+    /// The helper thread running fsync; nil syncs in `finish()` itself.
+    private var thread: pthread_t?
+    private var finished = false
+
+    init(descriptor: Int32, temporary: String, target: String, syncInBackground: Bool) {
+      self.descriptor = descriptor
+      self.temporary = temporary
+      self.target = target
+      guard syncInBackground else { return }
+      var thread = pthread_t()
+      let started = pthread_create(
+        &thread, nil,
+        { argument in
+          // The descriptor travels in the pointer's bits, the errno back the same way (nil for success).
+          let descriptor = Int32(truncatingIfNeeded: Int(bitPattern: argument))
+          return fsync(descriptor) == 0 ? nil : UnsafeMutableRawPointer(bitPattern: Int(errno))
+        }, UnsafeMutableRawPointer(bitPattern: Int(descriptor)))
+      if started == 0 { self.thread = thread }
+    }
+
+    /// Waits until the data is on disk, then renames the record over the old one.
+    public func finish() throws {
+      guard !finished else { return }
+      finished = true
+      let code = synced()
+      close(descriptor)
+      guard code == 0 else {
+        unlink(temporary)
+        throw KernelError.system("fsync \(temporary)", code)
+      }
+      guard rename(temporary, target) == 0 else {
+        let code = errno
+        unlink(temporary)
+        throw KernelError.system("rename \(temporary)", code)
+      }
+    }
+
+    /// The fsync's errno, 0 for success.
+    private func synced() -> Int32 {
+      guard let thread else { return fsync(descriptor) == 0 ? 0 : errno }
+      var result: UnsafeMutableRawPointer?
+      pthread_join(thread, &result)
+      return Int32(truncatingIfNeeded: Int(bitPattern: result))
+    }
+
+    deinit {
+      guard !finished else { return }
+      _ = synced()
+      close(descriptor)
+      unlink(temporary)
+    }
+  }
+
+  /// Deletes the record of `uuid`; a missing record is fine. Not synced, like a rename in `write`.
   public func delete(uuid: String) throws {
     let target = try path(uuid)
     guard unlink(target) == 0 else {
       if errno == ENOENT { return }
       throw KernelError.system("delete \(target)", errno)
     }
-    try syncDirectory()
   }
 
   /// The record's path; refuses UUIDs that could name a file outside the directory.
@@ -91,25 +147,24 @@ public struct RecordStore {
     }
     defer { close(descriptor) }
     var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-      if count < 0 && errno == EINTR { continue }
-      guard count >= 0 else { throw KernelError.system("read \(path)", errno) }
-      if count == 0 { break }
-      data += chunk[0..<count]
+    var failure: Int32 = 0
+    // Uninitialized: a zeroed 64 KiB chunk costs more than reading a record.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65536) { chunk in
+      while true {
+        let count = Glibc.read(descriptor, chunk.baseAddress, chunk.count)
+        if count < 0 && errno == EINTR { continue }
+        guard count >= 0 else {
+          failure = errno
+          return
+        }
+        if count == 0 { return }
+        data.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<count]))
+      }
     }
+    if failure != 0 { throw KernelError.system("read \(path)", failure) }
     guard let record = RecordJSON.record(data) else {
       throw KernelError(message: "\(path): not a valid record")
     }
     return record
-  }
-
-  /// Makes the rename durable.
-  private func syncDirectory() throws {
-    let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw KernelError.system("open \(directory)", errno) }
-    defer { close(descriptor) }
-    guard fsync(descriptor) == 0 else { throw KernelError.system("fsync \(directory)", errno) }
   }
 }

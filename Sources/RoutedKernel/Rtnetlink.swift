@@ -58,15 +58,17 @@ struct KernelRoute: Equatable, CustomStringConvertible {
 /// rtnetlink requests over one channel: links, addresses, routes.
 final class Rtnetlink {
   let channel: NetlinkChannel
-  private var linksByName: [String: KernelLink] = [:]
-  private var namesByIndex: [Int32: String]?
+  /// Links already asked for, by name and by index: a call asks for a few, and a dictionary's first use
+  /// costs a run-time scan of the binary's protocol conformances.
+  private var linksByName: [KernelLink] = []
+  private var namesByIndex: [(index: Int32, name: String?)] = []
 
   init(channel: NetlinkChannel) { self.channel = channel }
 
   /// Forgets cached interface facts, at the start of each public call.
   func resetCache() {
-    linksByName = [:]
-    namesByIndex = nil
+    linksByName = []
+    namesByIndex = []
   }
 
   private func check(_ reply: NetlinkReply, _ what: @autoclosure () -> String) throws {
@@ -75,12 +77,12 @@ final class Rtnetlink {
 
   /// The interface named `name`, or nil when there is none.
   func link(named name: String) throws -> KernelLink? {
-    if let link = linksByName[name] { return link }
+    if let link = linksByName.first(where: { $0.name == name }) { return link }
     let reply = try channel.request(RtnetlinkMessage.getLink(name: name, sequence: channel.nextSequence()))
     if reply.error == ENODEV { return nil }
     try check(reply, "link \(name)")
     guard let link = reply.messages.lazy.compactMap(Self.parseLink).first else { return nil }
-    linksByName[name] = link
+    linksByName.append(link)
     return link
   }
 
@@ -92,16 +94,20 @@ final class Rtnetlink {
     return link
   }
 
-  /// The name of interface `index`, from one dump per call.
+  /// The name of interface `index`, nil when there is none: one lookup by index, never a dump of every
+  /// link (a host has a tap per guest).
   func linkName(index: Int32) throws -> String? {
-    if namesByIndex == nil {
-      let reply = try channel.request(RtnetlinkMessage.getLinks(sequence: channel.nextSequence()))
-      try check(reply, "dump links")
-      namesByIndex = Dictionary(
-        reply.messages.compactMap(Self.parseLink).map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a }
-      )
+    if let known = namesByIndex.first(where: { $0.index == index }) { return known.name }
+    let reply = try channel.request(RtnetlinkMessage.getLink(index: index, sequence: channel.nextSequence()))
+    let name: String?
+    if reply.error == ENODEV {
+      name = nil
+    } else {
+      try check(reply, "link #\(index)")
+      name = reply.messages.lazy.compactMap(Self.parseLink).first?.name
     }
-    return namesByIndex?[index]
+    namesByIndex.append((index, name))
+    return name
   }
 
   /// Sets the MTU and IFF_UP.
@@ -109,7 +115,7 @@ final class Rtnetlink {
     let message = RtnetlinkMessage.setLink(
       index: link.index, mtu: UInt32(mtu), sequence: channel.nextSequence())
     try check(try channel.request(message), "link \(link.name): set mtu \(mtu) up")
-    linksByName[link.name] = nil
+    linksByName.removeAll { $0.name == link.name }
   }
 
   /// Every IPv4 address in the namespace.
@@ -141,15 +147,16 @@ final class Rtnetlink {
   }
 
   /// The main-table route whose prefix is exactly `destination`, found by a FIB lookup of its address.
+  /// Its `outputName` stays nil: callers compare by index, and naming it would take a dump of every link
+  /// (a tap per guest) on each call.
   func route(exactly destination: IPv4Network) throws -> KernelRoute? {
     let message = RtnetlinkMessage.getRoute(matching: destination.address, sequence: channel.nextSequence())
     let reply = try channel.request(message)
     // No route at all: the lookup itself fails (ENETUNREACH, EHOSTUNREACH, …), which means absent.
     guard reply.error == 0 else { return nil }
-    guard var route = reply.messages.lazy.compactMap(Self.parseRoute).first,
+    guard let route = reply.messages.lazy.compactMap(Self.parseRoute).first,
       route.destination == destination, route.table == UInt32(RT_TABLE_MAIN.rawValue)
     else { return nil }
-    route.outputName = try route.outputIndex.flatMap(linkName(index:))
     return route
   }
 

@@ -46,11 +46,20 @@ enum RtnetlinkMessage {
     address.bytes.withUnsafeBytes { mnl_attr_put(header, UInt16(type), 4, $0.baseAddress) }
   }
 
-  /// RTM_GETLINK for one interface by name.
+  /// RTM_GETLINK for one interface by name, without statistics (nobody here reads them).
   static func getLink(name: String, sequence: UInt32) -> [UInt8] {
     build(type: RTM_GETLINK, flags: acknowledged, sequence: sequence) { header in
       _ = extraHeader(header, ifinfomsg.self)
       mnl_attr_put_strz(header, UInt16(IFLA_IFNAME), name)
+      mnl_attr_put_u32(header, UInt16(IFLA_EXT_MASK), UInt32(RTEXT_FILTER_SKIP_STATS))
+    }
+  }
+
+  /// RTM_GETLINK for one interface by index, without statistics.
+  static func getLink(index: Int32, sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETLINK, flags: acknowledged, sequence: sequence) { header in
+      extraHeader(header, ifinfomsg.self).pointee.ifi_index = index
+      mnl_attr_put_u32(header, UInt16(IFLA_EXT_MASK), UInt32(RTEXT_FILTER_SKIP_STATS))
     }
   }
 

@@ -38,5 +38,9 @@ import Testing
         .utf8)
     #expect(UnmanagedShortcut.domainUUID(late) == nil)
     #expect(UnmanagedShortcut.domainUUID(Array("<domain><uuid>nope</uuid></domain>".utf8)) == nil)
+    let commented = Array(
+      "<domain><!-- <uuid>6f1c7d1e-2b4a-4c1e-9d55-0d9a0f1e2b3c</uuid> --><uuid>0e2b5b1c-1111-4c1e-9d55-0d9a0f1e2b3c</uuid></domain>"
+        .utf8)
+    #expect(UnmanagedShortcut.domainUUID(commented) == nil)
   }
 }
