@@ -92,3 +92,15 @@ struct SerialConsole {
     }
   }
 }
+
+/// A command line run inside a QEMU guest of a running lab, over its serial console.
+public enum GuestShell {
+  /// The command's output and exit status; `timeout` bounds the wait for its answer.
+  public static func run(_ command: String, in guest: Guest, names: LabNames, timeout: Double = 30) throws
+    -> (status: Int32, output: String)
+  {
+    let reply = try SerialConsole(path: names.serialSocket(guest.host, guest.name)).run(
+      command, timeout: timeout)
+    return (reply.status, reply.output)
+  }
+}
