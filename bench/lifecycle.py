@@ -7,7 +7,7 @@ appends it, with machine info, to bench/RESULTS.md.
 
 usage: sudo bench/lifecycle.py [--runs 50] [--sizes 10,1000,4000] [--reference-sizes 10,1000]
 """
-import argparse, ctypes, datetime, os, platform, subprocess, sys, tempfile, time, uuid
+import argparse, ctypes, datetime, os, platform, random, subprocess, sys, tempfile, time, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOOK = os.path.join(ROOT, ".build", "release", "routed-hook")
@@ -65,8 +65,10 @@ class Host:
 
     def __init__(self, tag):
         self.ns = f"rhb-{tag}-{os.getpid()}"
-        # State lives under /run (tmpfs) as /run/routed-hook does: fsync there costs nothing.
-        self.dir = tempfile.mkdtemp(prefix="rhb-", dir="/run")
+        # State lives on a tmpfs, as /run/routed-hook does on a real host (Debian mounts /run as tmpfs). This
+        # machine's /run is its ext4 root, where creating a record or an address link in a directory of
+        # thousands costs up to 0.8 ms and an fsync 0.5 ms; /dev/shm is a tmpfs everywhere.
+        self.dir = tempfile.mkdtemp(prefix="rhb-", dir="/dev/shm")
         self.config = os.path.join(self.dir, "routed-hook.yaml")
         self.state = os.path.join(self.dir, "state")
         with open(self.config, "w") as f:
@@ -159,6 +161,19 @@ def reference(host, i, op, sub, extra):
     return ["/bin/sh", REFERENCE, f"g{i}", op, sub, extra], env
 
 
+def idle():
+    """A random idle gap (4-12 ms, not timed) before each deleting call: `stopped` and the floor's `nft delete`.
+
+    A deleting transaction waits for an RCU grace period, and grace periods here run back to back in steps of
+    two 4 ms ticks while processes exit. Called in a fixed order with no gap, each deleting call lands at a fixed
+    phase of that cycle, and the two land at different phases: traced, `stopped` waited about 12.5 ms and the
+    floor's delete about 9.5 ms for the same one-grace-period transaction. With an idle gap of random length
+    both start from an idle machine at a random phase, and cost the same; on a real host a guest runs between
+    `started` and `stopped`, so `stopped` never follows the previous call by a few milliseconds either.
+    """
+    time.sleep(random.uniform(0.004, 0.012))
+
+
 def lifecycles(host, tool, runs, guest, floor=None):
     """Runs `runs` lifecycles; with `floor` (a static binary), measures the floor between them.
 
@@ -172,6 +187,8 @@ def lifecycles(host, tool, runs, guest, floor=None):
         total = 0
         for op, sub, extra in LIFECYCLE:
             argv, env = tool(host, guest, op, sub, extra)
+            if op == "stopped":
+                idle()
             t = spawn_timed(argv, path, env, None)
             per_call[op].append(t)
             total += t
@@ -180,6 +197,7 @@ def lifecycles(host, tool, runs, guest, floor=None):
             starts = sum(spawn_timed([floor], None, host.env(), None) for _ in range(5))
             element = f"{{ 10.136.250.{k % 250 + 1} . \"osa10\" }}"
             add = spawn_timed(["/usr/sbin/nft", f"add element inet routed_hook egress {element}"], None, host.env(), None)
+            idle()
             delete = spawn_timed(["/usr/sbin/nft", f"delete element inet routed_hook egress {element}"], None, host.env(), None)
             floors.append(starts + max(0, delete - add))
     return totals, per_call, floors
@@ -253,7 +271,7 @@ def main():
     lines += [f"| {n} | {s} | {ms(a)} | {ms(b)} | {c} |" for n, s, a, b, c in rows]
     lines.append("")
     lines.append("- floor, per row: 5 × static binary start + one deleting nft transaction (nft delete − nft add), "
-                 "sampled after each lifecycle")
+                 "sampled after each lifecycle; a random idle 4-12 ms (untimed) before `stopped` and before the floor's delete")
     lines.append(f"- unmanaged domain, one hook call: p50 {ms(pct(results['unmanaged'], 50))} ms vs static binary start {ms(t50)} ms")
     checks = []
     r = lambda n, s: pct(results[(n, s)], 50)
