@@ -29,8 +29,10 @@ struct LibvirtTeardown {
     }
   }
 
-  /// Processes in the lab's namespaces (libvirtd, virtlogd, libvirt_lxc, QEMU, container inits) and any
-  /// naming the lab's directory on their command line (a container whose namespace was never attached).
+  /// The processes of the lab's libvirt stacks: libvirtd, virtlogd, libvirt_lxc and QEMU in the lab's
+  /// namespaces, and the containers' init scripts (found by their path in the lab's directory, also when
+  /// their namespace was never attached). Anything else (a shell someone opened in a lab namespace, a `tail`
+  /// of a lab log) is not the lab's to end.
   func processes(namespaces: [String]) -> [ProcessRecord] {
     guard !hosts.isEmpty else { return [] }
     var pids = Set<Int32>()
@@ -38,16 +40,21 @@ struct LibvirtTeardown {
       let output = (try? Command.run(["ip", "netns", "pids", namespace], timeout: 10))?.stdout ?? ""
       pids.formUnion(output.split(separator: "\n").compactMap { Int32($0) })
     }
+    let daemons = ["libvirtd", "virtlogd", "libvirt_lxc", "qemu-system-x86"]
+    var found: [ProcessRecord] = []
     for entry in FileSystem.list("/proc") {
-      guard let pid = Int32(entry), let commandLine = FileSystem.read("/proc/\(entry)/cmdline"),
-        commandLine.contains(names.labDirectory + "/")
+      guard let pid = Int32(entry), pid != getpid(),
+        let name = FileSystem.read("/proc/\(entry)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
       else { continue }
-      pids.insert(pid)
+      let arguments = FileSystem.read("/proc/\(entry)/cmdline")?.split(separator: "\0") ?? []
+      let containerInit = arguments.contains {
+        $0.hasPrefix(names.labDirectory + "/") && $0.hasSuffix(".init")
+      }
+      guard (pids.contains(pid) && daemons.contains(name)) || containerInit,
+        let record = ProcessRecord.current(pid: pid, name: name)
+      else { continue }
+      found.append(record)
     }
-    pids.remove(getpid())
-    return pids.sorted().compactMap { pid in
-      let name = FileSystem.read("/proc/\(pid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-      return ProcessRecord.current(pid: pid, name: name)
-    }
+    return found
   }
 }
