@@ -1,0 +1,40 @@
+import Foundation
+
+/// routed-hook's per-guest objects in a host namespace, read with independent tools: routes of protocol 151
+/// (`ip -j`) and the set elements of its tables, comment included (`nft -j`).
+struct KernelObjects {
+  var items: Set<String>
+
+  static func read(namespace: String, names: LabNames) throws -> KernelObjects {
+    var items = Set<String>()
+    let routes = try Command.check([
+      "ip", "-n", namespace, "-j", "route", "show", "proto", "151", "table", "all",
+    ])
+    for route in JSON.array(routes) {
+      items.insert("route \(route["dst"] ?? "?") dev \(route["dev"] ?? "?")")
+    }
+    let ruleset = try Command.check(["ip", "netns", "exec", namespace, "nft", "-j", "list", "ruleset"])
+    let entries = (JSON.object(ruleset)?["nftables"] as? [[String: Any]]) ?? []
+    for entry in entries {
+      guard let set = entry["set"] as? [String: Any], let table = set["table"] as? String,
+        table.hasPrefix("routed_hook"), let elements = set["elem"] as? [Any]
+      else { continue }
+      for element in elements {
+        let data = try JSONSerialization.data(withJSONObject: element, options: [.sortedKeys])
+        items.insert("element \(table) \(set["name"] ?? "?") \(String(decoding: data, as: UTF8.self))")
+      }
+    }
+    return KernelObjects(items: items)
+  }
+
+  func subtracting(_ other: KernelObjects) -> KernelObjects {
+    KernelObjects(items: items.subtracting(other.items))
+  }
+  func union(_ other: KernelObjects) -> KernelObjects { KernelObjects(items: items.union(other.items)) }
+  var count: Int { items.count }
+
+  /// (objects present that should not be, objects expected that are not).
+  func compare(to expected: KernelObjects) -> (leaked: Int, missing: Int) {
+    (items.subtracting(expected.items).count, expected.items.subtracting(items).count)
+  }
+}
