@@ -31,6 +31,17 @@ struct Check: ParsableCommand {
         yaml: try LiveHost.text(settings.configPath), file: settings.configPath, facts: facts)
     }
     print(ConfigSummary.text(config))
+    var birdRefused = false
+    for (what, outcome) in BirdParseCheck.check(config, source: settings.configPath) {
+      switch outcome {
+      case .accepted: print("\(what): accepted by bird -p")
+      case .notInstalled: print("\(what): not parse-checked (bird is not installed)")
+      case .refused(let message):
+        print("\(what): refused by bird -p: \(message)")
+        birdRefused = true
+      }
+    }
+    if birdRefused { throw ExitCode(1) }
     guard let peer else { return }
     let other = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(peer), file: peer) }
     let findings = PeerCheck.findings(
@@ -72,6 +83,15 @@ enum ConfigSummary {
     }
     for uplink in unused {
       lines.append("uplink \(uplink.name) (\(uplink.interface)) is used by no guest network")
+    }
+    if let bgp = config.bgp {
+      let neighbours = bgp.neighbours.map { "\($0.address) (\($0.role.rawValue))" }.joined(separator: ", ")
+      let bfd = bgp.bfd.map { "bfd \($0.interval) ms × \($0.multiplier)" } ?? "no bfd"
+      let restart = bgp.restartTime.map { "graceful restart \($0) s" } ?? "no graceful restart"
+      lines.append(
+        "bgp: AS \(bgp.asn) over uplink \(bgp.uplink), guests \(bgp.prefixes.map(\.description).joined(separator: ", ")), hold \(bgp.holdTime) s, \(bfd), \(restart)"
+      )
+      lines.append("  neighbours: \(neighbours)")
     }
     let count = config.domains.values.reduce(0) { $0 + $1.count }
     lines.append("domains in config: \(config.domains.count) (\(count) NICs)")

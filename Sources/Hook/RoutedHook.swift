@@ -16,11 +16,12 @@ struct RoutedHook: ParsableCommand {
         routed-hook status --json
         routed-hook doctor --json
         routed-hook reconcile --dry-run
+        routed-hook bird-config > /etc/bird/bird.conf
       """,
     subcommands: [
       Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
       ReconcileCommand.self,
-      DoctorCommand.self,
+      DoctorCommand.self, BirdConfigCommand.self,
     ]
   )
 }

@@ -20,7 +20,8 @@ enum ChildProcess {
   }
 
   /// Runs `argv` (looked up in PATH) to completion; nil when it cannot be started (not installed).
-  static func run(_ argv: [String]) -> Result? {
+  /// `withStderr` collects stderr into `stdout` too, for tools that report problems there (`bird -p`).
+  static func run(_ argv: [String], withStderr: Bool = false) -> Result? {
     var pipe: [Int32] = [-1, -1]
     // Close-on-exec on both ends: the child gets its stdout through dup2 only. Doctor is single-threaded, so
     // no other spawn can inherit the pipe between pipe() and fcntl().
@@ -31,7 +32,11 @@ enum ChildProcess {
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    if withStderr {
+      posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
     let arguments = argv.map { strdup($0) } + [nil]
     defer { arguments.forEach { free($0) } }
     var pid: pid_t = 0

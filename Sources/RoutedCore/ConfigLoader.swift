@@ -24,7 +24,7 @@ public enum ConfigLoader {
   }
 
   private static func parse(_ root: YAMLField, lines: inout SourceLines) throws -> HostConfig {
-    let fields = try root.mapping(allowed: ["routeProtocol", "guestNetworks", "uplinks", "domains"])
+    let fields = try root.mapping(allowed: ["routeProtocol", "guestNetworks", "uplinks", "domains", "bgp"])
     lines.note(fields.values)
     var config = HostConfig(guestNetworks: [], uplinks: [])
     if let field = fields["routeProtocol"] {
@@ -44,6 +44,7 @@ public enum ConfigLoader {
         config.domains[name] = try entry.sequence().map { try parseGuestAddress($0, lines: &lines) }
       }
     }
+    config.bgp = try fields["bgp"].map { try BGPConfigParser.parse($0, lines: &lines) }
     return config
   }
 

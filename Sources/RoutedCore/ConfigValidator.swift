@@ -131,6 +131,8 @@ public enum ConfigValidator {
       }
     }
 
+    problems += BGPValidator.problems(in: config)
+
     if let facts {
       for (index, uplink) in config.uplinks.enumerated() {
         guard let address = uplink.address, let actual = facts.addresses[uplink.interface],

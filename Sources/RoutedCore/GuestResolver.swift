@@ -13,10 +13,12 @@ public enum GuestResolver {
         let entry = addresses.first(where: { $0.mac == mac })
       else { continue }
       // A guest from a peer host (migrated, or started here with its own address) keeps that address: it
-      // lies in a peer subnet this network's uplinks route to, and its /32 here is more specific.
-      let visitor = config.uplinks.contains { uplink in
-        network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet.contains(entry.address) }
-      }
+      // lies in a peer subnet this network's uplinks route to, or in the fleet's BGP prefixes, and its /32
+      // here is more specific than any route to its home host.
+      let visitor =
+        config.uplinks.contains { uplink in
+          network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet.contains(entry.address) }
+        } || config.bgp?.covers(entry.address) == true
       guard network.subnet.contains(entry.address) || visitor else {
         throw DomainError(
           "domain \(name): NIC \(mac) address \(entry.address) is outside guest network '\(network.name)' (\(network.subnet))"

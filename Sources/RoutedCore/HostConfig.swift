@@ -6,17 +6,20 @@ public struct HostConfig: Sendable, Equatable {
   public var uplinks: [Uplink]
   /// Guest addresses for domains that carry no `urn:routed-hook:1` metadata, by domain name.
   public var domains: [String: [GuestAddress]]
+  /// Sharing guest routes with a fleet of hosts over BGP (BIRD); nil for hosts with static peers only.
+  public var bgp: BGPConfig?
 
   public static let defaultRouteProtocol: UInt8 = 151
 
   public init(
     routeProtocol: UInt8 = HostConfig.defaultRouteProtocol, guestNetworks: [GuestNetwork], uplinks: [Uplink],
-    domains: [String: [GuestAddress]] = [:]
+    domains: [String: [GuestAddress]] = [:], bgp: BGPConfig? = nil
   ) {
     self.routeProtocol = routeProtocol
     self.guestNetworks = guestNetworks
     self.uplinks = uplinks
     self.domains = domains
+    self.bgp = bgp
   }
 
   public func uplink(named name: String) -> Uplink? { uplinks.first { $0.name == name } }

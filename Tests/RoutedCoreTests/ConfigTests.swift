@@ -54,7 +54,7 @@ import Testing
     ("routeProtocol: 300\n" + base, "c.yaml:1: routeProtocol: 300 is out of range 0–255"),
     (
       "uplink: []\n" + base,
-      "c.yaml:1: uplink: unknown field (known: domains, guestNetworks, routeProtocol, uplinks)"
+      "c.yaml:1: uplink: unknown field (known: bgp, domains, guestNetworks, routeProtocol, uplinks)"
     ),
     ("uplinks: []\n", "c.yaml:1: guestNetworks is required"),
     (

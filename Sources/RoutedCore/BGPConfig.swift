@@ -1,0 +1,83 @@
+/// The host config's `bgp:` section: this host's guest routes are shared with a fleet of hosts by BIRD.
+///
+/// routed-hook stays the single writer of its own routes (a /32 per running guest, protocol
+/// `routeProtocol`); BIRD learns them from the kernel, announces them to the neighbours, and installs what
+/// it learns from them as its own routes (protocol `bird`, 12). `routed-hook bird-config` prints BIRD's
+/// config from this section. Static `uplinks[].peers` stay the simpler choice for two hosts.
+///
+/// Only IPv4 is built. The section is shaped for a second family: `prefixes` is a list of networks of any
+/// family, and the generated BIRD config keeps every family-specific line inside an `ipv4 { … }` channel.
+public struct BGPConfig: Sendable, Equatable {
+  /// This host's AS; the same on every host of an iBGP fleet.
+  public var asn: UInt32
+  /// The `routed` uplink the sessions run over; its `address` is the sessions' source address.
+  public var uplink: String
+  /// BGP router id; default: the uplink's address.
+  public var routerID: IPv4Address?
+  /// The fleet's guest address space. Guest /32s inside it are announced and accepted; a guest whose
+  /// address lies in it may run here (a visitor, e.g. after a migration); static peers may not overlap it.
+  public var prefixes: [IPv4Network]
+  public var neighbours: [BGPNeighbour]
+  /// Seconds without a keepalive before a session is declared dead (keepalives every third of it).
+  public var holdTime: Int
+  /// Sub-second failure detection on the link; nil turns it off.
+  public var bfd: BFDSettings?
+  /// Seconds peers keep this host's routes while its BIRD restarts; nil turns graceful restart off.
+  public var restartTime: Int?
+
+  public static let defaultHoldTime = 9
+  public static let defaultRestartTime = 120
+
+  public init(
+    asn: UInt32, uplink: String, routerID: IPv4Address? = nil, prefixes: [IPv4Network],
+    neighbours: [BGPNeighbour], holdTime: Int = BGPConfig.defaultHoldTime, bfd: BFDSettings? = BFDSettings(),
+    restartTime: Int? = BGPConfig.defaultRestartTime
+  ) {
+    self.asn = asn
+    self.uplink = uplink
+    self.routerID = routerID
+    self.prefixes = prefixes
+    self.neighbours = neighbours
+    self.holdTime = holdTime
+    self.bfd = bfd
+    self.restartTime = restartTime
+  }
+
+  /// Whether `address` lies in the fleet's guest address space.
+  public func covers(_ address: IPv4Address) -> Bool { prefixes.contains { $0.contains(address) } }
+}
+
+/// One BGP session.
+public struct BGPNeighbour: Sendable, Equatable {
+  /// How this host relates to the neighbour.
+  public enum Role: String, Sendable, Equatable {
+    /// A full-mesh peer (`neighbours:`).
+    case peer
+    /// A route reflector this host is a client of (`routeReflectors:`).
+    case reflector
+    /// A client this host reflects routes to (`clients:`): this host is a route reflector.
+    case client
+  }
+
+  public var address: IPv4Address
+  /// The neighbour's AS; nil means this host's own (iBGP).
+  public var asn: UInt32?
+  public var role: Role
+
+  public init(address: IPv4Address, asn: UInt32? = nil, role: Role = .peer) {
+    self.address = address
+    self.asn = asn
+    self.role = role
+  }
+}
+
+/// BFD timers: a neighbour is down after `multiplier` missed packets sent every `interval` milliseconds.
+public struct BFDSettings: Sendable, Equatable {
+  public var interval: Int
+  public var multiplier: Int
+
+  public init(interval: Int = 100, multiplier: Int = 3) {
+    self.interval = interval
+    self.multiplier = multiplier
+  }
+}

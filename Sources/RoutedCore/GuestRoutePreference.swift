@@ -1,0 +1,42 @@
+/// How strongly a host claims a guest in BGP, carried from routed-hook to BIRD by the metric of the
+/// guest's /32 (`krt_metric` in BIRD's filters), because routed-hook never talks to BIRD directly.
+///
+/// The live-migration handover (the idea of Calico's live-migration route priority): on the destination,
+/// `started` runs while the guest is still paused and the source still runs it. The destination then
+/// claims it as `arriving`: the fleet keeps sending to the source, and the destination itself keeps
+/// routing to the source as well (its own route loses to the source's announcement inside BIRD, so BIRD
+/// installs the source's route, which has the lower metric in the kernel). When libvirt reports the guest
+/// resumed here (`VIR_DOMAIN_EVENT_RESUMED_MIGRATED`), the destination claims it as `moved`, which beats
+/// the source's `normal` claim everywhere until the source's `stopped` withdraws it; after a bounded
+/// time the claim settles to `normal`. Each change adds the new route before deleting the old one, in
+/// that order, so BIRD never sees the guest without a route (BIRD prefers the lower metric of two).
+public enum GuestRoutePreference: String, Sendable, CaseIterable, Codable {
+  case normal
+  case arriving
+  case moved
+
+  /// The metric (RTA_PRIORITY) of the guest's /32.
+  public var metric: UInt32 {
+    switch self {
+    case .normal: 0
+    case .moved: 256
+    case .arriving: 512
+    }
+  }
+
+  /// `bgp_local_pref` of the announcement (BGP's default is 100; higher wins).
+  public var localPreference: Int {
+    switch self {
+    case .normal: 100
+    case .moved: 200
+    case .arriving: 50
+    }
+  }
+
+  /// BIRD's route preference for the kernel-learned route on this host: above BGP's 100, so a guest that
+  /// runs here beats a neighbour's announcement of it, except while it is only arriving.
+  public var birdPreference: Int { self == .arriving ? 90 : 200 }
+
+  /// How long `moved` lasts before it settles to `normal` (Calico holds its raised priority about 30 s).
+  public static let movedSeconds = 30
+}

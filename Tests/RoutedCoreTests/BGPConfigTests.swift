@@ -1,0 +1,163 @@
+import Foundation
+import RoutedCore
+import Testing
+
+@Suite struct BGPConfigTests {
+  /// A fleet host: no static peers, guests of 10.136.11.0/24 shared over BGP on hsi0.
+  static let fleet = """
+    guestNetworks:
+      - name: guests
+        bridge: br-ex
+        gateway: 10.136.11.254/24
+        uplinks: [production, hipersockets]
+    uplinks:
+      - name: production
+        interface: osa10
+        mode: proxy-arp
+      - name: hipersockets
+        interface: hsi0
+        mode: routed
+        address: 172.31.56.11/24
+    bgp:
+      asn: 65000
+      uplink: hipersockets
+      prefixes: [10.136.0.0/16]
+      neighbours: [172.31.56.12, 172.31.56.13]
+
+    """
+
+  @Test func loadsTheSectionWithItsDefaults() throws {
+    let bgp = try #require(try ConfigLoader.load(yaml: Self.fleet, file: "c.yaml").bgp)
+    #expect(bgp.asn == 65000)
+    #expect(bgp.uplink == "hipersockets")
+    #expect(bgp.prefixes == [IPv4Network("10.136.0.0/16")!])
+    #expect(bgp.neighbours.map(\.address.description) == ["172.31.56.12", "172.31.56.13"])
+    #expect(bgp.neighbours.allSatisfy { $0.role == .peer && $0.asn == nil })
+    #expect(bgp.holdTime == 9)
+    #expect(bgp.bfd == BFDSettings(interval: 100, multiplier: 3))
+    #expect(bgp.restartTime == 120)
+  }
+
+  @Test func readsReflectorsClientsAndKnobs() throws {
+    let yaml = Self.fleet.replacingOccurrences(
+      of: "  neighbours: [172.31.56.12, 172.31.56.13]\n",
+      with: """
+          routerId: 10.0.0.11
+          routeReflectors: [172.31.56.1, { address: 172.31.56.2, asn: 65000 }]
+          holdTime: 30
+          bfd: { interval: 50, multiplier: 5 }
+          gracefulRestart: false
+
+        """)
+    let bgp = try #require(try ConfigLoader.load(yaml: yaml, file: "c.yaml").bgp)
+    #expect(bgp.routerID == IPv4Address("10.0.0.11"))
+    #expect(bgp.neighbours.map(\.role) == [.reflector, .reflector])
+    #expect(bgp.neighbours[1].asn == 65000)
+    #expect(bgp.holdTime == 30)
+    #expect(bgp.bfd == BFDSettings(interval: 50, multiplier: 5))
+    #expect(bgp.restartTime == nil)
+  }
+
+  static func replacing(_ old: String, _ new: String) -> String {
+    precondition(fleet.contains(old), old)
+    return fleet.replacingOccurrences(of: old, with: new)
+  }
+
+  /// Each bad `bgp:` section and the exact error: file, line, field, message.
+  @Test(arguments: [
+    (replacing("asn: 65000", "asn: 0"), "c.yaml:15: bgp.asn: 0 is out of range 1–4294967295"),
+    (replacing("asn: 65000", "asn: 23456"), "c.yaml:15: bgp.asn: 23456 is AS_TRANS (RFC 6793) and cannot be used"),
+    (replacing("  asn: 65000\n", ""), "c.yaml:15: bgp: asn is required"),
+    (
+      replacing("asn: 65000", "asn: 65000\n  peers: []"),
+      "c.yaml:16: bgp.peers: unknown field (known: asn, bfd, clients, gracefulRestart, holdTime, neighbours, prefixes, routeReflectors, routerId, uplink)"
+    ),
+    (replacing("uplink: hipersockets", "uplink: hsi"), "c.yaml:16: bgp.uplink: no uplink is named 'hsi'"),
+    (
+      replacing("uplink: hipersockets", "uplink: production"),
+      "c.yaml:16: bgp.uplink: uplink 'production' is mode proxy-arp; BGP runs over a routed link to the other hosts (mode: routed)"
+    ),
+    (
+      replacing("    address: 172.31.56.11/24\n", ""),
+      "c.yaml:15: bgp.uplink: uplink 'hipersockets' needs its address (uplinks[].address): it is the sessions' source address"
+    ),
+    (
+      replacing("prefixes: [10.136.0.0/16]", "prefixes: [10.136.12.0/24]"),
+      "c.yaml:4: guestNetworks[0].gateway: subnet 10.136.11.0/24 is outside bgp.prefixes: its guests would never be announced"
+    ),
+    (
+      replacing("prefixes: [10.136.0.0/16]", "prefixes: [10.136.0.0/16, 10.136.12.0/24]"),
+      "c.yaml:17: bgp.prefixes[1]: 10.136.12.0/24 overlaps bgp.prefixes[0] (10.136.0.0/16)"
+    ),
+    (
+      replacing("prefixes: [10.136.0.0/16]", "prefixes: [2001:db8::/32]"),
+      "c.yaml:17: bgp.prefixes[0]: '2001:db8::/32' is not an IPv4 subnet, like 10.136.0.0/16"
+    ),
+    (
+      replacing("address: 172.31.56.11/24", "address: 172.31.56.11/24\n    peers: [{ subnet: 10.136.12.0/24, via: 172.31.56.12 }]"),
+      "c.yaml:14: uplinks[1].peers[0].subnet: 10.136.12.0/24 is a static peer route inside bgp.prefixes (10.136.0.0/16): one subnet is routed either by static peers or by BGP, not both"
+    ),
+    (
+      replacing("neighbours: [172.31.56.12, 172.31.56.13]", "neighbours: []"),
+      "c.yaml:18: bgp.neighbours: no neighbours: give neighbours (full mesh), routeReflectors or clients"
+    ),
+    (
+      replacing("172.31.56.13]", "172.31.56.12]"),
+      "c.yaml:18: bgp.neighbours[1]: 172.31.56.12 is already bgp.neighbours[0]"
+    ),
+    (
+      replacing("172.31.56.13]", "172.31.56.11]"),
+      "c.yaml:18: bgp.neighbours[1]: 172.31.56.11 is this host's own address on hsi0"
+    ),
+    (
+      replacing("172.31.56.13]", "172.31.57.13]"),
+      "c.yaml:18: bgp.neighbours[1]: 172.31.57.13 is not on hsi0's subnet 172.31.56.0/24: sessions run directly over the link"
+    ),
+    (
+      replacing("neighbours: [172.31.56.12, 172.31.56.13]", "routeReflectors: [172.31.56.1]\n  clients: [172.31.56.12]"),
+      "c.yaml:19: bgp.clients: a host is either a route reflector (clients:) or a client of reflectors (routeReflectors:), not both"
+    ),
+    (
+      replacing("neighbours: [172.31.56.12, 172.31.56.13]", "routeReflectors: [{ address: 172.31.56.1, asn: 65001 }]"),
+      "c.yaml:18: bgp.routeReflectors[0]: AS 65001 differs from bgp.asn 65000: route reflection is within one AS"
+    ),
+    (replacing("asn: 65000", "asn: 65000\n  holdTime: 2"), "c.yaml:16: bgp.holdTime: 2 is out of range 3–65535"),
+    (replacing("asn: 65000", "asn: 65000\n  bfd: sometimes"), "c.yaml:16: bgp.bfd: expected true, false or a mapping"),
+    (
+      replacing("asn: 65000", "asn: 65000\n  holdTime: 3\n  bfd: { interval: 1000, multiplier: 3 }"),
+      "c.yaml:17: bgp.bfd: BFD detects a failure after 3000 ms, not sooner than the hold time (3 s)"
+    ),
+    (
+      replacing("asn: 65000", "asn: 65000\n  gracefulRestart: { restartTime: 5000 }"),
+      "c.yaml:16: bgp.gracefulRestart.restartTime: 5000 is out of range 1–4095"
+    ),
+  ])
+  func refusesBadSections(yaml: String, expected: String) {
+    #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: yaml, file: "c.yaml") }
+    do {
+      _ = try ConfigLoader.load(yaml: yaml, file: "c.yaml")
+    } catch {
+      #expect("\(error)" == expected)
+    }
+  }
+
+  /// A guest from another host of the fleet (a migration) keeps its address here; an address outside the
+  /// fleet's prefixes is still refused.
+  @Test func acceptsVisitorsFromTheFleetOnly() throws {
+    let config = try ConfigLoader.load(yaml: Self.fleet, file: "c.yaml")
+    func domain(_ address: String) throws -> DomainDescription {
+      try DomainXML.parse(
+        Array(
+          """
+          <domain type='kvm'><name>web07</name><uuid>6f1c7d1e-2b4a-4c1e-9d55-0d9a0f1e2b3c</uuid>
+          <metadata><rh:guest xmlns:rh="urn:routed-hook:1"><rh:interface mac="52:54:00:12:00:07" address="\(address)"/></rh:guest></metadata>
+          <devices><interface type='bridge'><mac address='52:54:00:12:00:07'/><source bridge='br-ex'/><target dev='vnet0'/></interface></devices></domain>
+          """.utf8))
+    }
+    let visitor = try GuestResolver.managedInterfaces(of: try domain("10.136.12.7"), config: config)
+    #expect(visitor.map(\.address.description) == ["10.136.12.7"])
+    #expect(throws: DomainError.self) {
+      try GuestResolver.managedInterfaces(of: try domain("10.137.12.7"), config: config)
+    }
+  }
+}
