@@ -19,6 +19,9 @@ public struct StatusReport: Codable, Sendable {
   public var domains: [DomainStatus]
   /// Owned per-guest objects in the kernel with no record: leaked by a crash or a hand edit.
   public var orphans: [String]
+  /// Guest routes a routing daemon installed for guests on other hosts (BGP): learned from peers. They are
+  /// BIRD's, not routed-hook's: reported, never counted as drift, never changed.
+  public var learned: [String]
 
   /// True when every recorded object is present and nothing is orphaned.
   public var isClean: Bool { orphans.isEmpty && domains.allSatisfy { $0.objects.allSatisfy(\.present) } }
@@ -39,7 +42,8 @@ public struct StatusReport: Codable, Sendable {
             .init(object: PlanText.objectText($0), present: present.contains($0))
           })
       },
-      orphans: orphans.map(PlanText.objectText))
+      orphans: orphans.map(PlanText.objectText),
+      learned: try kernel.learnedRoutes())
   }
 
   public func text() -> String {
@@ -56,6 +60,10 @@ public struct StatusReport: Codable, Sendable {
       for entry in domain.objects {
         lines.append("  \(entry.present ? "present" : "MISSING")  \(entry.object)")
       }
+    }
+    if !learned.isEmpty {
+      lines.append("learned from peers (\(learned.count), the routing daemon's, left alone):")
+      lines += learned.map { "  \($0)" }
     }
     if !orphans.isEmpty {
       lines.append("orphans (owned by routed-hook, in no record):")

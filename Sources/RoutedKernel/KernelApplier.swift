@@ -140,6 +140,15 @@ public struct KernelApplier {
     return objects
   }
 
+  /// Guest routes a routing daemon installed (BIRD's, FRR's): learned from peers, never ours to change.
+  public func learnedRoutes() throws -> [String] {
+    rtnetlink.resetCache()
+    return try LearnedRoutes.protocols.flatMap { try rtnetlink.routes(routeProtocol: $0) }
+      .filter { LearnedRoutes.isLearned(routeProtocol: $0.routeProtocol, destination: $0.destination) }
+      .sorted { $0.destination.address < $1.destination.address }
+      .map(\.description)
+  }
+
   /// The comment of host-wide set elements (the host's own addresses), which are never per guest.
   static let hostComment = "host"
 }

@@ -152,7 +152,10 @@ extension KernelApplier {
       let existing = try rtnetlink.route(exactly: route.destination)
       switch kind {
       case .add:
-        guard let existing else {
+        // A routing daemon's route for a guest address (BGP learned it from the host it ran on) is not ours
+        // and not in our way: ours goes beside it at metric 0 and wins.
+        guard let existing, !LearnedRoutes.isLearned(routeProtocol: existing.routeProtocol, destination: existing.destination)
+        else {
           routeSteps.append(.add(route))
           report.added.append(.route(route))
           continue

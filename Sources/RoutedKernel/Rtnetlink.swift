@@ -44,6 +44,8 @@ struct KernelRoute: Equatable, CustomStringConvertible {
     case RTPROT_BOOT: "boot"
     case RTPROT_STATIC: "static"
     case RTPROT_DHCP: "dhcp"
+    case 12: "bird"
+    case 186: "bgp"
     default: "\(value)"
     }
   }

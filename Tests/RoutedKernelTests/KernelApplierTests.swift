@@ -142,6 +142,32 @@ struct KernelApplierTests {
     }
   }
 
+  /// On a BGP host the guest's address may already be routed elsewhere by BIRD (protocol bird, 12): the
+  /// guest ran on another host, and has just moved here. That route is BIRD's and no collision: ours goes
+  /// beside it, wins by metric, and leaves with the guest while BIRD's stays untouched.
+  @Test func aRouteLearnedByBIRDIsLeftAloneAndOutranked() throws {
+    try withHost { namespace, kernel in
+      try namespace.ip("route", "add", "10.136.11.7/32", "via", "10.131.11.12", "dev", "osa10", "proto", "bird", "metric", "32")
+      _ = try kernel.apply(SamplePlan.start("web03", "10.136.11.7"))
+      #expect(try namespace.ip("route", "get", "10.136.11.7").contains("dev br-ex"))
+      let both = try namespace.ip("route", "show", "10.136.11.7/32")
+      #expect(both.contains("dev br-ex proto 151 scope link"), "\(both)")
+      #expect(both.contains("via 10.131.11.12 dev osa10 proto bird metric 32"), "\(both)")
+      // Not one of ours: status's orphan scan and reconcile never see it.
+      #expect(
+        try kernel.ownedGuestObjects(routeProtocol: SamplePlan.routeProtocol).filter {
+          if case .route(let route) = $0 { return route.destination.description == "10.136.11.7/32" }
+          return false
+        }.count == 1)
+      // status reports it as learned from peers.
+      #expect(try kernel.learnedRoutes() == ["10.136.11.7/32 via 10.131.11.12 dev osa10 proto bird"])
+      _ = try kernel.apply(SamplePlan.stop("web03", "10.136.11.7"))
+      #expect(try namespace.ip("route", "show", "10.136.11.7/32").contains("via 10.131.11.12 dev osa10 proto bird metric 32"))
+      #expect(!(try namespace.ip("route", "show", "10.136.11.7/32")).contains("br-ex"))
+      #expect(try namespace.ip("route", "get", "10.136.11.7").contains("via 10.131.11.12"))
+    }
+  }
+
   @Test func failedRouteRollsBackTheGuestsElements() throws {
     try withHost { namespace, kernel in
       _ = try kernel.apply(Plan(baseline: SamplePlan.baseline))
