@@ -49,6 +49,10 @@ public enum ExpectationKind: Sendable, Equatable {
   /// `routed-hook check` runs on `host` with `config` (or the host's own hook config), and with
   /// `--peer` the hook config of host `peer`. It must exit non-zero with `message` in its output.
   case refused(host: String, guest: String?, config: HookConfigSource?, peer: String?, message: String)
+  /// BIRD on `host` has `sessions` BGP sessions established (when given), and within `within` seconds the
+  /// kernel holds a BIRD route (`ip -j route show proto bird`) to every guest of `learns` and to none of
+  /// `lacks`; the row shows how long that took.
+  case bgp(host: String, sessions: Int?, learns: [String], lacks: [String], within: Double)
 }
 
 /// Which probes a reach expectation uses.

@@ -2,7 +2,7 @@
 enum ExpectationParser {
   static let kinds = [
     "reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone", "drops", "doctor", "refused",
-    "libvirtLog", "hookMatchesLibvirt",
+    "libvirtLog", "hookMatchesLibvirt", "bgp",
   ]
 
   static func parse(_ field: YAMLField) throws -> Expectation {
@@ -26,6 +26,12 @@ enum ExpectationParser {
         host: try map.required("host").string(), address: try map.required("address").address())
     case "hookMatchesLibvirt":
       return .hookMatchesLibvirt(host: try body.string())
+    case "bgp":
+      let map = try body.mapping(allowed: ["host", "sessions", "learns", "lacks", "within"])
+      return .bgp(
+        host: try map.required("host").string(), sessions: try map["sessions"]?.int(in: 0...10000),
+        learns: try map["learns"]?.strings() ?? [], lacks: try map["lacks"]?.strings() ?? [],
+        within: Double(try map["within"]?.int(in: 1...600) ?? 10))
     case "libvirtLog":
       let map = try body.mapping(allowed: ["host", "called"])
       return .libvirtLog(host: try map.required("host").string(), called: try map["called"]?.strings() ?? [])
@@ -160,6 +166,12 @@ enum ExpectationParser {
       if !lacks.isEmpty { parts.append("not \(lacks.joined(separator: ","))") }
       if let critical { parts.append(critical ? "critical" : "nothing critical") }
       return "doctor \(host) \(parts.joined(separator: "; "))"
+    case .bgp(let host, let sessions, let learns, let lacks, _):
+      var parts: [String] = []
+      if let sessions { parts.append("\(sessions) sessions up") }
+      if !learns.isEmpty { parts.append("learns \(learns.joined(separator: ","))") }
+      if !lacks.isEmpty { parts.append("not \(lacks.joined(separator: ","))") }
+      return "bgp \(host): \(parts.joined(separator: "; "))"
     case .refused(let host, let guest, _, let peer, let message):
       let what = guest.map { "prepare \($0)" } ?? (peer.map { "check --peer \($0)" } ?? "check")
       return "\(host) refuses \(what): \"\(message)\""

@@ -63,6 +63,8 @@ public struct ExpectationRunner: Sendable {
         measured: result.received > 0 ? "\(size) B got through" : result.error ?? "silently lost")
     case .hookStatus(let host, let lists, let lacks):
       return try hookStatus(host: host, lists: lists, lacks: lacks)
+    case .bgp(let host, let sessions, let learns, let lacks, let within):
+      return try bgp(host: host, sessions: sessions, learns: learns, lacks: lacks, within: within)
     case .gone(let guestName):
       return try gone(guestName)
     case .goneAddress(let host, let address):
@@ -105,6 +107,39 @@ public struct ExpectationRunner: Sendable {
     if !missing.isEmpty { measured += "; never called: \(missing.joined(separator: " "))" }
     if let failure = runs.failures.first { measured += "; \(runs.failures.count) failure(s): \(failure)" }
     return Outcome(passed: missing.isEmpty && runs.failures.isEmpty && !runs.ops.isEmpty, measured: measured)
+  }
+
+  /// Polls BIRD's sessions and the kernel's BIRD routes until they match or `within` seconds pass.
+  private func bgp(host: String, sessions: Int?, learns: [String], lacks: [String], within: Double) throws
+    -> Outcome
+  {
+    let bird = BirdDaemon(names: names, host: host, journal: Journal(names: names))
+    func addresses(_ guests: [String]) -> [String] {
+      guests.compactMap { topology.guest(named: $0)?.address.address.description }
+    }
+    let wanted = addresses(learns)
+    let unwanted = addresses(lacks)
+    let start = Date()
+    while true {
+      let established = (try? bird.sessions())?.filter { $0.state == "Established" }.count ?? 0
+      let output = try Command.check(["ip", "-n", names.namespace(host), "-j", "route", "show", "proto", "bird"])
+      let routes = Set(
+        ((try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [[String: Any]] ?? []).compactMap {
+          $0["dst"] as? String
+        })
+      let missing = wanted.filter { !routes.contains($0) }
+      let extra = unwanted.filter { routes.contains($0) }
+      let elapsed = Date().timeIntervalSince(start)
+      let passed = missing.isEmpty && extra.isEmpty && (sessions == nil || sessions == established)
+      if passed || elapsed > within {
+        var measured = "\(established) sessions up, \(routes.count) BIRD routes"
+        if !missing.isEmpty { measured += "; missing \(missing.joined(separator: ", "))" }
+        if !extra.isEmpty { measured += "; still routed: \(extra.joined(separator: ", "))" }
+        measured += String(format: passed ? " (after %.2f s)" : " (gave up after %.0f s)", elapsed)
+        return Outcome(passed: passed, measured: measured)
+      }
+      usleep(20000)
+    }
   }
 
   /// The address a target stands for.
@@ -224,7 +259,12 @@ public struct ExpectationRunner: Sendable {
     guard let hook else { throw LabError("no routed-hook to ask") }
     let result = try hook.status(host: host)
     guard result.succeeded else { throw LabError(result.failureSummary) }
-    return Probes.tokens(result.stdout)
+    // Routes BIRD learned from peers are listed too, but they are other hosts' guests, not this host's.
+    guard var report = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+    else { return Probes.tokens(result.stdout) }
+    report["learned"] = nil
+    let text = String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self)
+    return Probes.tokens(text.replacingOccurrences(of: "\\/", with: "/"))
   }
 
   /// True when status output names the guest, by name, address or MAC.

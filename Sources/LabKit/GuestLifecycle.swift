@@ -369,7 +369,11 @@ public struct GuestLifecycle: Sendable {
   /// again for a held migration) the guest's NIC moves to the destination tap, the guest announces itself
   /// (a gratuitous ARP, as virtio-net's guest announce does), and the source runs `stopped`, loses its tap,
   /// `port-deleted`, `release`.
-  public func migrate(_ guestName: String, to destination: String, hold: Bool) throws -> [String] {
+  /// `onSwitchover` gets how long the NIC's move took: the stand-in for QEMU's own switchover, during which
+  /// the guest answers nowhere.
+  public func migrate(
+    _ guestName: String, to destination: String, hold: Bool, onSwitchover: ((Double) -> Void)? = nil
+  ) throws -> [String] {
     let source = placed(named: guestName)!
     guard isRunning(source.name) else { throw LabError("\(source.name) is not running") }
     guard extraNICs(source).isEmpty else { throw LabError("unplug \(source.name)'s hot-plugged NICs first") }
@@ -391,7 +395,9 @@ public struct GuestLifecycle: Sendable {
     var target = source
     target.host = destination
     target.tap = tap
+    let moving = Date()
     try switchOver(from: source, to: target)
+    onSwitchover?(Date().timeIntervalSince(moving))
     try FileSystem.write("\(destination) \(tap)", to: names.placement(source.name))
     FileSystem.remove(names.migration(source.name))
     // The source side, as libvirt's qemuProcessStop after a completed migration.

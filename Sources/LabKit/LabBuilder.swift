@@ -129,6 +129,17 @@ public struct LabBuilder: Sendable {
       try FileSystem.makeDirectory(names.runningDirectory)
       try lifecycle.start(guests)
     }
+    let birdHosts = topology.hosts.filter { $0.bgp != nil }
+    if !birdHosts.isEmpty {
+      guard let hook else { throw LabError("BGP hosts run BIRD with routed-hook's bird-config: --no-hook does not apply") }
+      try Interruption.check()
+      // After the guests: BIRD then learns every guest route in its first scan.
+      try clock.phase("bird", detail: "\(birdHosts.count) × routed-hook bird-config, bird") {
+        try Parallel.forEach(birdHosts) { host in
+          try BirdDaemon(names: names, host: host.name, journal: journal).start(routedHook: hook.hookPath)
+        }
+      }
+    }
     let setups =
       topology.hosts.map { ($0.name, $0.setup) } + topology.machines.map { ($0.name, $0.setup) }
       + guests.map { ($0.name, $0.setup) }

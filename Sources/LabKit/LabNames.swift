@@ -40,6 +40,8 @@ public struct LabNames: Sendable {
   public func hostDirectory(_ host: String) -> String { "\(labDirectory)/\(host)" }
   public func ovsDirectory(_ host: String) -> String { "\(hostDirectory(host))/ovs" }
   public func ovsSocket(_ host: String) -> String { "\(ovsDirectory(host))/db.sock" }
+  public func birdDirectory(_ host: String) -> String { "\(hostDirectory(host))/bird" }
+  public func birdSocket(_ host: String) -> String { "\(birdDirectory(host))/bird.ctl" }
   public func hookStateDirectory(_ host: String) -> String { "\(hostDirectory(host))/hook-state" }
   public func hookConfig(_ host: String) -> String { "\(hostDirectory(host))/routed-hook.yaml" }
   /// A hand-built host's intent, as a routed-hook config that is never installed.

@@ -26,6 +26,7 @@ public struct LabTeardown: Sendable {
       var records = journal.processes
       let found =
         OVSDaemons.pidfileProcesses(names: names) + OVSDaemons.processesNamingLabDirectory(names: names)
+        + BirdDaemon.processesNamingLabDirectory(names: names)
         + LibvirtTeardown(names: names).processes(namespaces: journal.namespaces)
       for record in found where !records.contains(record) {
         records.append(record)

@@ -99,7 +99,11 @@ struct Probes {
   func routes(node: String, to address: LabAddress) throws -> [String] {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "route", "show", "table", "all"])
     return JSON.array(output).compactMap { route in
-      guard let dst = route["dst"] as? String, dst == address.description || dst == "\(address)/32" else {
+      guard let dst = route["dst"] as? String, dst == address.description || dst == "\(address)/32",
+        // A routing daemon's route (BGP learned the address from the host the guest runs on now) is not a
+        // trace the hook left.
+        !["bird", "bgp"].contains(route["protocol"] as? String ?? "")
+      else {
         return nil
       }
       return "\(dst) dev \(route["dev"] as? String ?? "?")"
@@ -126,7 +130,7 @@ struct Probes {
       }.map(String.init))
   }
 
-  private static func number(before marker: String, in text: String) -> Int? {
+  static func number(before marker: String, in text: String) -> Int? {
     guard let range = text.range(of: marker) else { return nil }
     let digits = text[..<range.lowerBound].reversed().prefix { $0.isNumber }
     return Int(String(digits.reversed()))

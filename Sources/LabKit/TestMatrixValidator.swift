@@ -30,8 +30,11 @@ struct TestMatrixValidator {
     case .stop(let guest): try requireGuest(guest, path: "\(path).stop")
     case .shutdown(let guest): try requireGuest(guest, path: "\(path).shutdown")
     case .restartDaemon(let host): try requireHook(host, path: "\(path).restartDaemon")
-    case .migrate(let guest, let host, _):
+    case .migrate(let guest, let host, _, let measure):
       try requireGuest(guest, path: "\(path).migrate")
+      for (index, node) in measure.enumerated() where !topology.nodeNames.contains(node) {
+        throw marks.error("\(path).measure[\(index)]", "unknown node '\(node)'")
+      }
       if topology.guest(named: guest)?.domain != nil {
         throw marks.error(
           "\(path).migrate", "\(guest) is a real libvirt domain; the lab migrates only its own guests")
@@ -81,6 +84,16 @@ struct TestMatrixValidator {
       guard topology.host(named: host)?.libvirt == true else {
         throw marks.error("\(path).reconcile", "reconcile asks libvirt: \(host) needs libvirt: true")
       }
+    case .bird(let host, let operation):
+      let verb =
+        switch operation {
+        case .kill: "killBird"
+        case .stop: "stopBird"
+        case .start: "startBird"
+        }
+      guard topology.host(named: host)?.bgp != nil else {
+        throw marks.error("\(path).\(verb)", "\(host) runs no BIRD: its hook config has no bgp: section")
+      }
     }
   }
 
@@ -115,6 +128,12 @@ struct TestMatrixValidator {
     case .pmtu(let from, let to, _, _):
       try requireShellNode(from, path: "\(path).pmtu.from")
       try requireTarget(to, path: "\(path).pmtu.to")
+    case .bgp(let host, _, let learns, let lacks, _):
+      guard topology.host(named: host)?.bgp != nil else {
+        throw marks.error("\(path).bgp.host", "\(host) runs no BIRD: its hook config has no bgp: section")
+      }
+      for guest in learns { try requireGuest(guest, path: "\(path).bgp.learns") }
+      for guest in lacks { try requireGuest(guest, path: "\(path).bgp.lacks") }
     case .hookStatus(let host, let lists, let lacks):
       try requireHook(host, path: "\(path).hookStatus.host")
       for guest in lists { try requireGuest(guest, path: "\(path).hookStatus.lists") }

@@ -26,7 +26,9 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   case restartDaemon(host: String)
   /// Live migration to another host: destination hooks while the source still runs (the overlap window),
   /// then the NIC moves and the source stops. `hold` stops inside the window; a later `migrate` finishes it.
-  case migrate(guest: String, to: String, hold: Bool)
+  /// `measure` names nodes that ping the guest at 100 pps through the whole migration; the row shows each
+  /// one's loss and longest outage, and fails when an outage exceeds a second.
+  case migrate(guest: String, to: String, hold: Bool, measure: [String] = [])
   /// A second NIC hot-plugged into a running guest: tap on the switch, status-file metadata, `port-created`.
   case hotplug(guest: String, mac: LabMAC, address: LabCIDR)
   /// The hot-plugged NIC with this MAC removed again: `port-deleted`, tap gone.
@@ -41,6 +43,15 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   /// The reconcile fault drill: `cycles` virsh start/destroy cycles of a stopped guest, one of libvirtd's hook
   /// processes SIGKILLed at a random point in each half, then reconcile; fails unless nothing is leaked or missing.
   case killDrill(guest: String, cycles: Int)
+  /// BIRD on a BGP host: killed (SIGKILL, as in a crash), stopped for a graceful restart (`birdc graceful
+  /// restart`: its neighbours keep its routes), or started (with `-R` after a graceful stop).
+  case bird(host: String, operation: BirdOperation)
+
+  public enum BirdOperation: String, Sendable, Equatable {
+    case kill = "killed"
+    case stop = "stopped for a graceful restart"
+    case start = "started"
+  }
 
   public var description: String {
     switch self {
@@ -48,14 +59,17 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
     case .stop(let guest): return "guest stop \(guest)"
     case .shutdown(let guest): return "guest shutdown \(guest)"
     case .restartDaemon(let host): return "host restart-daemon \(host)"
-    case .migrate(let guest, let host, let hold):
-      return hold ? "migrate \(guest) to \(host), hold in the overlap window" : "migrate \(guest) to \(host)"
+    case .migrate(let guest, let host, let hold, let measure):
+      if hold { return "migrate \(guest) to \(host), hold in the overlap window" }
+      return measure.isEmpty
+        ? "migrate \(guest) to \(host)" : "migrate \(guest) to \(host), pinged by \(measure.joined(separator: ", "))"
     case .hotplug(let guest, let mac, let address): return "hotplug \(guest) NIC \(mac) \(address)"
     case .unplug(let guest, let mac): return "unplug \(guest) NIC \(mac)"
     case .exec(let node, let command): return "on \(node): \(command)"
     case .reconcile(let host): return "routed-hook reconcile on \(host)"
     case .killDrill(let guest, let cycles): return "kill drill: \(cycles) cycles of \(guest), then reconcile"
     case .crashDaemon(let host, let guest): return "libvirtd on \(host) SIGKILLed while \(guest) starts"
+    case .bird(let host, let operation): return "bird on \(host): \(operation.rawValue)"
     }
   }
 }

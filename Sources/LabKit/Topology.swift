@@ -165,6 +165,8 @@ public struct Host: Sendable, Equatable {
   /// True when a real libvirtd runs in the host's namespace and the guests are its domains (LXC or QEMU):
   /// libvirtd, not the lab, then calls routed-hook.
   public var libvirt: Bool = false
+  /// Set when the hook config has a `bgp:` section: the lab runs BIRD here, configured by routed-hook.
+  public var bgp: HostBGP?
 
   public init(
     name: String, label: String? = nil, switchConfig: Switch = Switch(), interfaces: [Attachment] = [],

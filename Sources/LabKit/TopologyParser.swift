@@ -117,6 +117,7 @@ public enum TopologyParser {
     if let hookField = map["hook"] {
       host.hook = try configSource(hookField)
       host.libvirtNetworks = LibvirtNetworks.declared(in: host.hook, baseDirectory: baseDirectory)
+      host.bgp = BGPSessions.declared(in: host.hook, baseDirectory: baseDirectory)
     }
     if let intentField = map["intent"] {
       if map["hook"] != nil {
@@ -204,21 +205,22 @@ public enum TopologyParser {
 
   static let actionVerbs = [
     "start", "stop", "shutdown", "restartDaemon", "crashDaemon", "migrate", "hotplug", "unplug", "exec",
-    "reconcile", "killDrill",
+    "reconcile", "killDrill", "killBird", "stopBird", "startBird",
   ]
 
   private static func action(_ field: YAMLField) throws -> LabAction {
     let map = try field.mapping(
-      allowed: actionVerbs + ["to", "hold", "mac", "address", "run", "during", "cycles"])
+      allowed: actionVerbs + ["to", "hold", "mac", "address", "run", "during", "cycles", "measure"])
     let verbs = map.fields.filter { actionVerbs.contains($0.key) }
     guard verbs.count == 1, let (verb, value) = verbs.first else {
       throw field.error(
         "an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, "
           + "crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, "
-          + "hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST")
+          + "hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST, killBird: HOST, stopBird: HOST, "
+          + "startBird: HOST")
     }
     let allowed: [String: [String]] = [
-      "migrate": ["to", "hold"], "hotplug": ["mac", "address"], "unplug": ["mac"], "exec": ["run"],
+      "migrate": ["to", "hold", "measure"], "hotplug": ["mac", "address"], "unplug": ["mac"], "exec": ["run"],
       "crashDaemon": ["during"], "killDrill": ["cycles"],
     ]
     for (key, extra) in map.fields where !actionVerbs.contains(key) && !(allowed[verb] ?? []).contains(key) {
@@ -230,8 +232,13 @@ public enum TopologyParser {
     case "stop": return .stop(guest: name)
     case "shutdown": return .shutdown(guest: name)
     case "migrate":
+      let measure = try map["measure"]?.strings() ?? []
+      if !measure.isEmpty, try map["hold"]?.bool() == true {
+        throw map["measure"]!.error("measure: needs the whole migration; it cannot hold in the overlap window")
+      }
       return .migrate(
-        guest: name, to: try map.required("to").string(), hold: try map["hold"]?.bool() ?? false)
+        guest: name, to: try map.required("to").string(), hold: try map["hold"]?.bool() ?? false,
+        measure: measure)
     case "hotplug":
       return .hotplug(
         guest: name, mac: try map.required("mac").mac(), address: try map.required("address").cidr())
@@ -245,6 +252,9 @@ public enum TopologyParser {
       return .killDrill(guest: name, cycles: try map["cycles"]?.int(in: 1...1000) ?? 100)
     case "crashDaemon":
       return .crashDaemon(host: name, duringStartOf: try map.required("during").string())
+    case "killBird": return .bird(host: name, operation: .kill)
+    case "startBird": return .bird(host: name, operation: .start)
+    case "stopBird": return .bird(host: name, operation: .stop)
     default: return .restartDaemon(host: name)
     }
   }

@@ -10,4 +10,13 @@ public enum LearnedRoutes {
   public static func isLearned(routeProtocol: UInt8, destination: IPv4Network) -> Bool {
     destination.prefixLength == 32 && protocols.contains(routeProtocol)
   }
+
+  /// The same for a route read as text, where the protocol is `ip route`'s name or a number.
+  static func isLearned(_ route: HostSnapshot.Route) -> Bool {
+    guard route.destination.prefixLength == 32 else { return false }
+    switch route.routeProtocol {
+    case "bird", "bgp", "12", "186": return true
+    default: return false
+    }
+  }
 }

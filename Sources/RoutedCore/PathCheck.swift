@@ -13,7 +13,9 @@ enum PathCheck {
 
   /// Findings for every guest address and peer subnet, or for `addresses` only (a domain's, at `prepare`).
   static func findings(_ context: DoctorContext, addresses only: Set<IPv4Address>?) -> [Finding] {
-    let routes = context.snapshot.routes.filter { !$0.devices.isEmpty }
+    // A routing daemon's /32 for a guest (BGP: where the fleet last saw it) is no second path: the guest's
+    // own /32 here outranks it by metric, and the daemon withdraws it as soon as it learns ours.
+    let routes = context.snapshot.routes.filter { !$0.devices.isEmpty && !LearnedRoutes.isLearned($0) }
     return targets(context).compactMap { target in
       if let only, target.network.prefixLength != 32 || !only.contains(target.network.address) { return nil }
       let covering = routes.filter {

@@ -1,0 +1,99 @@
+import Foundation
+
+/// Pings a migrating guest at 100 packets a second from several nodes for the whole migration, and says
+/// what each lost: the issue's handover target is no loss beyond QEMU's own switchover and reachability
+/// back within a second.
+struct MigrationProbe {
+  let names: LabNames
+
+  static let interval = 0.01
+  static let lead = 1.0
+  static let tail = 3.0
+
+  /// One source's view: packets sent and lost, and the longest run of consecutive losses.
+  struct Loss: CustomStringConvertible {
+    var node: String
+    var sent: Int
+    var lost: Int
+    var longestOutage: Double
+    /// False when the last packets were lost too: the guest never came back for this node.
+    var recovered: Bool
+
+    var description: String {
+      let outage = Int((longestOutage * 1000).rounded())
+      return "\(node) lost \(lost)/\(sent), longest outage \(outage) ms\(recovered ? "" : ", not recovered")"
+    }
+  }
+
+  /// Runs `migration` while `sources` ping `address`, starting `lead` seconds before it and ending `tail`
+  /// seconds after it; returns each source's loss and how long the migration itself took.
+  func measure(sources: [String], address: LabAddress, migration: () throws -> [String]) throws
+    -> (losses: [Loss], seconds: Double, warnings: [String])
+  {
+    precondition(!sources.isEmpty)
+    let group = DispatchGroup()
+    let results = Results()
+    for node in sources {
+      group.enter()
+      DispatchQueue.global().async {
+        let result = Result { try self.ping(from: node, address: address) }
+        results.set(node, result)
+        group.leave()
+      }
+    }
+    Thread.sleep(forTimeInterval: Self.lead)
+    let start = Date()
+    let warnings = try migration()
+    let seconds = Date().timeIntervalSince(start)
+    group.wait()
+    return (try sources.map { try results.get($0).get() }, seconds, warnings)
+  }
+
+  /// One ping run long enough to cover the migration; replies are counted by sequence number.
+  private func ping(from node: String, address: LabAddress) throws -> Loss {
+    let count = Int((Self.lead + Self.tail + 2) / Self.interval)
+    let argv = [
+      "ip", "netns", "exec", names.namespace(node), "ping", "-n", "-c", "\(count)", "-i", "\(Self.interval)",
+      "-W", "1", address.description,
+    ]
+    let result = try Command.run(argv, timeout: Double(count) * Self.interval + 15)
+    var received = Set<Int>()
+    for line in result.stdout.split(separator: "\n") {
+      guard let range = line.range(of: "icmp_seq=") else { continue }
+      let digits = line[range.upperBound...].prefix { $0.isNumber }
+      if let seq = Int(digits) { received.insert(seq) }
+    }
+    let sent = Probes.number(before: " packets transmitted", in: result.stdout) ?? count
+    var longest = 0
+    var run = 0
+    for seq in 1...max(sent, 1) {
+      if received.contains(seq) {
+        run = 0
+      } else {
+        run += 1
+        longest = max(longest, run)
+      }
+    }
+    return Loss(
+      node: node, sent: sent, lost: sent - received.count, longestOutage: Double(longest) * Self.interval,
+      recovered: received.contains(sent) || received.contains(sent - 1))
+  }
+
+  /// Results from the ping threads, by node.
+  private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: Result<Loss, Error>] = [:]
+
+    func set(_ node: String, _ value: Result<Loss, Error>) {
+      lock.lock()
+      values[node] = value
+      lock.unlock()
+    }
+
+    func get(_ node: String) -> Result<Loss, Error> {
+      lock.lock()
+      defer { lock.unlock() }
+      return values[node] ?? .failure(LabError("no ping result from \(node)"))
+    }
+  }
+}
