@@ -58,7 +58,7 @@ let package = Package(
       dependencies: ["LabKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .testTarget(name: "RoutedCoreTests", dependencies: ["RoutedCore"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "HookTests", dependencies: ["Hook", "RoutedCore"]),
+    .testTarget(name: "HookTests", dependencies: ["Hook", "RoutedCore", "LabKit"]),
     .testTarget(
       name: "RoutedKernelTests", dependencies: ["RoutedKernel", "RoutedCore", "LabKit"],
       resources: [.copy("Fixtures")]),

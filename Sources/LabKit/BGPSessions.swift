@@ -40,3 +40,28 @@ public struct HostBGP: Sendable, Equatable {
     "routed_hook_\(role)_" + address.replacingOccurrences(of: ".", with: "_")
   }
 }
+
+extension Topology {
+  /// Each BGP session once, between the hosts at its two ends; `reflected` when one end reflects routes to
+  /// the other (route-reflector client sessions).
+  public var bgpSessions: [(a: String, b: String, reflected: Bool)] {
+    var sessions: [(a: String, b: String, reflected: Bool)] = []
+    for host in hosts {
+      for neighbour in host.bgp?.neighbours ?? [] {
+        guard
+          let other = hosts.first(where: { candidate in
+            candidate.interfaces.contains { $0.address?.address.description == neighbour.address }
+          }), other.name != host.name,
+          !sessions.contains(where: { Set([$0.a, $0.b]) == Set([host.name, other.name]) })
+        else { continue }
+        sessions.append((host.name, other.name, neighbour.role != "peer"))
+      }
+    }
+    return sessions
+  }
+
+  /// Hosts that reflect routes to clients.
+  public var routeReflectors: [String] {
+    hosts.filter { $0.bgp?.neighbours.contains { $0.role == "client" } == true }.map(\.name)
+  }
+}

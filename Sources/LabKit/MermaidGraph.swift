@@ -40,6 +40,10 @@ public enum MermaidGraph {
         linkColors.append(palette.segmentColor(attachment.segment))
       }
     }
+    for session in topology.bgpSessions {
+      lines.append("  \(id(session.a)) -.-|\"BGP\(session.reflected ? " (RR client)" : "")\"| \(id(session.b))")
+      linkColors.append("#6a3d9a")
+    }
     for segment in topology.segments {
       lines.append(
         "  style \(id("seg_" + segment.name)) fill:\(palette.segmentColor(segment.name)),color:#fff")

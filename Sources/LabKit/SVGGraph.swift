@@ -20,7 +20,9 @@ public enum SVGGraph {
     let segmentY = Dictionary(
       uniqueKeysWithValues: topology.segments.enumerated().map { ($1.name, firstSegmentY + $0 * segmentGap) })
     let machineY = firstSegmentY + topology.segments.count * segmentGap + 20
-    let height = machineY + 150
+    let sessions = topology.bgpSessions
+    let sessionY = machineY + 150 + (sessions.isEmpty ? 0 : 40 + 14 * topology.hosts.count)
+    let height = sessionY + (sessions.isEmpty ? 0 : 60)
     var body: [String] = []
     body.append(
       text(
@@ -117,6 +119,33 @@ public enum SVGGraph {
       let addresses = machine.interfaces.compactMap { $0.address?.description }.joined(separator: ", ")
       body.append(
         text(x: centre, y: machineY + 40, "\(machine.name) · \(addresses)", size: 11, anchor: "middle"))
+    }
+    // BGP sessions as an arc diagram under everything: one BIRD per host, in the hosts' columns.
+    if !sessions.isEmpty {
+      let color = "#6a3d9a"
+      let reflectors = topology.routeReflectors
+      func centre(_ host: String) -> Int {
+        gutter + (topology.hosts.firstIndex { $0.name == host } ?? 0) * (hostWidth + margin) + hostWidth / 2
+      }
+      body.append(text(x: margin, y: sessionY - 2, "BGP sessions (BIRD)", size: 13, color: color, bold: true))
+      body.append(
+        text(
+          x: margin, y: sessionY + 14, reflectors.isEmpty ? "iBGP full mesh" : "dashed: route-reflector client",
+          size: 12, color: color))
+      for session in sessions {
+        let (x1, x2) = (centre(session.a), centre(session.b))
+        let columns = abs(x2 - x1) / (hostWidth + margin)
+        let rise = 24 + 14 * columns
+        body.append(
+          "<path d='M \(x1) \(sessionY) Q \((x1 + x2) / 2) \(sessionY - 2 * rise) \(x2) \(sessionY)' fill='none' stroke='\(color)' stroke-width='2'\(session.reflected ? " stroke-dasharray='6 4'" : "")/>"
+        )
+      }
+      for host in topology.hosts where host.bgp != nil {
+        let x = centre(host.name)
+        body.append("<circle cx='\(x)' cy='\(sessionY)' r='7' fill='\(color)'/>")
+        let role = reflectors.contains(host.name) ? " (route reflector)" : ""
+        body.append(text(x: x, y: sessionY + 24, "BIRD \(host.name)\(role)", size: 12, anchor: "middle", color: color))
+      }
     }
     body.append(
       text(

@@ -36,4 +36,21 @@ import Testing
     let committed = try String(contentsOfFile: "\(lab)/seed.svg", encoding: .utf8)
     #expect(committed == SVGGraph.render(seed), "regenerate: routed-lab graph lab/seed.yaml > lab/seed.svg")
   }
+
+  /// The fleets' pictures draw each BGP session once, reflector-client sessions dashed.
+  @Test(arguments: [("fleet", 6, 0), ("fleet-rr", 1, 6)])
+  func committedFleetPicturesDrawEverySessionOnce(name: String, solid: Int, dashed: Int) throws {
+    let lab = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../lab")
+      .standardized.path
+    let fleet = try TopologyParser.load(path: "\(lab)/\(name).yaml")
+    #expect(fleet.bgpSessions.filter { !$0.reflected }.count == solid)
+    #expect(fleet.bgpSessions.filter(\.reflected).count == dashed)
+    let svg = SVGGraph.render(fleet)
+    #expect(svg.components(separatedBy: "<path d='M ").count - 1 == solid + dashed)
+    #expect(svg.components(separatedBy: "stroke-dasharray='6 4'").count - 1 == dashed)
+    let committed = try String(contentsOfFile: "\(lab)/\(name).svg", encoding: .utf8)
+    #expect(committed == svg, "regenerate: routed-lab graph lab/\(name).yaml > lab/\(name).svg")
+    let mermaid = MermaidGraph.render(fleet)
+    #expect(mermaid.components(separatedBy: "-.-|\"BGP").count - 1 == solid + dashed)
+  }
 }

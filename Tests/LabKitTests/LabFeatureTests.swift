@@ -152,7 +152,27 @@ let featureTopology = """
     (
       "      - { exec: kvm2, run: ip route }",
       "      - { migrate: g1, to: kvm2, stop: g1 }",
-      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST"
+      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST, killBird: HOST, stopBird: HOST, startBird: HOST"
+    ),
+    (
+      "      - { exec: kvm2, run: ip route }",
+      "      - { killBird: kvm1 }",
+      "topology.yaml:30:21: tests[0].do[2].killBird: kvm1 runs no BIRD: its hook config has no bgp: section"
+    ),
+    (
+      "      - { exec: kvm2, run: ip route }",
+      "      - { migrate: g1, to: kvm2, measure: [prod, nobody] }",
+      "topology.yaml:30:50: tests[0].do[2].measure[1]: unknown node 'nobody'"
+    ),
+    (
+      "      - { exec: kvm2, run: ip route }",
+      "      - { migrate: g1, to: kvm2, hold: true, measure: [prod] }",
+      "topology.yaml:30:55: tests[0].do[2].measure: measure: needs the whole migration; it cannot hold in the overlap window"
+    ),
+    (
+      "      - doctor: { host: kvm2, finding: forward-unfiltered }",
+      "      - bgp: { host: kvm2, learns: [g1] }",
+      "topology.yaml:34:22: tests[0].expect[2].bgp.host: kvm2 runs no BIRD: its hook config has no bgp: section"
     ),
     (
       "      - { exec: kvm2, run: ip route }",
@@ -204,7 +224,7 @@ let featureTopology = """
   @Test(arguments: [
     "seed.yaml", "seed-l3.yaml", "migration.yaml", "pitfalls/1-shared-subnet.yaml",
     "pitfalls/2-unfiltered-proxy-arp.yaml", "pitfalls/3-mtu-attached.yaml", "pitfalls/4-two-paths.yaml",
-    "pitfalls/5-scope-creep.yaml", "libvirt.yaml",
+    "pitfalls/5-scope-creep.yaml", "libvirt.yaml", "fleet.yaml", "fleet-rr.yaml",
   ])
   func labFilesAreValid(_ name: String) throws {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
