@@ -13,6 +13,7 @@ public enum Doctor {
     findings += PathCheck.findings(context, addresses: nil)
     findings += ARPAnswerCheck.findings(context)
     findings += GatewayCheck.findings(context)
+    findings += MovedGuestCheck.findings(context)
     findings += ScopeCheck.findings(context)
     findings += ForwardFilterCheck.findings(context)
     if config != nil { findings += DriftCheck.findings(context) }

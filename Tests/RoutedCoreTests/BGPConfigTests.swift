@@ -161,3 +161,57 @@ import Testing
     }
   }
 }
+
+/// doctor's `moved-guest-unanswered`: the bridge's proxy ARP is what answers for a guest that moved away.
+@Suite struct MovedGuestCheckTests {
+  let config = try! ConfigLoader.load(yaml: BGPConfigTests.fleet, file: "c.yaml")
+
+  func snapshot(proxyARP: Int, forwarding: Int) -> HostSnapshot {
+    HostSnapshot(
+      links: [
+        HostSnapshot.Link(name: "br-ex", index: 3, mtu: 1500, flags: ["UP"], addresses: [IPv4Interface("10.136.11.254/24")!]),
+        HostSnapshot.Link(name: "hsi0", index: 4, mtu: 1500, flags: ["UP"], addresses: [IPv4Interface("172.31.56.11/24")!]),
+      ],
+      routes: [
+        HostSnapshot.Route(
+          destination: IPv4Network("10.136.11.6/32")!, gateway: IPv4Address("172.31.56.12"), devices: ["hsi0"],
+          routeProtocol: "bird", metric: 32),
+        HostSnapshot.Route(
+          destination: IPv4Network("10.136.12.5/32")!, gateway: IPv4Address("172.31.56.12"), devices: ["hsi0"],
+          routeProtocol: "bird", metric: 32),
+      ],
+      sysctls: HostSnapshot.Sysctls(
+        ipForward: 1,
+        interfaces: [
+          "br-ex": .init(forwarding: forwarding, proxyARP: proxyARP), "hsi0": .init(forwarding: 1, proxyARP: 0),
+        ]))
+  }
+
+  @Test func namesABridgeThatCannotAnswerForAMovedGuest() throws {
+    let findings = Doctor.findings(snapshot(proxyARP: 0, forwarding: 1), config: config).filter {
+      $0.id == "moved-guest-unanswered"
+    }
+    let finding = try #require(findings.first)
+    #expect(findings.count == 1)
+    #expect(finding.severity == .critical)
+    #expect(
+      finding.summary
+        == "br-ex has proxy_arp off: its guests get no ARP answer for guests on other hosts or for a guest that moved away (1 of its addresses now run elsewhere)"
+    )
+    #expect(finding.evidence["routed elsewhere"] == "10.136.11.6/32 via 172.31.56.12 dev hsi0 proto bird metric 32")
+    #expect(finding.fix.hasPrefix("sysctl -w net.ipv4.conf.br-ex.proxy_arp=1"))
+  }
+
+  @Test func saysNothingWhenTheBridgeProxiesOrTheHostHasNoBGP() throws {
+    #expect(
+      !Doctor.findings(snapshot(proxyARP: 1, forwarding: 1), config: config).contains {
+        $0.id == "moved-guest-unanswered"
+      })
+    var staticHost = config
+    staticHost.bgp = nil
+    #expect(
+      !Doctor.findings(snapshot(proxyARP: 0, forwarding: 0), config: staticHost).contains {
+        $0.id == "moved-guest-unanswered"
+      })
+  }
+}
