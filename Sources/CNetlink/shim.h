@@ -9,7 +9,10 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/sched.h>
+#include <linux/membarrier.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <errno.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
@@ -38,5 +41,45 @@ static inline int cnl_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLO
 /// syslog(priority, "%s", text): Swift's C variadic path (withVaList) casts every argument to CVarArg at run
 /// time, a scan of the binary's protocol conformances per call.
 static inline void cnl_syslog(int priority, const char *text) { syslog(priority, "%s", text); }
+
+/// Closes every descriptor in [first, last]: close_range (Linux 5.9) or, without it, one by one.
+static inline void cnl_close_from(unsigned int first, unsigned int last) {
+  if (first > last) return;
+  if (syscall(SYS_close_range, first, last, 0) == 0) return;
+  for (unsigned int fd = first; fd <= last && fd < 65536; fd++) close((int)fd);
+}
+
+/// The holder process of DeferredRelease.swift (read that file first). Forks; the child keeps only `keep`
+/// (an nfnetlink socket) and `marker` (a lock file held shared, or -1), closes everything else (libvirt's
+/// stdout and stderr pipes, the hook lock), leaves libvirtd's session, waits one RCU grace period with
+/// membarrier(MEMBARRIER_CMD_GLOBAL) (synchronize_rcu() in the kernel) and exits, which releases the socket.
+/// The child calls only async-signal-safe functions. The parent returns once the child has closed what it
+/// must not hold (a pipe's write end closes with the rest and the parent reads its EOF), so the hook never
+/// exits while its child still holds libvirt's pipes or the hook lock. Returns the child's pid, -1 on failure.
+static inline pid_t cnl_spawn_release_holder(int keep, int marker) {
+  int closed[2];
+  if (pipe(closed) != 0) return -1;
+  pid_t pid = fork();
+  if (pid != 0) {
+    close(closed[1]);
+    char byte;
+    if (pid > 0) while (read(closed[0], &byte, 1) < 0 && errno == EINTR) {}
+    close(closed[0]);
+    return pid;
+  }
+  prctl(PR_SET_NAME, (unsigned long)"routed-hook-rel", 0, 0, 0);
+  setsid();
+  int low = keep, high = marker;
+  if (high >= 0 && high < low) { low = marker; high = keep; }
+  if (low > 0) cnl_close_from(0, (unsigned int)low - 1);
+  if (high >= 0) {
+    if (high > low + 1) cnl_close_from((unsigned int)low + 1, (unsigned int)high - 1);
+    cnl_close_from((unsigned int)high + 1, ~0U);
+  } else {
+    cnl_close_from((unsigned int)low + 1, ~0U);
+  }
+  syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+  _exit(0);
+}
 
 #endif

@@ -22,6 +22,8 @@ public enum HookRunner {
     }
     let policy = HookPolicy.decide(invocation)
     guard policy.action != .ignore else { return 0 }
+    // Last thing before exit: a deleting commit's socket goes to a holder, so libvirt stops waiting at the ACK.
+    defer { DeferredRelease.handOff(stateDirectory: settings.stateDirectory) }
     let what = "\(kind.rawValue) \(invocation.object) \(invocation.operation)"
     do {
       let outcome = try perform(policy.action, invocation: invocation, stdin: stdin.get(), settings: settings)

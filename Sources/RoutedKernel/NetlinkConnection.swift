@@ -43,6 +43,9 @@ final class MNLConnection: NetlinkConnection {
       mnl_socket_get_fd(socket), SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
   }
 
+  /// The socket's file descriptor.
+  var descriptor: Int32 { mnl_socket_get_fd(socket) }
+
   deinit {
     buffer.deallocate()
     if closesOnDeinit { mnl_socket_close(socket) }
@@ -70,12 +73,16 @@ final class MNLConnection: NetlinkConnection {
 }
 
 /// A socket opened on first use, so a call that never asks nftables anything never opens nfnetlink: closing
-/// one waits for any transaction's pending destroy work, even someone else's.
+/// one waits for any transaction's pending destroy work, even someone else's. One left to exit is registered
+/// with `DeferredRelease`, which may give it to a holder process instead.
 final class DeferredConnection: NetlinkConnection {
   private let open: () throws -> MNLConnection
   private var connection: MNLConnection?
   var closesOnDeinit = true {
-    didSet { connection?.closesOnDeinit = closesOnDeinit }
+    didSet {
+      connection?.closesOnDeinit = closesOnDeinit
+      if let connection, !closesOnDeinit { DeferredRelease.adopt(connection.descriptor) }
+    }
   }
 
   init(_ open: @escaping () throws -> MNLConnection) { self.open = open }
@@ -84,6 +91,7 @@ final class DeferredConnection: NetlinkConnection {
     if let connection { return connection }
     let connection = try open()
     connection.closesOnDeinit = closesOnDeinit
+    if !closesOnDeinit { DeferredRelease.adopt(connection.descriptor) }
     self.connection = connection
     return connection
   }

@@ -189,5 +189,6 @@ final class Nftables {
     for (entry, reply) in zip(batch.entries, replies) where reply.error != 0 {
       throw KernelError.system(entry.description, reply.error, detail: reply.detail)
     }
+    if batch.deletes { DeferredRelease.noteDeletingCommit() }
   }
 }

@@ -130,13 +130,16 @@ final class Testbed: @unchecked Sendable {
 
   /// Runs one hook call inside the host namespace, as libvirt would.
   @discardableResult
-  func hook(_ index: Int, _ op: String, _ subop: String, _ extra: String = "-", xml: String? = nil) throws
-    -> HookProcess.Result
-  {
+  func hook(
+    _ index: Int, _ op: String, _ subop: String, _ extra: String = "-", xml: String? = nil,
+    environment: [String: String] = [:]
+  ) throws -> HookProcess.Result {
     try HookProcess.run(
       ["hook", "qemu", Testbed.name(index), op, subop, extra],
       stdin: Data((xml ?? Testbed.domainXML(index)).utf8),
-      environment: ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory],
+      environment: ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory].merging(
+        environment
+      ) { $1 },
       namespace: host)
   }
 
