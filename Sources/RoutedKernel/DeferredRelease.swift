@@ -15,19 +15,21 @@ import Glibc
 /// its socket at exit, so libvirt used to wait one grace period (8–17 ms here) per `stopped` for memory
 /// reclamation it does not need. Evidence and measurements: bench/RESULTS.md, "Issue 18".
 ///
-/// The holder is a fork of the hook that keeps only the socket and a marker lock, closes every other
-/// descriptor (so libvirt's stdout/stderr pipes reach EOF as the hook exits and the hook lock is not held),
-/// calls `setsid`, waits one grace period (membarrier, which is `synchronize_rcu()`), and exits: by then
-/// the destroy work has run, so its own release takes `commit_mutex` only briefly. libvirt waits for the
-/// hook's pid and pipes only (`virCommandRun`), so it never waits for the holder.
+/// The holder is a process started with `clone(CLONE_VM)` (see `cnl_spawn_release_holder`: no memory is
+/// copied, and the hook's exit leaves its address space to the holder) that keeps only the socket and a
+/// marker lock, closes every other descriptor before the hook may exit (so libvirt's stdout/stderr pipes
+/// reach EOF with the hook, and the hook lock is not held), calls `setsid`, waits one grace period
+/// (membarrier, which is `synchronize_rcu()`), and exits: by then the destroy work has run, so its own
+/// release takes `commit_mutex` only briefly. libvirt waits for the hook's pid and pipes only
+/// (`virCommandRun`), so it never waits for the holder.
 ///
 /// A process that committed no deletion (`started`) normally releases at exit as before. But while a
 /// holder is pending its release would wait for that holder's destroy work, so it hands its socket over
 /// too; holders take the marker (`<state>/release.lock`) shared, and a shared lock that an exclusive
 /// try-lock cannot get is how a later process sees one pending.
 ///
-/// `ROUTED_HOOK_DEFERRED_RELEASE=0` turns it off (the socket is released at exit, as before); so does a fork
-/// that fails.
+/// `ROUTED_HOOK_DEFERRED_RELEASE=0` turns it off (the socket is released at exit, as before); so does a
+/// clone that fails.
 public enum DeferredRelease {
   /// What `handOff` did.
   public enum Outcome: Equatable, Sendable {
@@ -35,7 +37,7 @@ public enum DeferredRelease {
     case exitReleases
     /// A holder process with this pid keeps the socket.
     case held(pid_t)
-    /// Turned off, or the fork failed: exit releases the socket and waits as before.
+    /// Turned off, or the clone failed: exit releases the socket and waits as before.
     case fallback
   }
 
