@@ -29,16 +29,24 @@ public enum BirdParseCheck {
     }
     let files = [
       ("bird.conf", full), ("fragment.conf", fragment),
-      ("main.conf", BirdConfig.wrapper(including: "\(directory)/fragment.conf", routerID: bgp.routerID ?? own.address)),
+      (
+        "main.conf",
+        BirdConfig.wrapper(including: "\(directory)/fragment.conf", routerID: bgp.routerID ?? own.address)
+      ),
     ]
     for (name, text) in files where !write(text, to: "\(directory)/\(name)") {
       return [("bird config", .refused("cannot write \(directory)/\(name)"))]
     }
-    return [("bird-config", parse("\(directory)/bird.conf")), ("bird-config --fragment", parse("\(directory)/main.conf"))]
+    return [
+      ("bird-config", parse("\(directory)/bird.conf")),
+      ("bird-config --fragment", parse("\(directory)/main.conf")),
+    ]
   }
 
   static func parse(_ path: String) -> Outcome {
-    guard let result = ChildProcess.run(["bird", "-p", "-c", path], withStderr: true) else { return .notInstalled }
+    guard let result = ChildProcess.run(["bird", "-p", "-c", path], withStderr: true) else {
+      return .notInstalled
+    }
     if result.status == 0 { return .accepted }
     let text = result.stdout.split(separator: "\n").map(String.init).joined(separator: "; ")
     return .refused(text.isEmpty ? "bird -p exited \(result.status)" : text)

@@ -37,7 +37,9 @@ struct BirdDaemon {
         + (recovering ? ["-R"] : []), timeout: 20)
     var record: ProcessRecord?
     for _ in 0..<200 where record == nil {
-      if let text = FileSystem.read(pidfile), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+      if let text = FileSystem.read(pidfile),
+        let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+      {
         record = ProcessRecord.current(pid: pid, name: "bird")
       }
       if record == nil { usleep(10000) }
@@ -48,7 +50,8 @@ struct BirdDaemon {
 
   /// The running BIRD, by its pid file and its command line naming this host's directory.
   var process: ProcessRecord? {
-    guard let text = FileSystem.read(pidfile), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+    guard let text = FileSystem.read(pidfile),
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
       let commandLine = FileSystem.read("/proc/\(pid)/cmdline"), commandLine.contains(directory),
       let record = ProcessRecord.current(pid: pid, name: "bird"), record.isAlive
     else { return nil }

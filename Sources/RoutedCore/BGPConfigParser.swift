@@ -12,7 +12,9 @@ enum BGPConfigParser {
       return value
     }
     var neighbours: [BGPNeighbour] = []
-    for (key, role) in [("neighbours", BGPNeighbour.Role.peer), ("routeReflectors", .reflector), ("clients", .client)] {
+    for (key, role) in [
+      ("neighbours", BGPNeighbour.Role.peer), ("routeReflectors", .reflector), ("clients", .client),
+    ] {
       for entry in try fields[key]?.sequence() ?? [] {
         neighbours.append(try neighbour(entry, role: role, lines: &lines))
       }
@@ -28,7 +30,9 @@ enum BGPConfigParser {
       neighbours: neighbours)
     if let hold = fields["holdTime"] { config.holdTime = try hold.int(in: 3...65535) }
     if let bfd = fields["bfd"] { config.bfd = try self.bfd(bfd, lines: &lines) }
-    if let restart = fields["gracefulRestart"] { config.restartTime = try gracefulRestart(restart, lines: &lines) }
+    if let restart = fields["gracefulRestart"] {
+      config.restartTime = try gracefulRestart(restart, lines: &lines)
+    }
     return config
   }
 
@@ -44,7 +48,8 @@ enum BGPConfigParser {
     lines.note(parts.values)
     guard let address = parts["address"] else { throw field.error("a neighbour needs an address") }
     return BGPNeighbour(
-      address: try address.value("an IPv4 address", IPv4Address.init), asn: try parts["asn"].map(asn), role: role)
+      address: try address.value("an IPv4 address", IPv4Address.init), asn: try parts["asn"].map(asn),
+      role: role)
   }
 
   private static func asn(_ field: YAMLField) throws -> UInt32 {

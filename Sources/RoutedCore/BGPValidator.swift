@@ -3,7 +3,9 @@ enum BGPValidator {
   static func problems(in config: HostConfig) -> [ConfigProblem] {
     guard let bgp = config.bgp else { return [] }
     var problems: [ConfigProblem] = []
-    func fail(_ field: String, _ message: String) { problems.append(ConfigProblem(field: field, message: message)) }
+    func fail(_ field: String, _ message: String) {
+      problems.append(ConfigProblem(field: field, message: message))
+    }
 
     let uplink = config.uplink(named: bgp.uplink)
     if let uplink {
@@ -22,14 +24,18 @@ enum BGPValidator {
       fail("bgp.uplink", "no uplink is named '\(bgp.uplink)'")
     }
 
-    if bgp.prefixes.isEmpty { fail("bgp.prefixes", "at least one prefix (the fleet's guest addresses) is required") }
+    if bgp.prefixes.isEmpty {
+      fail("bgp.prefixes", "at least one prefix (the fleet's guest addresses) is required")
+    }
     for (index, prefix) in bgp.prefixes.enumerated() {
       for (otherIndex, other) in bgp.prefixes.enumerated().prefix(index) where other.overlaps(prefix) {
         fail("bgp.prefixes[\(index)]", "\(prefix) overlaps bgp.prefixes[\(otherIndex)] (\(other))")
       }
     }
     for (index, network) in config.guestNetworks.enumerated()
-    where !bgp.prefixes.contains(where: { $0.contains(network.subnet.address) && $0.prefixLength <= network.subnet.prefixLength }) {
+    where !bgp.prefixes.contains(where: {
+      $0.contains(network.subnet.address) && $0.prefixLength <= network.subnet.prefixLength
+    }) {
       fail(
         "guestNetworks[\(index)].gateway",
         "subnet \(network.subnet) is outside bgp.prefixes: its guests would never be announced")
@@ -53,7 +59,8 @@ enum BGPValidator {
     if hasReflectors && bgp.neighbours.contains(where: { $0.role == .client }) {
       fail(
         "bgp.clients",
-        "a host is either a route reflector (clients:) or a client of reflectors (routeReflectors:), not both")
+        "a host is either a route reflector (clients:) or a client of reflectors (routeReflectors:), not both"
+      )
     }
     // Arrays, not dictionaries: this runs on every hook call, and a dictionary's first key type costs a
     // run-time conformance scan (README, "Build").

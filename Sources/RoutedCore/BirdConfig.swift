@@ -30,17 +30,26 @@ public enum BirdConfig {
     var out: [String] = []
     func line(_ text: String = "") { out.append(text) }
 
-    line("# BIRD 2 config written by `routed-hook bird-config\(mode == .fragment ? " --fragment" : "")` from \(source).")
-    line("# Regenerate it after changing the bgp: section; `routed-hook check` and `bird -p -c FILE` parse it.")
+    line(
+      "# BIRD 2 config written by `routed-hook bird-config\(mode == .fragment ? " --fragment" : "")` from \(source)."
+    )
+    line(
+      "# Regenerate it after changing the bgp: section; `routed-hook check` and `bird -p -c FILE` parse it.")
     line("#")
-    line("# routed-hook writes a /32 route (protocol \(config.routeProtocol)) for every guest that runs on this host.")
-    line("# BIRD learns exactly those from the kernel, announces them over \(uplink.interface) (uplink '\(uplink.name)'),")
+    line(
+      "# routed-hook writes a /32 route (protocol \(config.routeProtocol)) for every guest that runs on this host."
+    )
+    line(
+      "# BIRD learns exactly those from the kernel, announces them over \(uplink.interface) (uplink '\(uplink.name)'),"
+    )
     line("# and installs the neighbours' guest routes as its own (protocol bird, metric \(birdMetric)).")
     line("# Neither ever changes the other's routes.")
     if mode == .fragment {
       line("#")
       line("# Include it after `router id` and `protocol device`:  include \"/etc/bird/routed-hook.conf\";")
-      line("# It brings a kernel protocol for master4; BIRD allows one per kernel table, so drop or merge yours.")
+      line(
+        "# It brings a kernel protocol for master4; BIRD allows one per kernel table, so drop or merge yours."
+      )
     } else {
       line()
       line("router id \(routerID);")
@@ -66,7 +75,9 @@ public enum BirdConfig {
     line("# or during a live migration arriving (guest still paused here) or moved (resumed here).")
     line("function \(prefix)_claim() {")
     let arriving = GuestRoutePreference.arriving, moved = GuestRoutePreference.moved
-    line("  if krt_metric >= \(arriving.metric) then bgp_local_pref = \(arriving.localPreference);     # arriving")
+    line(
+      "  if krt_metric >= \(arriving.metric) then bgp_local_pref = \(arriving.localPreference);     # arriving"
+    )
     line("  else if krt_metric >= \(moved.metric) then bgp_local_pref = \(moved.localPreference); # moved")
     line("  else bgp_local_pref = \(GuestRoutePreference.normal.localPreference);")
     line("}")
@@ -74,9 +85,13 @@ public enum BirdConfig {
     line("protocol kernel \(prefix)_kernel {")
     line("  learn;                # read routes other programs wrote: routed-hook's guest routes")
     line("  scan time 10;         # changes arrive at once over netlink; the scan only double-checks")
-    line("  metric \(birdMetric);            # BIRD's own routes; routed-hook's are 0 (\(moved.metric), \(arriving.metric) during a migration)")
+    line(
+      "  metric \(birdMetric);            # BIRD's own routes; routed-hook's are 0 (\(moved.metric), \(arriving.metric) during a migration)"
+    )
     if bgp.restartTime != nil {
-      line("  graceful restart;     # started with -R after `birdc graceful restart`: keep routes until BGP converged")
+      line(
+        "  graceful restart;     # started with -R after `birdc graceful restart`: keep routes until BGP converged"
+      )
     }
     line("  ipv4 {")
     line("    # A guest that runs here beats a neighbour's announcement of it (BGP: 100), unless it is only")
@@ -93,7 +108,9 @@ public enum BirdConfig {
     line("}")
     if let bfd = bgp.bfd {
       line()
-      line("# BFD: a neighbour that stops answering is down after \(bfd.interval * bfd.multiplier) ms, not after the hold time.")
+      line(
+        "# BFD: a neighbour that stops answering is down after \(bfd.interval * bfd.multiplier) ms, not after the hold time."
+      )
       line("protocol bfd \(prefix)_bfd {")
       line("  interface \"\(uplink.interface)\" {")
       line("    min rx interval \(bfd.interval) ms;")
@@ -114,7 +131,9 @@ public enum BirdConfig {
     line("  error wait time 1, 30;")
     if bgp.bfd != nil { line("  bfd on;               # a BFD failure takes the session down at once") }
     if let restart = bgp.restartTime {
-      line("  graceful restart on;  # peers keep our routes while our BIRD restarts (session closed without BFD failure)")
+      line(
+        "  graceful restart on;  # peers keep our routes while our BIRD restarts (session closed without BFD failure)"
+      )
       line("  graceful restart time \(restart);")
     } else {
       line("  graceful restart off;")
@@ -131,7 +150,9 @@ public enum BirdConfig {
     line("}")
     for neighbour in bgp.neighbours {
       line()
-      let name = "\(prefix)_\(neighbour.role.rawValue)_" + neighbour.address.bytes.map(String.init).joined(separator: "_")
+      let name =
+        "\(prefix)_\(neighbour.role.rawValue)_"
+        + neighbour.address.bytes.map(String.init).joined(separator: "_")
       let comment =
         switch neighbour.role {
         case .peer: (neighbour.asn ?? bgp.asn) == bgp.asn ? "full-mesh peer" : "external peer"

@@ -8,8 +8,10 @@ private let birdInstalled = FileManager.default.isExecutableFile(atPath: "/usr/s
 
 @Suite(.enabled(if: birdInstalled, "needs bird2 (scripts/install-deps)"))
 struct BirdConfigProcessTests {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
-    .standardized
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "../.."
+  )
+  .standardized
 
   /// (name, config text) for each shipped config with a bgp: section.
   static func bgpConfigs() throws -> [(String, String)] {
@@ -63,7 +65,9 @@ struct BirdConfigProcessTests {
 
       let fragment = try HookProcess.run(["bird-config", "--fragment", "--config", config.path])
       #expect(fragment.status == 0, "\(name): \(fragment.stderr)")
-      #expect(!fragment.stdout.contains("\nrouter id "), "\(name): a fragment leaves the router id to the main config")
+      #expect(
+        !fragment.stdout.contains("\nrouter id "),
+        "\(name): a fragment leaves the router id to the main config")
       #expect(whole.stdout.contains("\nrouter id "), "\(name)")
       let fragmentPath = scratch.appendingPathComponent("routed-hook.conf")
       try fragment.stdout.write(to: fragmentPath, atomically: true, encoding: .utf8)

@@ -66,7 +66,10 @@ import Testing
   /// Each bad `bgp:` section and the exact error: file, line, field, message.
   @Test(arguments: [
     (replacing("asn: 65000", "asn: 0"), "c.yaml:15: bgp.asn: 0 is out of range 1–4294967295"),
-    (replacing("asn: 65000", "asn: 23456"), "c.yaml:15: bgp.asn: 23456 is AS_TRANS (RFC 6793) and cannot be used"),
+    (
+      replacing("asn: 65000", "asn: 23456"),
+      "c.yaml:15: bgp.asn: 23456 is AS_TRANS (RFC 6793) and cannot be used"
+    ),
     (replacing("  asn: 65000\n", ""), "c.yaml:15: bgp: asn is required"),
     (
       replacing("asn: 65000", "asn: 65000\n  peers: []"),
@@ -94,7 +97,9 @@ import Testing
       "c.yaml:17: bgp.prefixes[0]: '2001:db8::/32' is not an IPv4 subnet, like 10.136.0.0/16"
     ),
     (
-      replacing("address: 172.31.56.11/24", "address: 172.31.56.11/24\n    peers: [{ subnet: 10.136.12.0/24, via: 172.31.56.12 }]"),
+      replacing(
+        "address: 172.31.56.11/24",
+        "address: 172.31.56.11/24\n    peers: [{ subnet: 10.136.12.0/24, via: 172.31.56.12 }]"),
       "c.yaml:14: uplinks[1].peers[0].subnet: 10.136.12.0/24 is a static peer route inside bgp.prefixes (10.136.0.0/16): one subnet is routed either by static peers or by BGP, not both"
     ),
     (
@@ -114,15 +119,24 @@ import Testing
       "c.yaml:18: bgp.neighbours[1]: 172.31.57.13 is not on hsi0's subnet 172.31.56.0/24: sessions run directly over the link"
     ),
     (
-      replacing("neighbours: [172.31.56.12, 172.31.56.13]", "routeReflectors: [172.31.56.1]\n  clients: [172.31.56.12]"),
+      replacing(
+        "neighbours: [172.31.56.12, 172.31.56.13]",
+        "routeReflectors: [172.31.56.1]\n  clients: [172.31.56.12]"),
       "c.yaml:19: bgp.clients: a host is either a route reflector (clients:) or a client of reflectors (routeReflectors:), not both"
     ),
     (
-      replacing("neighbours: [172.31.56.12, 172.31.56.13]", "routeReflectors: [{ address: 172.31.56.1, asn: 65001 }]"),
+      replacing(
+        "neighbours: [172.31.56.12, 172.31.56.13]", "routeReflectors: [{ address: 172.31.56.1, asn: 65001 }]"),
       "c.yaml:18: bgp.routeReflectors[0]: AS 65001 differs from bgp.asn 65000: route reflection is within one AS"
     ),
-    (replacing("asn: 65000", "asn: 65000\n  holdTime: 2"), "c.yaml:16: bgp.holdTime: 2 is out of range 3–65535"),
-    (replacing("asn: 65000", "asn: 65000\n  bfd: sometimes"), "c.yaml:16: bgp.bfd: expected true, false or a mapping"),
+    (
+      replacing("asn: 65000", "asn: 65000\n  holdTime: 2"),
+      "c.yaml:16: bgp.holdTime: 2 is out of range 3–65535"
+    ),
+    (
+      replacing("asn: 65000", "asn: 65000\n  bfd: sometimes"),
+      "c.yaml:16: bgp.bfd: expected true, false or a mapping"
+    ),
     (
       replacing("asn: 65000", "asn: 65000\n  holdTime: 3\n  bfd: { interval: 1000, multiplier: 3 }"),
       "c.yaml:17: bgp.bfd: BFD detects a failure after 3000 ms, not sooner than the hold time (3 s)"
@@ -169,21 +183,26 @@ import Testing
   func snapshot(proxyARP: Int, forwarding: Int) -> HostSnapshot {
     HostSnapshot(
       links: [
-        HostSnapshot.Link(name: "br-ex", index: 3, mtu: 1500, flags: ["UP"], addresses: [IPv4Interface("10.136.11.254/24")!]),
-        HostSnapshot.Link(name: "hsi0", index: 4, mtu: 1500, flags: ["UP"], addresses: [IPv4Interface("172.31.56.11/24")!]),
+        HostSnapshot.Link(
+          name: "br-ex", index: 3, mtu: 1500, flags: ["UP"], addresses: [IPv4Interface("10.136.11.254/24")!]),
+        HostSnapshot.Link(
+          name: "hsi0", index: 4, mtu: 1500, flags: ["UP"], addresses: [IPv4Interface("172.31.56.11/24")!]),
       ],
       routes: [
         HostSnapshot.Route(
-          destination: IPv4Network("10.136.11.6/32")!, gateway: IPv4Address("172.31.56.12"), devices: ["hsi0"],
+          destination: IPv4Network("10.136.11.6/32")!, gateway: IPv4Address("172.31.56.12"),
+          devices: ["hsi0"],
           routeProtocol: "bird", metric: 32),
         HostSnapshot.Route(
-          destination: IPv4Network("10.136.12.5/32")!, gateway: IPv4Address("172.31.56.12"), devices: ["hsi0"],
+          destination: IPv4Network("10.136.12.5/32")!, gateway: IPv4Address("172.31.56.12"),
+          devices: ["hsi0"],
           routeProtocol: "bird", metric: 32),
       ],
       sysctls: HostSnapshot.Sysctls(
         ipForward: 1,
         interfaces: [
-          "br-ex": .init(forwarding: forwarding, proxyARP: proxyARP), "hsi0": .init(forwarding: 1, proxyARP: 0),
+          "br-ex": .init(forwarding: forwarding, proxyARP: proxyARP),
+          "hsi0": .init(forwarding: 1, proxyARP: 0),
         ]))
   }
 
@@ -198,7 +217,8 @@ import Testing
       finding.summary
         == "br-ex has proxy_arp off: its guests get no ARP answer for guests on other hosts or for a guest that moved away (1 of its addresses now run elsewhere)"
     )
-    #expect(finding.evidence["routed elsewhere"] == "10.136.11.6/32 via 172.31.56.12 dev hsi0 proto bird metric 32")
+    #expect(
+      finding.evidence["routed elsewhere"] == "10.136.11.6/32 via 172.31.56.12 dev hsi0 proto bird metric 32")
     #expect(finding.fix.hasPrefix("sysctl -w net.ipv4.conf.br-ex.proxy_arp=1"))
   }
 
