@@ -9,7 +9,7 @@ import RoutedKernel
 enum LiveHost {
   /// Addresses of every interface here; nil when netlink is not available.
   static func facts() -> HostFacts? {
-    guard let kernel = try? KernelApplier() else { return nil }
+    guard let kernel = try? KernelHandle() else { return nil }
     return try? kernel.readHostFacts(interfaces: Interfaces.names())
   }
 

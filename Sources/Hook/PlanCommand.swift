@@ -1,7 +1,6 @@
 import ArgumentParser
 import HookRuntime
 import RoutedCore
-import RoutedKernel
 
 /// `routed-hook plan`: what a hook call would change, printed as ip/sysctl/nft commands.
 struct Plan: ParsableCommand {
@@ -35,7 +34,7 @@ struct Plan: ParsableCommand {
     let invocation = try HookInvocation(kind: .qemu, arguments: ["-", op, "begin", "-"])
     let action = HookPolicy.decide(invocation).action
     let domain = try CLIError.wrap { try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8)) }
-    let records = (try? RecordStore(directory: settings.stateDirectory).all()) ?? []
+    let records = Engine(settings: settings).records()
     if action == .remove {
       let record = records.first { $0.domain.uuid == domain.identity.uuid }
       if record == nil {

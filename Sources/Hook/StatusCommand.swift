@@ -23,7 +23,7 @@ struct Status: ParsableCommand {
     let settings = options.settings
     let engine = Engine(settings: settings)
     let routeProtocol = (try? engine.loadConfig())??.routeProtocol ?? HostConfig.defaultRouteProtocol
-    let report = try CLIError.wrap { try StatusReport.read(settings: settings, routeProtocol: routeProtocol) }
+    let report = try CLIError.wrap { try engine.status(routeProtocol: routeProtocol) }
     print(json ? try report.json() : report.text(), terminator: "")
     if !report.isClean { throw ExitCode(1) }
   }

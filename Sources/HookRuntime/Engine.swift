@@ -18,16 +18,31 @@ public struct Outcome: Sendable {
 public struct Engine {
   public var settings: Settings
   /// True in a process that exits right after the call (a hook call): its netlink sockets are left for
-  /// exit to close (see `KernelApplier.closeSocketsAtExit`).
+  /// exit to close (see `KernelHandle.closeSocketsAtExit`).
   public var exitsAfterCall = false
+  /// Opens the kernel for one call: this namespace's sockets, or scripted ones in tests.
+  var openKernel: () throws -> KernelHandle
 
-  public init(settings: Settings) { self.settings = settings }
+  public init(settings: Settings) {
+    self.settings = settings
+    openKernel = { try KernelHandle() }
+  }
 
-  /// A kernel applier for this call.
-  func kernel() throws -> KernelApplier {
-    let kernel = try KernelApplier()
+  init(settings: Settings, kernel: @escaping () throws -> KernelHandle) {
+    self.settings = settings
+    openKernel = kernel
+  }
+
+  /// The kernel handle for this call.
+  func kernel() throws -> KernelHandle {
+    let kernel = try openKernel()
     if exitsAfterCall { kernel.closeSocketsAtExit() }
     return kernel
+  }
+
+  /// Every record, for the CLI's `plan` (none when the state directory is missing or unreadable).
+  public func records() -> [DomainRecord] {
+    (try? RecordStore(directory: settings.stateDirectory).all()) ?? []
   }
 
   /// The config, or nil when the file does not exist (a host without our config is never our business).
@@ -79,7 +94,7 @@ public struct Engine {
   /// `prepare`: reads only, so no lock (records are replaced by rename, never seen half written)
   /// and no record of its own: only the records of whoever holds one of its addresses.
   func validate(
-    _ domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig, kernel: KernelApplier
+    _ domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig, kernel: KernelHandle
   ) throws -> Outcome {
     // Only the domain's bridges, their ports and the routes to its addresses: never every link, since a
     // host has a tap per guest.
@@ -96,47 +111,35 @@ public struct Engine {
   func holders(of interfaces: [ManagedInterface], except uuid: String) throws -> [DomainRecord] {
     let store = RecordStore(directory: settings.stateDirectory)
     let index = AddressIndex(stateDirectory: settings.stateDirectory)
-    var records: [DomainRecord] = []
-    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) }) where owner != uuid {
-      if let record = try store.load(uuid: owner) { records.append(record) }
-    }
-    return records
+    return try RecordPolicy.otherHolders(interfaces.map { index.owner(of: $0.address) }, except: uuid)
+      .compactMap(store.load(uuid:))
   }
 
   /// The body of `run`, for callers that hold the hook lock already (`reconcile`; flock is not reentrant).
   func runHoldingLock(
     _ action: HookAction, domain: DomainDescription, interfaces: [ManagedInterface], config: HostConfig,
-    kernel: KernelApplier, facts: HostFacts
+    kernel: KernelHandle, facts: HostFacts
   ) throws -> Outcome {
     let store = RecordStore(directory: settings.stateDirectory)
     let uuid = domain.identity.uuid
     let index = AddressIndex(stateDirectory: settings.stateDirectory)
     let existing = try store.load(uuid: uuid)
     // Only the records that matter: this domain's, and those of whoever holds one of its addresses.
-    var records = existing.map { [$0] } ?? []
-    for owner in Set(interfaces.compactMap { index.owner(of: $0.address) }) where owner != uuid {
-      if let record = try store.load(uuid: owner) { records.append(record) }
-    }
+    let records = try (existing.map { [$0] } ?? []) + holders(of: interfaces, except: uuid)
     let plan = try Planner.plan(action, domain: domain, config: config, records: records, facts: facts)
     guard action != .validate, !plan.isEmpty || plan.record != nil else {
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }
-    let oldAddresses = existing?.interfaces.map(\.address) ?? []
-    let newAddresses = plan.record?.interfaces.map(\.address) ?? []
     var written = existing
     var pending: RecordStore.PendingWrite?
-    if var intent = plan.record {
-      // Written ahead, so a crash mid-apply leaves a record that `status` and `reconnect` can repair from.
-      // It is in place before the kernel changes; its fsync runs while apply reads the kernel.
-      intent.objects = (existing?.objects ?? []).filter { !intent.objects.contains($0) } + intent.objects
-      if intent != existing {
-        pending = try store.writeAhead(intent)
-        written = intent
-      }
+    // In place before the kernel changes; its fsync runs while apply reads the kernel.
+    if let intent = plan.record, let ahead = RecordPolicy.writeAhead(intent, existing: existing) {
+      pending = try store.writeAhead(ahead)
+      written = ahead
     }
     let report = try kernel.apply(plan) {
       try pending?.finish()
-      if plan.record != nil { try index.claim(newAddresses, for: uuid) }
+      if let record = plan.record { try index.claim(record.interfaces.map(\.address), for: uuid) }
     }
     if let record = plan.record {
       // A first start writes the same record twice otherwise.
@@ -144,7 +147,7 @@ public struct Engine {
     } else {
       try store.delete(uuid: uuid)
     }
-    index.release(oldAddresses.filter { !newAddresses.contains($0) }, for: uuid)
+    index.release(RecordPolicy.released(old: existing, new: plan.record), for: uuid)
     return Outcome(domain: domain.identity, plan: plan, report: report)
   }
 
@@ -168,13 +171,13 @@ public struct Engine {
   }
 
   /// The body of `remove` once the record is found, for callers that hold the hook lock already.
-  func removeHoldingLock(_ record: DomainRecord, kernel: KernelApplier) throws -> Outcome {
+  func removeHoldingLock(_ record: DomainRecord, kernel: KernelHandle) throws -> Outcome {
     let store = RecordStore(directory: settings.stateDirectory)
     let plan = Planner.removal(of: record)
     let report = try kernel.apply(plan)
     try store.delete(uuid: record.domain.uuid)
     AddressIndex(stateDirectory: settings.stateDirectory).release(
-      record.interfaces.map(\.address), for: record.domain.uuid)
+      RecordPolicy.released(old: record, new: nil), for: record.domain.uuid)
     return Outcome(domain: record.domain, plan: plan, report: report)
   }
 
@@ -188,7 +191,7 @@ public struct Engine {
 
   /// Addresses of every interface that has one (the proxy-ARP pitfall is about any other interface), and
   /// an entry for each of the config's bridges and uplinks that exists.
-  func hostFacts(_ kernel: KernelApplier, config: HostConfig) throws -> HostFacts {
+  func hostFacts(_ kernel: KernelHandle, config: HostConfig) throws -> HostFacts {
     try kernel.readHostFacts(interfaces: config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface))
   }
 }

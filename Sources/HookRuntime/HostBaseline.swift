@@ -5,13 +5,7 @@ import RoutedKernel
 extension Engine {
   /// Checks config and host without changing anything (the network hook's `start`).
   public func validateHost(config: HostConfig) throws {
-    let facts = try hostFacts(try kernel(), config: config)
-    if let problem = ConfigValidator.problems(in: config, facts: facts).first {
-      throw RuntimeError("\(problem.field): \(problem.message)")
-    }
-    for bridge in config.guestNetworks.map(\.bridge) where facts.addresses[bridge] == nil {
-      throw RuntimeError("bridge \(bridge) does not exist on this host")
-    }
+    try RecordPolicy.checkHost(config: config, facts: try hostFacts(try kernel(), config: config))
   }
 
   /// Makes the baseline: gateway addresses, MTU, sysctls, owned tables, peer routes.
@@ -30,11 +24,9 @@ extension Engine {
     let kernel = try self.kernel()
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
-    let records = try RecordStore(directory: settings.stateDirectory).all()
-    if !records.isEmpty {
+    if let refusal = RecordPolicy.hostDownRefusal(try RecordStore(directory: settings.stateDirectory).all()) {
       if whenUnused { return nil }
-      let names = records.map(\.domain.name).sorted().joined(separator: ", ")
-      throw RuntimeError("\(records.count) guest(s) still routed here (\(names)); stop them first")
+      throw refusal
     }
     let facts = try hostFacts(kernel, config: config)
     let (remove, reset) = Planner.baselineRemoval(config: config, facts: facts)

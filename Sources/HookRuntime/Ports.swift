@@ -15,11 +15,9 @@ extension Engine {
       port, network: network, metadata: metadata(of: port.owner), config: config, existing: existing,
       facts: facts)
     guard let record = plan.record else { return Outcome(domain: nil, plan: plan, report: nil) }
-    var others: [DomainRecord] = []
-    for owner in Set(record.interfaces.compactMap { index.owner(of: $0.address) })
-    where owner != port.owner.uuid {
-      if let other = try store.load(uuid: owner) { others.append(other) }
-    }
+    let others = try RecordPolicy.otherHolders(
+      record.interfaces.map { index.owner(of: $0.address) }, except: port.owner.uuid
+    ).compactMap(store.load(uuid:))
     try GuestResolver.checkConflicts(record.interfaces, domain: port.owner, records: others)
     try store.write(record)
     try index.claim(record.interfaces.map(\.address), for: port.owner.uuid)
@@ -37,9 +35,8 @@ extension Engine {
     guard !plan.isEmpty, let existing else { return Outcome(domain: nil, plan: plan, report: nil) }
     let report = try kernel().apply(plan)
     if let record = plan.record { try store.write(record) } else { try store.delete(uuid: port.owner.uuid) }
-    let kept = plan.record?.interfaces.map(\.address) ?? []
     AddressIndex(stateDirectory: settings.stateDirectory).release(
-      existing.interfaces.map(\.address).filter { !kept.contains($0) }, for: port.owner.uuid)
+      RecordPolicy.released(old: existing, new: plan.record), for: port.owner.uuid)
     return Outcome(domain: port.owner, plan: plan, report: report)
   }
 

@@ -44,7 +44,7 @@ extension Engine {
     config: HostConfig, dryRun: Bool, listing: LibvirtListing, recordsBefore: [DomainRecord],
     report: inout ReconcileReport
   ) throws -> [DesiredState.Domain] {
-    let kernel = try KernelApplier()
+    let kernel = try self.kernel()
     // A dry run changes nothing, so it neither waits for hooks nor creates the state directory.
     let lock = dryRun ? nil : try HookLock.acquire(directory: settings.stateDirectory)
     defer { lock?.close() }

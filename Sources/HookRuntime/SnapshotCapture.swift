@@ -8,7 +8,7 @@ import RoutedKernel
 ///
 /// Doctor is not on the hook's hot path, so it runs the tools that already print JSON (`ip -j`, `nft -j`,
 /// `ovs-vsctl --format=json`) and legacy `arptables`/`iptables` when their tables are loaded. The hook's
-/// `prepare` must not start processes; it reads its smaller snapshot through netlink (`KernelApplier`).
+/// `prepare` must not start processes; it reads its smaller snapshot through netlink (`KernelHandle`).
 public struct SnapshotCapture {
   public var settings: Settings
   /// The OVS database (`unix:PATH`); nil tries the system's default socket.
@@ -50,7 +50,7 @@ public struct SnapshotCapture {
       snapshot.iptablesForward = SnapshotParser.iptablesChain(text)
     }
     snapshot.ovs = ovs()
-    if let status = try? StatusReport.read(settings: settings, routeProtocol: routeProtocol) {
+    if let status = try? Engine(settings: settings).status(routeProtocol: routeProtocol) {
       snapshot.records = status.domains.map { domain in
         HostSnapshot.RecordedDomain(
           name: domain.name, uuid: domain.uuid, interfaces: domain.interfaces,

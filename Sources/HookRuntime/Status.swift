@@ -14,6 +14,13 @@ public struct DomainStatus: Codable, Sendable {
   public var objects: [Entry]
 }
 
+extension Engine {
+  /// `routed-hook status`: every record against the kernel, and the orphans.
+  public func status(routeProtocol: UInt8) throws -> StatusReport {
+    try StatusReport.read(settings: settings, routeProtocol: routeProtocol, kernel: kernel())
+  }
+}
+
 /// `routed-hook status`: records against the kernel, plus owned objects that no record explains.
 public struct StatusReport: Codable, Sendable {
   public var domains: [DomainStatus]
@@ -26,11 +33,10 @@ public struct StatusReport: Codable, Sendable {
   /// True when every recorded object is present and nothing is orphaned.
   public var isClean: Bool { orphans.isEmpty && domains.allSatisfy { $0.objects.allSatisfy(\.present) } }
 
-  public static func read(settings: Settings, routeProtocol: UInt8) throws -> StatusReport {
+  static func read(settings: Settings, routeProtocol: UInt8, kernel: KernelHandle) throws -> StatusReport {
     let records = try RecordStore(directory: settings.stateDirectory).all().sorted {
       $0.domain.name < $1.domain.name
     }
-    let kernel = try KernelApplier()
     let recorded = records.flatMap(\.objects)
     let present = try kernel.present(recorded)
     let orphans = try kernel.ownedGuestObjects(routeProtocol: routeProtocol).filter { !recorded.contains($0) }

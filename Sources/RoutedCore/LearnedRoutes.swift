@@ -11,6 +11,12 @@ public enum LearnedRoutes {
     destination.prefixLength == 32 && protocols.contains(routeProtocol)
   }
 
+  /// The daemons' guest routes among `routes`, by address (what `status` lists).
+  public static func learned(among routes: [KernelRoute]) -> [KernelRoute] {
+    routes.filter { isLearned(routeProtocol: $0.routeProtocol, destination: $0.destination) }
+      .sorted { $0.destination.address < $1.destination.address }
+  }
+
   /// The same for a route read as text, where the protocol is `ip route`'s name or a number.
   static func isLearned(_ route: HostSnapshot.Route) -> Bool {
     guard route.destination.prefixLength == 32 else { return false }

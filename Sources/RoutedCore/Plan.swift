@@ -1,4 +1,4 @@
-/// What one hook call should do to the kernel: pure data, applied by `RoutedKernel.KernelApplier`.
+/// What one hook call should do to the kernel: pure data, turned into steps by `ApplyDecision`.
 public struct Plan: Sendable, Equatable, Codable {
   /// Host-wide objects made idempotently (created when missing, left alone when present).
   public var baseline: [KernelObject]

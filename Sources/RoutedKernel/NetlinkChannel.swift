@@ -42,28 +42,19 @@ final class NetlinkChannel {
     while pending > 0 {
       for message in NetlinkMessage.split(try connection.receive()) {
         let sequence = message.sequence
-        if sequence == aborting, Int32(message.type) == NLMSG_ERROR {
-          let (error, detail) = Self.parseError(message)
-          if error != 0 { return (replies, NetlinkReply(messages: [], error: error, detail: detail)) }
+        let acknowledgement = Acknowledgement(message)
+        if sequence == aborting, let failure = acknowledgement, failure.error != 0 {
+          return (replies, NetlinkReply(messages: [], error: failure.error, detail: failure.detail))
         }
         guard let slot = Self.slot(of: sequence, in: awaiting), !done[slot] else { continue }
-        switch Int32(message.type) {
-        case NLMSG_ERROR:
-          let (error, detail) = Self.parseError(message)
-          replies[slot].error = error
-          replies[slot].detail = detail
-          done[slot] = true
-          pending -= 1
-        case NLMSG_DONE:
-          let payload = message.payload
-          if payload.count >= 4 {
-            replies[slot].error = -payload.loadHost(Int32.self, at: payload.startIndex)
-          }
-          done[slot] = true
-          pending -= 1
-        default:
+        guard let acknowledgement else {
           replies[slot].messages.append(message)
+          continue
         }
+        replies[slot].error = acknowledgement.error
+        replies[slot].detail = acknowledgement.detail
+        done[slot] = true
+        pending -= 1
       }
     }
     return (replies, nil)
@@ -80,22 +71,7 @@ final class NetlinkChannel {
 
   /// Sends one message (its sequence number is read from it) and waits for its reply.
   func request(_ message: [UInt8]) throws -> NetlinkReply {
-    let sequence = message.loadHost(UInt32.self, at: 8)
+    let sequence = NetlinkMessage(bytes: message).sequence
     return try exchange(message, awaiting: [sequence]).replies[0]
-  }
-
-  /// `nlmsgerr`: a negative errno, the offending header, then (with NETLINK_EXT_ACK) attributes.
-  private static func parseError(_ message: NetlinkMessage) -> (Int32, String?) {
-    let payload = message.payload
-    guard payload.count >= 4 else { return (EPROTO, nil) }
-    let error = -payload.loadHost(Int32.self, at: payload.startIndex)
-    guard message.flags & UInt16(NLM_F_ACK_TLVS) != 0, payload.count >= 20 else { return (error, nil) }
-    let echoedLength =
-      message.flags & UInt16(NLM_F_CAPPED) != 0
-      ? 16 : Int(payload.loadHost(UInt32.self, at: payload.startIndex + 4))
-    let start = payload.startIndex + 4 + Int(cnl_nlmsg_align(UInt32(echoedLength)))
-    guard start <= payload.endIndex else { return (error, nil) }
-    let attributes = NetlinkAttributes(payload[start...])
-    return (error, attributes.string(Int32(NLMSGERR_ATTR_MSG.rawValue)))
   }
 }

@@ -17,7 +17,7 @@ final class MNLConnection: NetlinkConnection {
   private let buffer: UnsafeMutableRawBufferPointer
   /// The kernel answers a batch synchronously inside sendmsg, so a silent socket means a lost reply.
   private let timeoutMilliseconds: Int32 = 5000
-  /// False leaves the socket to the process's exit (see `KernelApplier.closeSocketsAtExit`).
+  /// False leaves the socket to the process's exit (see `KernelHandle.closeSocketsAtExit`).
   var closesOnDeinit = true
 
   init(bus: Int32, name: String) throws {

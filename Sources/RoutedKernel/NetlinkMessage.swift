@@ -1,84 +1,132 @@
 import CNetlink
+import RoutedCore
 
-/// One netlink message as received: header fields plus the bytes after the header.
+/// One netlink message as received, whole, header included. Its fields are read only by the decoders
+/// (`LinkMessage`, `AddressMessage`, `RouteMessage`, `Acknowledgement`), through libmnl and the kernel's
+/// own structs, never at hand-counted offsets.
 struct NetlinkMessage {
-  /// The whole message, header included.
   var bytes: [UInt8]
 
-  var type: UInt16 { bytes.loadHost(UInt16.self, at: 4) }
-  var flags: UInt16 { bytes.loadHost(UInt16.self, at: 6) }
-  var sequence: UInt32 { bytes.loadHost(UInt32.self, at: 8) }
-  /// Everything after the 16-byte `nlmsghdr`.
-  var payload: ArraySlice<UInt8> { bytes[16...] }
+  private var header: nlmsghdr { bytes.withUnsafeBytes { $0.loadUnaligned(as: nlmsghdr.self) } }
+  var type: UInt16 { header.nlmsg_type }
+  var flags: UInt16 { header.nlmsg_flags }
+  var sequence: UInt32 { header.nlmsg_seq }
 
-  /// Splits a datagram into its messages; a truncated tail is dropped, as the kernel never sends one.
+  /// Splits a datagram into its messages with libmnl's walk; a truncated tail is dropped, as the kernel
+  /// never sends one.
   static func split(_ datagram: [UInt8]) -> [NetlinkMessage] {
-    var messages: [NetlinkMessage] = []
-    var offset = 0
-    while offset + 16 <= datagram.count {
-      let length = Int(datagram.loadHost(UInt32.self, at: offset))
-      guard length >= 16, offset + length <= datagram.count else { break }
-      messages.append(NetlinkMessage(bytes: Array(datagram[offset..<offset + length])))
-      offset += Int(cnl_nlmsg_align(UInt32(length)))
+    datagram.withUnsafeBytes { raw -> [NetlinkMessage] in
+      guard let base = raw.baseAddress else { return [] }
+      var messages: [NetlinkMessage] = []
+      var header = UnsafePointer(base.assumingMemoryBound(to: nlmsghdr.self))
+      var remaining = Int32(raw.count)
+      while mnl_nlmsg_ok(header, remaining) {
+        let start = UnsafeRawPointer(header) - base
+        messages.append(NetlinkMessage(bytes: Array(raw[start..<start + Int(header.pointee.nlmsg_len)])))
+        header = UnsafePointer(mnl_nlmsg_next(header, &remaining)!)
+      }
+      return messages
     }
-    return messages
   }
 
-  /// Gives libnftnl's parsers a `nlmsghdr` pointer to this message.
+  /// Gives libmnl's and libnftnl's parsers a `nlmsghdr` pointer to this message.
   func withHeader<R>(_ body: (UnsafePointer<nlmsghdr>) throws -> R) rethrows -> R {
     try bytes.withUnsafeBytes { raw in
       try body(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
     }
   }
+
+  /// The message's fixed header (`ifinfomsg`, `rtmsg`, …) when the message is long enough to hold one.
+  func withPayload<Header, R>(_: Header.Type, _ body: (UnsafePointer<nlmsghdr>, Header) -> R?) -> R? {
+    withHeader { header in
+      guard mnl_nlmsg_get_payload_len(header) >= MemoryLayout<Header>.size else { return nil }
+      let fixed = UnsafeRawPointer(mnl_nlmsg_get_payload(header)!).loadUnaligned(as: Header.self)
+      return body(header, fixed)
+    }
+  }
 }
 
-/// The attributes of a message or of a nested attribute, by type (nested and byte-order flags stripped).
-/// Looked up by walking the attributes each time: a message has a few dozen and callers ask for a handful,
-/// and a `[UInt16: …]` index would cost every hook call a run-time scan of the binary's conformances.
-struct NetlinkAttributes {
-  private let bytes: ArraySlice<UInt8>
+/// The attributes of a message (or of a nested attribute) by type, in a fixed table filled by libmnl's
+/// `mnl_attr_parse`: types above `maxType` are skipped, and each value is checked with `mnl_attr_validate`
+/// before it is read. No dictionary: a hashed key type costs the hook a run-time conformance scan.
+/// The table points into the message, so it is used only inside `NetlinkMessage.withHeader`.
+struct AttributeTable {
+  private var entries: [UnsafePointer<nlattr>?]
 
-  init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+  /// The attributes after the message's fixed header of `offset` bytes.
+  init(_ header: UnsafePointer<nlmsghdr>, offset: Int, maxType: Int32) {
+    entries = Self.fill(maxType) { mnl_attr_parse(header, UInt32(offset), Self.store, $0) }
+  }
 
-  /// The last attribute of `type`, as a dictionary filled in order would keep it.
-  private func value(_ wanted: UInt16) -> ArraySlice<UInt8>? {
-    var found: ArraySlice<UInt8>?
-    var offset = bytes.startIndex
-    while offset + 4 <= bytes.endIndex {
-      let length = Int(bytes.loadHost(UInt16.self, at: offset))
-      let type = bytes.loadHost(UInt16.self, at: offset + 2) & ~UInt16(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
-      guard length >= 4, offset + length <= bytes.endIndex else { break }
-      if type == wanted { found = bytes[offset + 4..<offset + length] }
-      offset += Int(cnl_nla_align(UInt32(length)))
+  /// The attributes nested in `attribute`.
+  init(nestedIn attribute: UnsafePointer<nlattr>, maxType: Int32) {
+    entries = Self.fill(maxType) { mnl_attr_parse_nested(attribute, Self.store, $0) }
+  }
+
+  /// The attributes in a bare run of bytes (a multipath hop's).
+  init(payload: UnsafeRawPointer, length: Int, maxType: Int32) {
+    entries = Self.fill(maxType) { mnl_attr_parse_payload(payload, length, Self.store, $0) }
+  }
+
+  private struct Slots {
+    var table: UnsafeMutablePointer<UnsafePointer<nlattr>?>
+    var maxType: Int32
+  }
+
+  private static func fill(_ maxType: Int32, _ parse: (UnsafeMutableRawPointer) -> Int32)
+    -> [UnsafePointer<nlattr>?]
+  {
+    var entries = [UnsafePointer<nlattr>?](repeating: nil, count: Int(maxType) + 1)
+    entries.withUnsafeMutableBufferPointer { buffer in
+      var slots = Slots(table: buffer.baseAddress!, maxType: maxType)
+      _ = withUnsafeMutablePointer(to: &slots) { parse(UnsafeMutableRawPointer($0)) }
     }
-    return found
+    return entries
   }
 
-  subscript(type: Int32) -> ArraySlice<UInt8>? { value(UInt16(type)) }
-  subscript(type: UInt32) -> ArraySlice<UInt8>? { value(UInt16(type)) }
-
-  func u8(_ type: Int32) -> UInt8? { self[type]?.first }
-  func u32(_ type: UInt32) -> UInt32? {
-    self[type].flatMap { $0.count >= 4 ? $0.loadHost(UInt32.self, at: $0.startIndex) : nil }
+  /// libmnl's callback: the last attribute of each known type wins, as in the kernel's own parsers.
+  private static let store: mnl_attr_cb_t = { attribute, data in
+    guard let attribute, let data else { return MNL_CB_ERROR }
+    let slots = data.assumingMemoryBound(to: Slots.self).pointee
+    if mnl_attr_type_valid(attribute, UInt16(slots.maxType)) > 0 {
+      slots.table[Int(mnl_attr_get_type(attribute))] = attribute
+    }
+    return MNL_CB_OK
   }
-  func u32(_ type: Int32) -> UInt32? { u32(UInt32(type)) }
-  func string(_ type: Int32) -> String? { self[type].map(String.init(nulTerminated:)) }
+
+  subscript(type: Int32) -> UnsafePointer<nlattr>? {
+    type >= 0 && Int(type) < entries.count ? entries[Int(type)] : nil
+  }
+
+  func u8(_ type: Int32) -> UInt8? {
+    guard let attribute = self[type], mnl_attr_validate(attribute, MNL_TYPE_U8) >= 0 else { return nil }
+    return mnl_attr_get_u8(attribute)
+  }
+
+  func u32(_ type: Int32) -> UInt32? {
+    guard let attribute = self[type], mnl_attr_validate(attribute, MNL_TYPE_U32) >= 0 else { return nil }
+    return mnl_attr_get_u32(attribute)
+  }
+
+  /// A NUL-terminated string attribute.
+  func string(_ type: Int32) -> String? {
+    guard let attribute = self[type], mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) >= 0 else {
+      return nil
+    }
+    return String(cString: mnl_attr_get_str(attribute))
+  }
+
+  /// Four bytes in network order (RTA_DST, IFA_LOCAL, …).
+  func ipv4(_ type: Int32) -> IPv4Address? {
+    guard let attribute = self[type], mnl_attr_get_payload_len(attribute) == 4 else { return nil }
+    let value = UnsafeRawPointer(mnl_attr_get_payload(attribute)!).loadUnaligned(as: UInt32.self)
+    return IPv4Address(UInt32(bigEndian: value))
+  }
 }
 
 extension String {
   /// Decodes a C string attribute, stopping at the first NUL.
   init(nulTerminated bytes: some Collection<UInt8>) {
     self = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-  }
-}
-
-extension Collection<UInt8> where Index == Int {
-  /// Reads a host-order integer at an absolute index (netlink headers and most attributes are host order).
-  func loadHost<T: FixedWidthInteger>(_: T.Type, at index: Int) -> T {
-    var value: T = 0
-    withUnsafeMutableBytes(of: &value) { raw in
-      for byte in 0..<MemoryLayout<T>.size { raw[byte] = self[index + byte] }
-    }
-    return value
   }
 }

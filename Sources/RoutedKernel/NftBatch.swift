@@ -16,6 +16,26 @@ struct NftBatch {
   private var setIDs: [(table: OwnedTable, name: String)] = []
 
   var isEmpty: Bool { entries.isEmpty }
+
+  init() {}
+
+  /// The messages of a transaction the core decided.
+  init(_ operations: [NftOperation]) {
+    for operation in operations {
+      switch operation {
+      case .addTable(let table): addTable(table)
+      case .deleteTable(let table): deleteTable(table)
+      case .addSet(let set): addSet(set)
+      case .deleteSet(let set): deleteSet(set)
+      case .addChain(let chain): addChain(chain)
+      case .deleteChain(let chain): deleteChain(chain)
+      case .addRule(let rule, let chain): addRule(rule, in: chain)
+      case .deleteRule(let rule): deleteRule(rule)
+      case .addElement(let set, let key, let comment): addElement(set, key, comment: comment)
+      case .deleteElement(let set, let key): deleteElement(set, key)
+      }
+    }
+  }
   /// Whether committing costs an RCU grace period.
   var deletes: Bool { entries.contains(where: \.deletes) }
 
@@ -55,7 +75,7 @@ struct NftBatch {
     append("chain \(chain.table.rawValue) \(chain.name)") { NftMessage.newChain(chain, sequence: $0) }
   }
 
-  mutating func deleteChain(_ chain: NftChainName) {
+  mutating func deleteChain(_ chain: NftObjectName) {
     append("chain \(chain.table.rawValue) \(chain.name)", deletes: true) {
       NftMessage.deleteChain(table: chain.table, name: chain.name, sequence: $0)
     }
@@ -69,7 +89,7 @@ struct NftBatch {
     }
   }
 
-  mutating func deleteRule(_ rule: NftRuleInfo) {
+  mutating func deleteRule(_ rule: KernelRule) {
     append(
       "rule \(rule.table.rawValue) \(rule.chain) handle \(rule.handle) \"\(rule.tag ?? "")\"", deletes: true
     ) {

@@ -317,18 +317,26 @@ enum Userdata {
     [type, 4] + withUnsafeBytes(of: value) { Array($0) }
   }
 
-  /// The comment (type 0) in a userdata blob, if any.
-  static func parseComment(_ bytes: some Collection<UInt8>) -> String? {
-    let bytes = Array(bytes)
-    var offset = 0
-    while offset + 2 <= bytes.count {
-      let type = bytes[offset]
-      let length = Int(bytes[offset + 1])
-      guard offset + 2 + length <= bytes.count else { return nil }
-      if type == 0 { return String(nulTerminated: bytes[(offset + 2)..<(offset + 2 + length)]) }
-      offset += 2 + length
+  /// The comment (type 0 for rules and elements alike) in a userdata blob, read with libnftnl's own TLV
+  /// walk (`nftnl_udata_parse`) into a fixed table; nil when there is none or the blob is malformed.
+  static func comment(in data: UnsafeRawPointer, length: UInt32) -> String? {
+    var comment: OpaquePointer?
+    let parsed = withUnsafeMutablePointer(to: &comment) { slot in
+      nftnl_udata_parse(data, length, Self.storeComment, UnsafeMutableRawPointer(slot))
     }
-    return nil
+    guard parsed >= 0, let comment else { return nil }
+    let bytes = UnsafeRawBufferPointer(
+      start: nftnl_udata_get(comment), count: Int(nftnl_udata_len(comment)))
+    return String(nulTerminated: bytes)
+  }
+
+  /// libnftnl's callback: keeps the comment TLV, skips the rest.
+  private static let storeComment: nftnl_udata_cb_t = { attribute, data in
+    guard let attribute, let data else { return -1 }
+    if nftnl_udata_type(attribute) == UInt8(NFTNL_UDATA_SET_ELEM_COMMENT.rawValue) {
+      data.assumingMemoryBound(to: OpaquePointer?.self).pointee = attribute
+    }
+    return 0
   }
 }
 

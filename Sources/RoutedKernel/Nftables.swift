@@ -2,21 +2,6 @@ import CNetlink
 import Glibc
 import RoutedCore
 
-/// A chain (or set) by table and name.
-struct NftChainName: Equatable {
-  var table: OwnedTable
-  var name: String
-}
-
-/// A rule in one of our tables, as dumped.
-struct NftRuleInfo: Equatable {
-  var table: OwnedTable
-  var chain: String
-  var handle: UInt64
-  /// The userdata comment; ours start with `rh:`.
-  var tag: String?
-}
-
 /// nfnetlink requests over one channel: reads of our tables' state, and batch commits. Reads answer with
 /// arrays (a handful of our own objects), not sets or dictionaries: each distinct hashed key type costs
 /// every hook call a run-time scan of the binary's protocol conformances.
@@ -48,10 +33,10 @@ final class Nftables {
   }
 
   /// The chains of our tables.
-  func chains() throws -> [NftChainName] {
+  func chains() throws -> [NftObjectName] {
     let messages = try dump(NftMessage.getChains(sequence: channel.nextSequence()), "list chains")
     return messages.compactMap { message in
-      message.withHeader { header -> NftChainName? in
+      message.withHeader { header -> NftObjectName? in
         let chain = nftnl_chain_alloc()!
         defer { nftnl_chain_free(chain) }
         guard nftnl_chain_nlmsg_parse(header, chain) >= 0,
@@ -59,7 +44,7 @@ final class Nftables {
             nfproto: nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_FAMILY.rawValue)),
             name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_TABLE.rawValue))))
         else { return nil }
-        return NftChainName(
+        return NftObjectName(
           table: table, name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_NAME.rawValue)))
         )
       }
@@ -67,9 +52,9 @@ final class Nftables {
   }
 
   /// The sets of our tables; a set whose key type we do not make is reported with a nil key type.
-  func sets() throws -> [(name: NftChainName, keyType: SetKeyType?)] {
+  func sets() throws -> [KernelSet] {
     let messages = try dump(NftMessage.getSets(sequence: channel.nextSequence()), "list sets")
-    var result: [(name: NftChainName, keyType: SetKeyType?)] = []
+    var result: [KernelSet] = []
     for message in messages {
       message.withHeader { header in
         let set = nftnl_set_alloc()!
@@ -83,18 +68,18 @@ final class Nftables {
         let keyType = SetKeyType(
           nftType: nftnl_set_get_u32(set, UInt16(NFTNL_SET_KEY_TYPE.rawValue)),
           length: nftnl_set_get_u32(set, UInt16(NFTNL_SET_KEY_LEN.rawValue)))
-        result.append((NftChainName(table: table, name: name), keyType))
+        result.append(KernelSet(name: NftObjectName(table: table, name: name), keyType: keyType))
       }
     }
     return result
   }
 
   /// The rules of one of our tables, in chain order.
-  func rules(in table: OwnedTable) throws -> [NftRuleInfo] {
+  func rules(in table: OwnedTable) throws -> [KernelRule] {
     let messages = try dump(
       NftMessage.getRules(table, sequence: channel.nextSequence()), "list table \(table.rawValue)")
     return messages.compactMap { message in
-      message.withHeader { header -> NftRuleInfo? in
+      message.withHeader { header -> KernelRule? in
         let rule = nftnl_rule_alloc()!
         defer { nftnl_rule_free(rule) }
         guard nftnl_rule_nlmsg_parse(header, rule) >= 0,
@@ -103,9 +88,9 @@ final class Nftables {
         var length: UInt32 = 0
         var tag: String?
         if let data = nftnl_rule_get_data(rule, UInt16(NFTNL_RULE_USERDATA.rawValue), &length) {
-          tag = Userdata.parseComment(UnsafeRawBufferPointer(start: data, count: Int(length)))
+          tag = Userdata.comment(in: data, length: length)
         }
-        return NftRuleInfo(
+        return KernelRule(
           table: table, chain: String(cString: nftnl_rule_get_str(rule, UInt16(NFTNL_RULE_CHAIN.rawValue))),
           handle: nftnl_rule_get_u64(rule, UInt16(NFTNL_RULE_HANDLE.rawValue)), tag: tag)
       }
@@ -162,7 +147,7 @@ final class Nftables {
         else { continue }
         var comment: String?
         if let data = nftnl_set_elem_get(element, UInt16(NFTNL_SET_ELEM_USERDATA), &length) {
-          comment = Userdata.parseComment(UnsafeRawBufferPointer(start: data, count: Int(length)))
+          comment = Userdata.comment(in: data, length: length)
         }
         result.append((key, comment))
       }

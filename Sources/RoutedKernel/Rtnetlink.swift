@@ -2,61 +2,6 @@ import CNetlink
 import Glibc
 import RoutedCore
 
-/// An interface as rtnetlink reports it.
-struct KernelLink: Equatable {
-  var index: Int32
-  var name: String
-  var mtu: Int
-  var isUp: Bool
-}
-
-/// An IPv4 address on an interface.
-struct KernelAddress: Equatable {
-  var index: Int32
-  var address: IPv4Interface
-  /// IFA_PROTO, 0 when unset.
-  var routeProtocol: UInt8
-  /// IFA_LABEL: the interface's name (or an alias label such as `eth0:1`).
-  var label: String? = nil
-}
-
-/// An IPv4 route as rtnetlink reports it.
-struct KernelRoute: Equatable, CustomStringConvertible {
-  var destination: IPv4Network
-  var gateway: IPv4Address?
-  var outputIndex: Int32?
-  var outputName: String?
-  var routeProtocol: UInt8
-  var table: UInt32
-  var type: UInt8
-
-  var description: String {
-    let via = gateway.map { " via \($0)" } ?? ""
-    let device = outputName.map { " dev \($0)" } ?? outputIndex.map { " dev #\($0)" } ?? ""
-    let table = self.table == UInt32(RT_TABLE_MAIN.rawValue) ? "" : " table \(self.table)"
-    return "\(destination)\(via)\(device) proto \(Self.protocolName(routeProtocol))\(table)"
-  }
-
-  /// The names `ip route` prints for the kernel's own protocols.
-  static func protocolName(_ value: UInt8) -> String {
-    switch Int32(value) {
-    case RTPROT_KERNEL: "kernel"
-    case RTPROT_BOOT: "boot"
-    case RTPROT_STATIC: "static"
-    case RTPROT_DHCP: "dhcp"
-    case 12: "bird"
-    case 186: "bgp"
-    default: "\(value)"
-    }
-  }
-
-  /// Whether this is the very route `owned` describes (same prefix, protocol, device and gateway).
-  func isSame(as owned: OwnedRoute, outputIndex expected: Int32) -> Bool {
-    destination == owned.destination && routeProtocol == owned.routeProtocol && outputIndex == expected
-      && gateway == owned.gateway
-  }
-}
-
 /// rtnetlink requests over one channel: links, addresses, routes.
 final class Rtnetlink {
   let channel: NetlinkChannel
@@ -83,7 +28,7 @@ final class Rtnetlink {
     let reply = try channel.request(RtnetlinkMessage.getLink(name: name, sequence: channel.nextSequence()))
     if reply.error == ENODEV { return nil }
     try check(reply, "link \(name)")
-    guard let link = reply.messages.lazy.compactMap(Self.parseLink).first else { return nil }
+    guard let link = reply.messages.lazy.compactMap(LinkMessage.init).first?.link else { return nil }
     linksByName.append(link)
     return link
   }
@@ -106,7 +51,7 @@ final class Rtnetlink {
       name = nil
     } else {
       try check(reply, "link #\(index)")
-      name = reply.messages.lazy.compactMap(Self.parseLink).first?.name
+      name = reply.messages.lazy.compactMap(LinkMessage.init).first?.name
     }
     namesByIndex.append((index, name))
     return name
@@ -124,21 +69,7 @@ final class Rtnetlink {
   func addresses() throws -> [KernelAddress] {
     let reply = try channel.request(RtnetlinkMessage.getAddresses(sequence: channel.nextSequence()))
     try check(reply, "dump addresses")
-    return reply.messages.compactMap { message in
-      guard Int(message.type) == RTM_NEWADDR, message.payload.count >= 8 else { return nil }
-      let payload = message.payload
-      let start = payload.startIndex
-      guard payload[start] == UInt8(AF_INET) else { return nil }
-      let prefixLength = Int(payload[start + 1])
-      let index = Int32(bitPattern: payload.loadHost(UInt32.self, at: start + 4))
-      let attributes = NetlinkAttributes(payload[(start + 8)...])
-      guard let local = attributes[Int32(IFA_LOCAL)].flatMap(IPv4Address.init(networkBytes:)) else {
-        return nil
-      }
-      return KernelAddress(
-        index: index, address: IPv4Interface(address: local, prefixLength: prefixLength),
-        routeProtocol: attributes.u8(Int32(IFA_PROTO)) ?? 0, label: attributes.string(Int32(IFA_LABEL)))
-    }
+    return reply.messages.compactMap(AddressMessage.decode)
   }
 
   /// Adds (EXCL) or deletes an address.
@@ -156,8 +87,8 @@ final class Rtnetlink {
     let reply = try channel.request(message)
     // No route at all: the lookup itself fails (ENETUNREACH, EHOSTUNREACH, …), which means absent.
     guard reply.error == 0 else { return nil }
-    guard let route = reply.messages.lazy.compactMap(Self.parseRoute).first,
-      route.destination == destination, route.table == UInt32(RT_TABLE_MAIN.rawValue)
+    guard let route = reply.messages.lazy.compactMap({ RouteMessage($0)?.route }).first,
+      route.destination == destination, route.table == KernelRoute.mainTable
     else { return nil }
     return route
   }
@@ -166,8 +97,8 @@ final class Rtnetlink {
   func routes(routeProtocol: UInt8) throws -> [KernelRoute] {
     let reply = try channel.request(RtnetlinkMessage.getRoutes(sequence: channel.nextSequence()))
     try check(reply, "dump routes")
-    return try reply.messages.compactMap(Self.parseRoute).filter {
-      $0.routeProtocol == routeProtocol && $0.table == UInt32(RT_TABLE_MAIN.rawValue)
+    return try reply.messages.compactMap { RouteMessage($0)?.route }.filter {
+      $0.routeProtocol == routeProtocol && $0.table == KernelRoute.mainTable
     }.map { route in
       var route = route
       route.outputName = try route.outputIndex.flatMap(linkName(index:))
@@ -177,41 +108,10 @@ final class Rtnetlink {
 
   /// Adds, replaces or deletes an owned route; returns the errno rather than throwing, so callers can
   /// tell a collision (EEXIST) from other failures.
-  func changeRoute(_ operation: RtnetlinkMessage.RouteOperation, _ route: OwnedRoute) throws -> NetlinkReply {
-    let link = try requireLink(route.device)
-    let message = RtnetlinkMessage.route(
-      operation, route, outputIndex: link.index, sequence: channel.nextSequence())
-    return try channel.request(message)
-  }
-
-  private static func parseLink(_ message: NetlinkMessage) -> KernelLink? {
-    guard Int(message.type) == RTM_NEWLINK, message.payload.count >= 16 else { return nil }
-    let payload = message.payload
-    let start = payload.startIndex
-    let index = Int32(bitPattern: payload.loadHost(UInt32.self, at: start + 4))
-    let flags = payload.loadHost(UInt32.self, at: start + 8)
-    let attributes = NetlinkAttributes(payload[(start + 16)...])
-    guard let name = attributes.string(Int32(IFLA_IFNAME)) else { return nil }
-    return KernelLink(
-      index: index, name: name, mtu: Int(attributes.u32(Int32(IFLA_MTU)) ?? 0),
-      isUp: flags & UInt32(IFF_UP) != 0)
-  }
-
-  private static func parseRoute(_ message: NetlinkMessage) -> KernelRoute? {
-    guard Int(message.type) == RTM_NEWROUTE, message.payload.count >= 12 else { return nil }
-    let payload = message.payload
-    let start = payload.startIndex
-    guard payload[start] == UInt8(AF_INET) else { return nil }
-    let attributes = NetlinkAttributes(payload[(start + 12)...])
-    let destination = attributes[RTA_DST.rawValue].flatMap(IPv4Address.init(networkBytes:)) ?? IPv4Address(0)
-    return KernelRoute(
-      destination: IPv4Network(containing: destination, prefixLength: Int(payload[start + 1])),
-      gateway: attributes[RTA_GATEWAY.rawValue].flatMap(IPv4Address.init(networkBytes:)),
-      outputIndex: attributes.u32(RTA_OIF.rawValue).map { Int32(bitPattern: $0) },
-      outputName: nil,
-      routeProtocol: payload[start + 5],
-      table: attributes.u32(RTA_TABLE.rawValue) ?? UInt32(payload[start + 4]),
-      type: payload[start + 7])
+  func changeRoute(_ change: RouteChange) throws -> NetlinkReply {
+    try channel.request(
+      RtnetlinkMessage.route(
+        change.operation, change.route, outputIndex: change.outputIndex, sequence: channel.nextSequence()))
   }
 }
 

@@ -5,15 +5,6 @@ import RoutedCore
 /// Builders for the rtnetlink requests routed-hook sends: pure functions of their arguments, so the
 /// golden tests can compare them with what `ip` sends for the same object.
 enum RtnetlinkMessage {
-  enum RouteOperation {
-    /// `ip route add`: fails with EEXIST when the prefix is taken.
-    case add
-    /// Overwrites a route of ours for the same prefix (different device or gateway).
-    case replace
-    /// `ip route del … proto P`: the kernel refuses to match a route of another protocol.
-    case delete
-  }
-
   static let request = UInt16(NLM_F_REQUEST)
   static let acknowledged = UInt16(NLM_F_REQUEST | NLM_F_ACK)
   static let dump = UInt16(NLM_F_REQUEST | NLM_F_DUMP)
@@ -116,7 +107,7 @@ enum RtnetlinkMessage {
 
   /// RTM_NEWROUTE / RTM_DELROUTE in the main table, laid out as `ip route` lays it out.
   static func route(
-    _ operation: RouteOperation, _ route: OwnedRoute, outputIndex: Int32, sequence: UInt32
+    _ operation: RouteChange.Operation, _ route: OwnedRoute, outputIndex: Int32, sequence: UInt32
   ) -> [UInt8] {
     let type: Int
     let flags: Int32

@@ -9,11 +9,11 @@ import Testing
 @Suite(.serialized, .enabled(if: isRoot, "needs root for network namespaces"))
 struct KernelApplierTests {
   /// Runs `body` with a fresh host namespace and an applier bound to it; the namespace is always removed.
-  func withHost(_ body: (ThrowawayNamespace, KernelApplier) throws -> Void) throws {
+  func withHost(_ body: (ThrowawayNamespace, KernelHandle) throws -> Void) throws {
     let namespace = try ThrowawayNamespace()
     defer { namespace.remove() }
     try namespace.buildHost()
-    try body(namespace, try KernelApplier(networkNamespace: namespace.name))
+    try body(namespace, try KernelHandle(networkNamespace: namespace.name))
   }
 
   @Test func startCreatesEverythingAsNftPrintsIt() throws {
@@ -255,7 +255,7 @@ struct KernelApplierTests {
     let ovs = try PrivateOVS(in: namespace)
     defer { ovs.stop() }
     try namespace.buildHost(ovs: ovs)
-    let kernel = try KernelApplier(networkNamespace: namespace.name)
+    let kernel = try KernelHandle(networkNamespace: namespace.name)
     let plan = SamplePlan.start("web01", "10.136.11.5")
     _ = try kernel.apply(plan)
     let link = try namespace.ip("-j", "address", "show", "dev", "br-ex")

@@ -19,7 +19,7 @@ struct LifecycleTests {
         RecordingConnection(try MNLConnection(bus: NETLINK_NETFILTER, name: "nfnetlink"))
       )
     }
-    let kernel = KernelApplier(
+    let kernel = KernelHandle(
       namespace: NetworkNamespace(namespace.name), rtnetlink: route, nfnetlink: filter)
     _ = try kernel.apply(Plan(baseline: SamplePlan.baseline))
 
@@ -51,7 +51,7 @@ struct LifecycleTests {
     // Every guest starts; the odd ones stop again. Each worker has its own sockets, like a hook process.
     DispatchQueue.concurrentPerform(iterations: count) { index in
       do {
-        let kernel = try KernelApplier(networkNamespace: name)
+        let kernel = try KernelHandle(networkNamespace: name)
         let guest = "vm\(index)"
         let address = "10.136.11.\(index + 1)"
         do {
@@ -69,7 +69,7 @@ struct LifecycleTests {
       }
     }
     #expect(failures.withLock { $0 } == [])
-    let kernel = try KernelApplier(networkNamespace: namespace.name)
+    let kernel = try KernelHandle(networkNamespace: namespace.name)
     let expected = stride(from: 0, to: count, by: 2).flatMap {
       SamplePlan.guest("vm\($0)", "10.136.11.\($0 + 1)")
     }

@@ -1,5 +1,3 @@
-import RoutedCore
-
 /// What an apply or removal changed in the kernel.
 public struct ApplyReport: Sendable, Equatable {
   /// Objects created (or corrected, for links, sysctls and replaced routes).

@@ -1,0 +1,256 @@
+/// An interface as rtnetlink reports it.
+public struct KernelLink: Sendable, Equatable {
+  public var index: Int32
+  public var name: String
+  public var mtu: Int
+  public var isUp: Bool
+
+  public init(index: Int32, name: String, mtu: Int, isUp: Bool) {
+    self.index = index
+    self.name = name
+    self.mtu = mtu
+    self.isUp = isUp
+  }
+}
+
+/// An IPv4 address on an interface.
+public struct KernelAddress: Sendable, Equatable {
+  public var index: Int32
+  public var address: IPv4Interface
+  /// IFA_PROTO, 0 when unset.
+  public var routeProtocol: UInt8
+  /// IFA_LABEL: the interface's name (or an alias label such as `eth0:1`).
+  public var label: String?
+
+  public init(index: Int32, address: IPv4Interface, routeProtocol: UInt8, label: String? = nil) {
+    self.index = index
+    self.address = address
+    self.routeProtocol = routeProtocol
+    self.label = label
+  }
+}
+
+/// An IPv4 route as rtnetlink reports it.
+public struct KernelRoute: Sendable, Equatable, CustomStringConvertible {
+  public var destination: IPv4Network
+  public var gateway: IPv4Address?
+  public var outputIndex: Int32?
+  public var outputName: String?
+  public var routeProtocol: UInt8
+  public var table: UInt32
+  public var type: UInt8
+
+  /// RT_TABLE_MAIN and RTN_UNICAST, as <linux/rtnetlink.h> numbers them.
+  public static let mainTable: UInt32 = 254
+  public static let unicast: UInt8 = 1
+
+  public init(
+    destination: IPv4Network, gateway: IPv4Address?, outputIndex: Int32?, outputName: String? = nil,
+    routeProtocol: UInt8, table: UInt32 = KernelRoute.mainTable, type: UInt8 = KernelRoute.unicast
+  ) {
+    self.destination = destination
+    self.gateway = gateway
+    self.outputIndex = outputIndex
+    self.outputName = outputName
+    self.routeProtocol = routeProtocol
+    self.table = table
+    self.type = type
+  }
+
+  public var description: String {
+    let via = gateway.map { " via \($0)" } ?? ""
+    let device = outputName.map { " dev \($0)" } ?? outputIndex.map { " dev #\($0)" } ?? ""
+    let table = self.table == Self.mainTable ? "" : " table \(self.table)"
+    return "\(destination)\(via)\(device) proto \(Self.protocolName(routeProtocol))\(table)"
+  }
+
+  /// The names `ip route` prints for the kernel's own protocols (RTPROT_KERNEL, _BOOT, _STATIC, _DHCP) and
+  /// the routing daemons' (BIRD's, FRR's BGP).
+  public static func protocolName(_ value: UInt8) -> String {
+    switch value {
+    case 2: "kernel"
+    case 3: "boot"
+    case 4: "static"
+    case 16: "dhcp"
+    case 12: "bird"
+    case 186: "bgp"
+    default: "\(value)"
+    }
+  }
+
+  /// Whether this is the very route `owned` describes (same prefix, protocol, device and gateway).
+  public func isSame(as owned: OwnedRoute, outputIndex expected: Int32) -> Bool {
+    destination == owned.destination && routeProtocol == owned.routeProtocol && outputIndex == expected
+      && gateway == owned.gateway
+  }
+}
+
+/// A chain or a set of one of our tables, by name.
+public struct NftObjectName: Sendable, Equatable {
+  public var table: OwnedTable
+  public var name: String
+
+  public init(table: OwnedTable, name: String) {
+    self.table = table
+    self.name = name
+  }
+}
+
+/// A set of one of our tables as the kernel has it; the key type is nil when it is not one we make.
+public struct KernelSet: Sendable, Equatable {
+  public var name: NftObjectName
+  public var keyType: SetKeyType?
+
+  public init(name: NftObjectName, keyType: SetKeyType?) {
+    self.name = name
+    self.keyType = keyType
+  }
+}
+
+/// A rule of one of our tables, as dumped.
+public struct KernelRule: Sendable, Equatable {
+  public var table: OwnedTable
+  public var chain: String
+  public var handle: UInt64
+  /// The userdata comment; ours start with `rh:`.
+  public var tag: String?
+
+  public init(table: OwnedTable, chain: String, handle: UInt64, tag: String?) {
+    self.table = table
+    self.chain = chain
+    self.handle = handle
+    self.tag = tag
+  }
+}
+
+/// A set element asked for by key: its comment when it exists ("" when it has none), nil when it does not.
+public struct KernelElement: Sendable, Equatable {
+  public var set: OwnedSet
+  public var key: SetElementKey
+  public var comment: String?
+
+  public init(set: OwnedSet, key: SetElementKey, comment: String?) {
+    self.set = set
+    self.key = key
+    self.comment = comment
+  }
+}
+
+/// What to read from the kernel before a decision: derived from a plan by the core, read by the effect layer.
+public struct KernelQuery: Sendable, Equatable {
+  /// Per-interface sysctls, read in one visit to the namespace.
+  public var sysctls: [InterfaceSysctl] = []
+  /// Interfaces looked up by name (one RTM_GETLINK each), in first-use order.
+  public var links: [String] = []
+  /// Every IPv4 address (one dump).
+  public var addresses = false
+  /// Our tables, chains and sets (one dump each), and the rules of each table that holds one of `chains`.
+  public var nftables = false
+  public var chains: [NftObjectName] = []
+  /// Set elements by key (one datagram of GETs).
+  public var elements: [(set: OwnedSet, key: SetElementKey)] = []
+  /// Main-table routes by exact prefix (one FIB lookup each); their devices are named.
+  public var routes: [IPv4Network] = []
+
+  public init() {}
+
+  public static func == (a: KernelQuery, b: KernelQuery) -> Bool {
+    a.sysctls == b.sysctls && a.links == b.links && a.addresses == b.addresses && a.nftables == b.nftables
+      && a.chains == b.chains && a.routes == b.routes && a.elements.count == b.elements.count
+      && zip(a.elements, b.elements).allSatisfy { $0.set == $1.set && $0.key == $1.key }
+  }
+
+  mutating func link(_ name: String) {
+    if !links.contains(name) { links.append(name) }
+  }
+
+  mutating func element(_ set: OwnedSet, _ key: SetElementKey) {
+    if !elements.contains(where: { $0.set == set && $0.key == key }) { elements.append((set, key)) }
+  }
+
+  mutating func route(_ destination: IPv4Network) {
+    if !routes.contains(destination) { routes.append(destination) }
+  }
+}
+
+/// The kernel as read for one decision: only what a `KernelQuery` asked for. Arrays, not dictionaries: a
+/// plan holds a few dozen objects, and each hashed key type costs the hook a run-time conformance scan.
+public struct KernelView: Sendable, Equatable {
+  /// Each queried sysctl with its value; nil when its file does not exist (no such interface).
+  public var sysctls: [KernelSysctl] = []
+  /// The queried interfaces that exist.
+  public var links: [KernelLink] = []
+  public var addresses: [KernelAddress] = []
+  public var tables: [OwnedTable] = []
+  public var chains: [NftObjectName] = []
+  public var sets: [KernelSet] = []
+  /// The rules of our tables that were read, in kernel order.
+  public var rules: [KernelRule] = []
+  /// Each queried element.
+  public var elements: [KernelElement] = []
+  /// Each queried prefix with the main-table route for exactly it, if any (device named).
+  public var routes: [KernelRouteLookup] = []
+
+  public init() {}
+
+  public func link(named name: String) -> KernelLink? { links.first { $0.name == name } }
+
+  public func sysctl(_ setting: InterfaceSysctl) -> Int? {
+    sysctls.first { $0.setting.path == setting.path }?.value
+  }
+
+  /// The address on the named interface, if both exist.
+  public func address(_ address: IPv4Interface, on name: String) -> KernelAddress? {
+    guard let link = link(named: name) else { return nil }
+    return addresses.first { $0.index == link.index && $0.address == address }
+  }
+
+  /// Whether the kernel has a set of this table and name (of whatever key type).
+  public func hasSet(_ set: OwnedSet) -> Bool {
+    sets.contains { $0.name.table == set.table && $0.name.name == set.name }
+  }
+
+  public func hasChain(_ chain: OwnedChain) -> Bool {
+    chains.contains(NftObjectName(table: chain.table, name: chain.name))
+  }
+
+  /// Our tagged rules of a chain, in kernel order.
+  public func ourRules(in chain: OwnedChain) -> [KernelRule] {
+    guard tables.contains(chain.table) else { return [] }
+    return rules.filter {
+      $0.table == chain.table && $0.chain == chain.name && $0.tag.map(Rule.isTag) == true
+    }
+  }
+
+  /// The comment of an element ("" without one), nil when it does not exist.
+  public func comment(_ set: OwnedSet, _ key: SetElementKey) -> String? {
+    elements.first { $0.set == set && $0.key == key }?.comment
+  }
+
+  /// The main-table route for exactly `destination`, if there is one.
+  public func route(exactly destination: IPv4Network) -> KernelRoute? {
+    routes.first { $0.destination == destination }?.route
+  }
+}
+
+/// One sysctl as read.
+public struct KernelSysctl: Sendable, Equatable {
+  public var setting: InterfaceSysctl
+  public var value: Int?
+
+  public init(setting: InterfaceSysctl, value: Int?) {
+    self.setting = setting
+    self.value = value
+  }
+}
+
+/// One route lookup by exact prefix.
+public struct KernelRouteLookup: Sendable, Equatable {
+  public var destination: IPv4Network
+  public var route: KernelRoute?
+
+  public init(destination: IPv4Network, route: KernelRoute?) {
+    self.destination = destination
+    self.route = route
+  }
+}

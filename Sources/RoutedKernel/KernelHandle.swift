@@ -1,0 +1,75 @@
+import CNetlink
+import Glibc
+import RoutedCore
+
+/// The kernel of one network namespace, as routed-hook reaches it: an rtnetlink socket, an nfnetlink socket
+/// (libnftnl) opened on first use, and /proc/sys for sysctls. It reads a typed `KernelView` for a query
+/// (`read`) and performs the steps the core decided (`execute`); it decides nothing. No child processes.
+public struct KernelHandle {
+  let namespace: NetworkNamespace?
+  let rtnetlink: Rtnetlink
+  let nftables: Nftables
+  /// The sockets opened here (none over recording connections), for `closeSocketsAtExit`.
+  private let route: MNLConnection?
+  private let filter: DeferredConnection?
+
+  /// Opens an rtnetlink socket, in the given network namespace (a name under /run/netns or a path) or the
+  /// current one; nfnetlink opens there on first use.
+  public init(networkNamespace: String? = nil) throws {
+    let namespace = networkNamespace.map(NetworkNamespace.init)
+    func inNamespace<R>(_ body: () throws -> R) throws -> R {
+      try namespace.map { try $0.run(body) } ?? body()
+    }
+    let route = try inNamespace { try MNLConnection(bus: NETLINK_ROUTE, name: "rtnetlink") }
+    let filter = DeferredConnection {
+      try inNamespace { try MNLConnection(bus: NETLINK_NETFILTER, name: "nfnetlink") }
+    }
+    self.namespace = namespace
+    self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: route))
+    self.nftables = Nftables(channel: NetlinkChannel(connection: filter))
+    self.route = route
+    self.filter = filter
+  }
+
+  /// A handle over given connections (recording or scripted ones in tests).
+  init(namespace: NetworkNamespace?, rtnetlink: any NetlinkConnection, nfnetlink: any NetlinkConnection) {
+    self.namespace = namespace
+    self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: rtnetlink))
+    self.nftables = Nftables(channel: NetlinkChannel(connection: nfnetlink))
+    route = nil
+    filter = nil
+  }
+
+  /// Leaves the sockets open for the process's exit to close, for a process that exits right after this
+  /// call. Closing an nfnetlink socket waits for nf_tables to free what a deleting transaction removed (an
+  /// RCU grace period, 10–17 ms here); left to exit, that wait overlaps everything the process does after
+  /// its commit: routes, records, the audit line and the process's own teardown.
+  public func closeSocketsAtExit() {
+    route?.closesOnDeinit = false
+    filter?.closesOnDeinit = false
+  }
+
+  /// Runs file-system effects (/proc/sys) in the applier's namespace.
+  func inNamespace<R>(_ body: () throws -> R) throws -> R {
+    if let namespace { return try namespace.run(body) }
+    return try body()
+  }
+
+  /// IPv4 addresses per interface: every interface that has one, plus each of `interfaces` that exists
+  /// (with an empty list when it has none). One address dump and a lookup per named interface, so the
+  /// cost does not grow with the guests' taps, which have no IPv4 address.
+  public func readHostFacts(interfaces: [String]) throws -> HostFacts {
+    rtnetlink.resetCache()
+    var facts = HostFacts()
+    // if_nametoindex is one ioctl on the namespace's own table: cheaper than a netlink round trip each.
+    let existing = try inNamespace { interfaces.filter { if_nametoindex($0) != 0 } }
+    for name in existing { facts.addresses[name] = [] }
+    for address in try rtnetlink.addresses() {
+      // IFA_LABEL names the interface, except for alias labels (`eth0:1`), which need a lookup.
+      let label = address.label.flatMap { $0.contains(":") ? nil : $0 }
+      guard let name = try label ?? rtnetlink.linkName(index: address.index) else { continue }
+      facts.addresses[name, default: []].append(address.address)
+    }
+    return facts
+  }
+}

@@ -1,0 +1,63 @@
+import CNetlink
+import Glibc
+import RoutedCore
+
+/// RTM_NEWROUTE of an IPv4 route, decoded: `rtmsg`, its attributes, and each hop of a multipath route
+/// (`rtnexthop` with its own attributes).
+struct RouteMessage {
+  var route: KernelRoute
+  /// RTA_PRIORITY.
+  var metric: Int?
+  /// Every multipath hop's device index and gateway, in order.
+  var hops: [(index: Int32, gateway: IPv4Address?)]
+
+  init?(_ message: NetlinkMessage) {
+    guard Int(message.type) == RTM_NEWROUTE else { return nil }
+    guard
+      let decoded = message.withPayload(
+        rtmsg.self,
+        { header, info -> RouteMessage? in
+          guard info.rtm_family == UInt8(AF_INET) else { return nil }
+          let attributes = AttributeTable(
+            header, offset: MemoryLayout<rtmsg>.size, maxType: Int32(__RTA_MAX.rawValue - 1))
+          let destination = attributes.ipv4(Int32(RTA_DST.rawValue)) ?? IPv4Address(0)
+          let route = KernelRoute(
+            destination: IPv4Network(containing: destination, prefixLength: Int(info.rtm_dst_len)),
+            gateway: attributes.ipv4(Int32(RTA_GATEWAY.rawValue)),
+            outputIndex: attributes.u32(Int32(RTA_OIF.rawValue)).map { Int32(bitPattern: $0) },
+            routeProtocol: info.rtm_protocol,
+            table: attributes.u32(Int32(RTA_TABLE.rawValue)) ?? UInt32(info.rtm_table), type: info.rtm_type)
+          var hops: [(index: Int32, gateway: IPv4Address?)] = []
+          if let multipath = attributes[Int32(RTA_MULTIPATH.rawValue)] {
+            var hop = UnsafeRawPointer(mnl_attr_get_payload(multipath)!)
+            var remaining = Int(mnl_attr_get_payload_len(multipath))
+            let fixed = MemoryLayout<rtnexthop>.size
+            while remaining >= fixed {
+              let next = hop.loadUnaligned(as: rtnexthop.self)
+              let length = Int(next.rtnh_len)
+              guard length >= fixed, length <= remaining else { break }
+              let gateway = AttributeTable(
+                payload: hop + fixed, length: length - fixed, maxType: Int32(__RTA_MAX.rawValue - 1)
+              ).ipv4(Int32(RTA_GATEWAY.rawValue))
+              hops.append((next.rtnh_ifindex, gateway))
+              let aligned = (length + 3) & ~3
+              hop += aligned
+              remaining -= aligned
+            }
+          }
+          return RouteMessage(
+            route: route, metric: attributes.u32(Int32(RTA_PRIORITY.rawValue)).map { Int($0) }, hops: hops)
+        })
+    else { return nil }
+    self = decoded
+  }
+
+  private init(route: KernelRoute, metric: Int?, hops: [(index: Int32, gateway: IPv4Address?)]) {
+    self.route = route
+    self.metric = metric
+    self.hops = hops
+  }
+
+  /// The output interfaces the route names: RTA_OIF and each multipath hop's.
+  var deviceIndexes: [Int32] { (route.outputIndex.map { [$0] } ?? []) + hops.map { $0.index } }
+}

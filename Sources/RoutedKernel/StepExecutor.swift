@@ -1,0 +1,71 @@
+import Glibc
+import RoutedCore
+
+extension KernelHandle {
+  /// Performs the steps in order. When one fails, the undos of the steps already done run in reverse, and the
+  /// error says whether that worked; steps without an undo (idempotent host state) stay as they are.
+  public func execute(_ steps: [PlannedStep]) throws {
+    var done: [PlannedStep] = []
+    for planned in steps {
+      do {
+        try perform(planned.step)
+      } catch {
+        let undos = done.reversed().compactMap(\.undo)
+        guard !undos.isEmpty else { throw error }
+        var problems: [String] = []
+        for undo in undos {
+          do { try perform(undo) } catch { problems.append("\(error)") }
+        }
+        let rollback =
+          problems.isEmpty ? "rolled back" : "rollback incomplete: \(problems.concatenated(separator: "; "))"
+        throw KernelError(message: "\(error) (\(rollback))", code: (error as? KernelError)?.code)
+      }
+      done.append(planned)
+    }
+  }
+
+  private func perform(_ step: KernelStep) throws {
+    switch step {
+    case .setLink(let link, let mtu): try rtnetlink.setLink(link, mtu: mtu)
+    case .changeAddress(let add, let link, let address, let routeProtocol):
+      try rtnetlink.changeAddress(add: add, link: link, address, routeProtocol: routeProtocol)
+    case .writeSysctl(let setting): try inNamespace { try Sysctl.write(setting) }
+    case .commit(let operations): try nftables.commit(NftBatch(operations))
+    case .changeRoute(let change): try changeRoute(change)
+    }
+  }
+
+  private func changeRoute(_ change: RouteChange) throws {
+    let reply = try rtnetlink.changeRoute(change)
+    guard reply.error != 0 else { return }
+    // A route that appeared since the view was read: name it, as the core does for one it saw.
+    if change.operation == .add, reply.error == EEXIST,
+      var existing = try rtnetlink.route(exactly: change.route.destination)
+    {
+      existing.outputName = try existing.outputIndex.flatMap(rtnetlink.linkName(index:))
+      if let refusal = ApplyDecision.collision(adding: change.route, found: existing) {
+        throw KernelError(refusal)
+      }
+    }
+    let verb =
+      switch change.operation {
+      case .add: "add"
+      case .replace: "replace"
+      case .delete: "delete"
+      }
+    throw KernelError.system("route \(change.route): \(verb)", reply.error, detail: reply.detail)
+  }
+}
+
+extension KernelError {
+  /// A refusal of the core, with the errno its kind stands for.
+  public init(_ refusal: KernelRefusal) {
+    let code =
+      switch refusal.kind {
+      case .noSuchInterface: ENODEV
+      case .noSuchSysctl: ENOENT
+      case .foreignRoute: EEXIST
+      }
+    self.init(message: refusal.message, code: code)
+  }
+}
