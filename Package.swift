@@ -65,5 +65,9 @@ let package = Package(
     .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
     .testTarget(
       name: "ReconcileTests", dependencies: ["HookRuntime", "RoutedCore"], resources: [.copy("Fixtures")]),
+    // Every hook op as one whole transaction against a kernel answering from a recorded transcript: no root.
+    .testTarget(
+      name: "TransactionTests", dependencies: ["HookRuntime", "RoutedKernel", "RoutedCore"],
+      exclude: ["Fixtures"]),
   ]
 )

@@ -8,6 +8,13 @@ import RoutedKernel
 public enum HookRunner {
   /// One hook call, in a process that exits with the returned status right after.
   public static func run(kind: HookKind, arguments: [String], settings: Settings, input: Int32 = 0) -> Int32 {
+    var engine = Engine(settings: settings)
+    engine.exitsAfterCall = true
+    return run(kind: kind, arguments: arguments, engine: engine, input: input)
+  }
+
+  /// One hook call through `engine`, whose kernel may be a scripted one (tests).
+  static func run(kind: HookKind, arguments: [String], engine: Engine, input: Int32) -> Int32 {
     let started = Clock.now()
     // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
     let stdin = Result { () throws(RuntimeError) in
@@ -26,7 +33,7 @@ public enum HookRunner {
     defer { DeferredRelease.handOff(stateDirectory: settings.stateDirectory) }
     let what = "\(kind.rawValue) \(invocation.object) \(invocation.operation)"
     do {
-      let outcome = try perform(policy.action, invocation: invocation, stdin: stdin.get(), settings: settings)
+      let outcome = try perform(policy.action, invocation: invocation, stdin: stdin.get(), engine: engine)
       if let report = outcome.report, let domain = outcome.domain {
         AuditLog.record(
           "\(what) domain=\(domain.name) uuid=\(domain.uuid) added=\(report.added.count) removed=\(report.removed.count) "
@@ -44,12 +51,10 @@ public enum HookRunner {
   }
 
   static func perform(
-    _ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, settings: Settings
+    _ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, engine: Engine
   )
     throws -> Outcome
   {
-    var engine = Engine(settings: settings)
-    engine.exitsAfterCall = true
     if invocation.kind == .network { return try performNetwork(action, stdin: stdin, engine: engine) }
     // The config file is read once: the unmanaged shortcut looks at its bytes, the planner at it parsed.
     var configRead: [UInt8]?? = nil

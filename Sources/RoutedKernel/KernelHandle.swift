@@ -6,7 +6,7 @@ import RoutedCore
 /// (libnftnl) opened on first use, and /proc/sys for sysctls. It reads a typed `KernelView` for a query
 /// (`read`) and performs the steps the core decided (`execute`); it decides nothing. No child processes.
 public struct KernelHandle {
-  let namespace: NetworkNamespace?
+  let files: any KernelFiles
   let rtnetlink: Rtnetlink
   let nftables: Nftables
   /// The sockets opened here (none over recording connections), for `closeSocketsAtExit`.
@@ -24,18 +24,22 @@ public struct KernelHandle {
     let filter = DeferredConnection {
       try inNamespace { try MNLConnection(bus: NETLINK_NETFILTER, name: "nfnetlink") }
     }
-    self.namespace = namespace
+    files = NamespaceFiles(namespace: namespace)
     self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: route))
     self.nftables = Nftables(channel: NetlinkChannel(connection: filter))
     self.route = route
     self.filter = filter
   }
 
-  /// A handle over given connections (recording or scripted ones in tests).
-  init(namespace: NetworkNamespace?, rtnetlink: any NetlinkConnection, nfnetlink: any NetlinkConnection) {
-    self.namespace = namespace
-    self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: rtnetlink))
-    self.nftables = Nftables(channel: NetlinkChannel(connection: nfnetlink))
+  /// A handle over given connections and files (recording or scripted ones in tests); `firstSequence`
+  /// fixes the sequence numbers, which otherwise start at the time.
+  init(
+    files: any KernelFiles, rtnetlink: any NetlinkConnection, nfnetlink: any NetlinkConnection,
+    firstSequence: UInt32 = UInt32(truncatingIfNeeded: time(nil))
+  ) {
+    self.files = files
+    self.rtnetlink = Rtnetlink(channel: NetlinkChannel(connection: rtnetlink, firstSequence: firstSequence))
+    self.nftables = Nftables(channel: NetlinkChannel(connection: nfnetlink, firstSequence: firstSequence))
     route = nil
     filter = nil
   }
@@ -49,21 +53,13 @@ public struct KernelHandle {
     filter?.closesOnDeinit = false
   }
 
-  /// Runs file-system effects (/proc/sys) in the applier's namespace.
-  func inNamespace<R>(_ body: () throws -> R) throws -> R {
-    if let namespace { return try namespace.run(body) }
-    return try body()
-  }
-
   /// IPv4 addresses per interface: every interface that has one, plus each of `interfaces` that exists
   /// (with an empty list when it has none). One address dump and a lookup per named interface, so the
   /// cost does not grow with the guests' taps, which have no IPv4 address.
   public func readHostFacts(interfaces: [String]) throws -> HostFacts {
     rtnetlink.resetCache()
     var facts = HostFacts()
-    // if_nametoindex is one ioctl on the namespace's own table: cheaper than a netlink round trip each.
-    let existing = try inNamespace { interfaces.filter { if_nametoindex($0) != 0 } }
-    for name in existing { facts.addresses[name] = [] }
+    for name in try files.existing(interfaces) { facts.addresses[name] = [] }
     for address in try rtnetlink.addresses() {
       // IFA_LABEL names the interface, except for alias labels (`eth0:1`), which need a lookup.
       let label = address.label.flatMap { $0.contains(":") ? nil : $0 }

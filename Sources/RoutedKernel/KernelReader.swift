@@ -9,9 +9,7 @@ extension KernelHandle {
     rtnetlink.resetCache()
     var view = KernelView()
     if !query.sysctls.isEmpty {
-      view.sysctls = try inNamespace {
-        try query.sysctls.map { KernelSysctl(setting: $0, value: try Sysctl.read($0)) }
-      }
+      view.sysctls = zip(query.sysctls, try files.read(query.sysctls)).map(KernelSysctl.init)
     }
     for name in query.links {
       if let link = try rtnetlink.link(named: name) { view.links.append(link) }

@@ -29,7 +29,7 @@ extension KernelHandle {
     case .setLink(let link, let mtu): try rtnetlink.setLink(link, mtu: mtu)
     case .changeAddress(let add, let link, let address, let routeProtocol):
       try rtnetlink.changeAddress(add: add, link: link, address, routeProtocol: routeProtocol)
-    case .writeSysctl(let setting): try inNamespace { try Sysctl.write(setting) }
+    case .writeSysctl(let setting): try files.write(setting)
     case .commit(let operations): try nftables.commit(NftBatch(operations))
     case .changeRoute(let change): try changeRoute(change)
     }

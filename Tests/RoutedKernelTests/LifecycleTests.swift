@@ -20,7 +20,7 @@ struct LifecycleTests {
       )
     }
     let kernel = KernelHandle(
-      namespace: NetworkNamespace(namespace.name), rtnetlink: route, nfnetlink: filter)
+      files: NamespaceFiles(namespace: NetworkNamespace(namespace.name)), rtnetlink: route, nfnetlink: filter)
     _ = try kernel.apply(Plan(baseline: SamplePlan.baseline))
 
     var before = filter.transactions.count
