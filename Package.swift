@@ -52,7 +52,7 @@ let package = Package(
       linkerSettings: fastStart
     ),
     // The lab as a library, so integration tests can build their own small topologies.
-    .target(name: "LabKit", dependencies: ["Yams"]),
+    .target(name: "LabKit", dependencies: ["Yams", "RoutedCore"]),
     .executableTarget(
       name: "LabRunner",
       dependencies: ["LabKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -19,7 +19,7 @@ struct RoutedHook: ParsableCommand {
         routed-hook bird-config > /etc/bird/bird.conf
       """,
     subcommands: [
-      Check.self, Plan.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
+      Check.self, PlanCommand.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
       ReconcileCommand.self,
       DoctorCommand.self, BirdConfigCommand.self,
     ]

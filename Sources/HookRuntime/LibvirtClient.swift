@@ -5,7 +5,7 @@ import CLibvirt
 import RoutedCore
 
 /// What one libvirt connection answered when asked for its active domains.
-public struct LibvirtConnectionResult: Sendable, Equatable, Codable {
+public struct LibvirtConnectionResult: Sendable, Equatable, Encodable {
   public var uri: String
   /// Why it could not be used; nil when it answered.
   public var error: String?

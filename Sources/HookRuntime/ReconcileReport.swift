@@ -2,8 +2,8 @@ import FoundationEssentials
 import RoutedCore
 
 /// What `reconcile` did (or, in a dry run, would do): one step per action, plus notes and counts.
-public struct ReconcileReport: Codable, Sendable {
-  public enum Kind: String, Codable, Sendable {
+public struct ReconcileReport: Encodable, Sendable {
+  public enum Kind: String, Encodable, Sendable {
     /// A running domain re-applied.
     case apply
     /// The record of a domain that is not running, removed with its objects.
@@ -16,7 +16,7 @@ public struct ReconcileReport: Codable, Sendable {
     case undo
   }
 
-  public struct Step: Codable, Sendable {
+  public struct Step: Encodable, Sendable {
     public var kind: Kind
     public var domain: String?
     public var uuid: String?

@@ -1,12 +1,27 @@
 import RoutedCore
 
+extension JSON {
+  /// A number as an integer (`ip -j` and `nft -j` print counts, indexes and MTUs as JSON numbers).
+  var int: Int? { number.map { Int($0) } }
+
+  /// Every string in this value, recursively (for `iifname { "a", "b" }` right-hand sides).
+  var strings: [String] {
+    switch self {
+    case .string(let value): [value]
+    case .array(let values): values.flatMap(\.strings)
+    case .object(let members): members.flatMap(\.value.strings)
+    default: []
+    }
+  }
+}
+
 /// Turns the tools' output (`ip -j`, `nft -j`, `ovs-vsctl --format=json`, legacy `-L`/`-S`) into snapshot parts.
 /// Anything unreadable is left out rather than guessed.
 enum SnapshotParser {
   /// Links from `ip -j -d link show`, with addresses from `ip -j -4 address show`.
   static func links(_ linkText: String, addresses addressText: String) -> [HostSnapshot.Link] {
     var addresses: [String: [IPv4Interface]] = [:]
-    for entry in JSONValue.parse(addressText)?.array ?? [] {
+    for entry in JSON.parse(Array(addressText.utf8))?.array ?? [] {
       guard let name = entry["ifname"]?.string else { continue }
       addresses[name, default: []] += (entry["addr_info"]?.array ?? []).compactMap { info in
         guard info["family"]?.string == "inet", let local = info["local"]?.string.flatMap(IPv4Address.init),
@@ -15,7 +30,7 @@ enum SnapshotParser {
         return IPv4Interface(address: local, prefixLength: length)
       }
     }
-    return (JSONValue.parse(linkText)?.array ?? []).compactMap { entry in
+    return (JSON.parse(Array(linkText.utf8))?.array ?? []).compactMap { entry in
       guard let name = entry["ifname"]?.string, let index = entry["ifindex"]?.int else { return nil }
       return HostSnapshot.Link(
         name: name, index: index, mtu: entry["mtu"]?.int ?? 0,
@@ -26,7 +41,7 @@ enum SnapshotParser {
 
   /// Routes from `ip -N -j -4 route show table main`; `dst` lacks `/32` for host routes and is `default` for /0.
   static func routes(_ text: String) -> [HostSnapshot.Route] {
-    (JSONValue.parse(text)?.array ?? []).compactMap { entry in
+    (JSON.parse(Array(text.utf8))?.array ?? []).compactMap { entry in
       guard let dst = entry["dst"]?.string else { return nil }
       let destination: IPv4Network?
       if dst == "default" {
@@ -56,7 +71,7 @@ enum SnapshotParser {
     func index(_ family: String?, _ name: String?) -> Int? {
       tables.firstIndex { $0.family == family && $0.name == name }
     }
-    for item in JSONValue.parse(text)?["nftables"]?.array ?? [] {
+    for item in JSON.parse(Array(text.utf8))?["nftables"]?.array ?? [] {
       if let table = item["table"], let family = table["family"]?.string, let name = table["name"]?.string {
         tables.append(HostSnapshot.NftTable(family: family, name: name))
       } else if let chain = item["chain"], let at = index(chain["family"]?.string, chain["table"]?.string),
@@ -86,7 +101,8 @@ enum SnapshotParser {
           let inner = element["elem"]
           let value = inner?["val"] ?? element
           let key =
-            value["concat"].map { $0.array.compactMap(\.string).joined(separator: " . ") } ?? value.string
+            value["concat"].map { ($0.array ?? []).compactMap(\.string).joined(separator: " . ") } ?? value
+            .string
             ?? ""
           return HostSnapshot.NftElement(key: key, comment: inner?["comment"]?.string)
         }
@@ -124,18 +140,18 @@ enum SnapshotParser {
 
   /// OVS bridges from three `ovs-vsctl --format=json list` tables (Bridge, Port, Interface).
   static func ovs(bridges: String, ports: String, interfaces: String) -> [HostSnapshot.OVSBridge] {
-    func rows(_ text: String) -> [[String: JSONValue]] {
-      guard let document = JSONValue.parse(text) else { return [] }
+    func rows(_ text: String) -> [[String: JSON]] {
+      guard let document = JSON.parse(Array(text.utf8)) else { return [] }
       let headings = (document["headings"]?.array ?? []).compactMap(\.string)
       return (document["data"]?.array ?? []).map { row in
-        Dictionary(zip(headings, row.array), uniquingKeysWith: { a, _ in a })
+        Dictionary(zip(headings, row.array ?? []), uniquingKeysWith: { a, _ in a })
       }
     }
     /// OVSDB JSON: `["uuid", U]`, `["set", [...]]`, or a bare atom; an empty set means "no value".
-    func atoms(_ value: JSONValue?) -> [JSONValue] {
+    func atoms(_ value: JSON?) -> [JSON] {
       guard let value else { return [] }
-      let parts = value.array
-      if parts.count == 2, parts[0].string == "set" { return parts[1].array.flatMap { atoms($0) } }
+      let parts = value.array ?? []
+      if parts.count == 2, parts[0].string == "set" { return (parts[1].array ?? []).flatMap { atoms($0) } }
       if parts.count == 2, parts[0].string == "uuid" { return [parts[1]] }
       return [value]
     }

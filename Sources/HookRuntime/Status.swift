@@ -3,8 +3,8 @@ import RoutedCore
 import RoutedKernel
 
 /// One recorded domain and whether each of its objects is in the kernel now.
-public struct DomainStatus: Codable, Sendable {
-  public struct Entry: Codable, Sendable {
+public struct DomainStatus: Encodable, Sendable {
+  public struct Entry: Encodable, Sendable {
     public var object: String
     public var present: Bool
   }
@@ -22,7 +22,7 @@ extension Engine {
 }
 
 /// `routed-hook status`: records against the kernel, plus owned objects that no record explains.
-public struct StatusReport: Codable, Sendable {
+public struct StatusReport: Encodable, Sendable {
   public var domains: [DomainStatus]
   /// Owned per-guest objects in the kernel with no record: leaked by a crash or a hand edit.
   public var orphans: [String]

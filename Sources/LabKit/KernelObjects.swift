@@ -1,14 +1,18 @@
 import Foundation
+import RoutedCore
 
-/// routed-hook's per-guest objects in a host namespace, read with independent tools: routes of protocol 151
-/// (`ip -j`) and the set elements of its tables, comment included (`nft -j`).
+/// routed-hook's per-guest objects in a host namespace, read with independent tools: routes of the route
+/// protocol in the host's hook config (`ip -j`) and the set elements of routed-hook's tables, comment
+/// included (`nft -j`). The protocol and the tables come from routed-hook's own config loader and table
+/// list, so a config with another `routeProtocol` is counted too.
 struct KernelObjects {
   var items: Set<String>
 
-  static func read(namespace: String, names: LabNames) throws -> KernelObjects {
+  static func read(namespace: String, config path: String) throws -> KernelObjects {
+    let config = try ConfigLoader.load(yaml: String(contentsOfFile: path, encoding: .utf8), file: path)
     var items = Set<String>()
     let routes = try Command.check([
-      "ip", "-n", namespace, "-j", "route", "show", "proto", "151", "table", "all",
+      "ip", "-n", namespace, "-j", "route", "show", "proto", "\(config.routeProtocol)", "table", "all",
     ])
     for route in JSON.array(routes) {
       items.insert("route \(route["dst"] ?? "?") dev \(route["dev"] ?? "?")")
@@ -17,7 +21,9 @@ struct KernelObjects {
     let entries = (JSON.object(ruleset)?["nftables"] as? [[String: Any]]) ?? []
     for entry in entries {
       guard let set = entry["set"] as? [String: Any], let table = set["table"] as? String,
-        table.hasPrefix("routed_hook"), let elements = set["elem"] as? [Any]
+        let family = set["family"] as? String,
+        OwnedTable.allCases.contains(where: { $0.family == family && $0.name == table }),
+        let elements = set["elem"] as? [Any]
       else { continue }
       for element in elements {
         let data = try JSONSerialization.data(withJSONObject: element, options: [.sortedKeys])

@@ -40,9 +40,9 @@ struct KillDrill {
     let libvirt = guests.daemon(guests.host(of: guest))
     let driver = guests.driver(guest)
     // The guest's own objects, as a clean start makes them, and everything else that must stay.
-    let others = try KernelObjects.read(namespace: namespace, names: names)
+    let others = try KernelObjects.read(namespace: namespace, config: names.hookConfig(guest.host))
     try libvirt.virshCheck(driver, ["start", guest.name])
-    let own = try KernelObjects.read(namespace: namespace, names: names).subtracting(others)
+    let own = try KernelObjects.read(namespace: namespace, config: names.hookConfig(guest.host)).subtracting(others)
     try libvirt.virshCheck(driver, ["destroy", guest.name])
     guard own.count > 0 else { throw LabError("a clean start of \(guest.name) made no routed objects") }
     var report = Report()
@@ -70,11 +70,11 @@ struct KillDrill {
     report.seconds = Date().timeIntervalSince(started)
     report.running = guests.isRunning(guest)
     let expected = report.running ? others.union(own) : others
-    report.before = try KernelObjects.read(namespace: namespace, names: names).compare(to: expected)
+    report.before = try KernelObjects.read(namespace: namespace, config: names.hookConfig(guest.host)).compare(to: expected)
     let uris = ["lxc", "qemu"].flatMap { ["--connect", names.libvirtURI(guest.host, driver: $0)] }
     let reconcile = try hook.command(host: guest.host, ["reconcile"] + uris)
     guard reconcile.succeeded else { throw LabError("reconcile: \(reconcile.failureSummary)") }
-    report.after = try KernelObjects.read(namespace: namespace, names: names).compare(to: expected)
+    report.after = try KernelObjects.read(namespace: namespace, config: names.hookConfig(guest.host)).compare(to: expected)
     return report
   }
 }

@@ -2,8 +2,8 @@
 ///
 /// The `id`s are a stable contract (the lab's pitfall topologies and scripts match on them); the summary
 /// is one line for people.
-public struct Finding: Sendable, Equatable, Codable {
-  public enum Severity: String, Sendable, Equatable, Codable, CaseIterable {
+public struct Finding: Sendable, Equatable, Encodable {
+  public enum Severity: String, Sendable, Equatable, Encodable, CaseIterable {
     /// Kills or opens a network now: doctor exits 1, and `prepare` refuses a start that would cause it.
     case critical
     /// Wrong or surprising, but not breaking anything yet.
@@ -37,7 +37,7 @@ public struct Finding: Sendable, Equatable, Codable {
 }
 
 /// `doctor --json`'s document: `{"findings":[…]}`.
-public struct DoctorReport: Sendable, Equatable, Codable {
+public struct DoctorReport: Sendable, Equatable, Encodable {
   public var findings: [Finding]
 
   public init(findings: [Finding]) { self.findings = findings }

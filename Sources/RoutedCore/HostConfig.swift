@@ -59,7 +59,7 @@ public struct GuestNetwork: Sendable, Equatable {
 }
 
 /// How the host routes between guests and one of its real interfaces (the talk's scenarios II–IV).
-public enum UplinkMode: String, Sendable, Equatable, CaseIterable, Codable {
+public enum UplinkMode: String, Sendable, Equatable, CaseIterable {
   /// Scenario II: same subnet as the host; the host answers ARP there for running guests only.
   case proxyARP = "proxy-arp"
   /// Scenario III: a link to other hosts; their guest subnets are reached via peer routes.

@@ -1,5 +1,5 @@
 /// An nftables table routed-hook owns. Nothing outside these tables is ever touched.
-public enum OwnedTable: String, Sendable, Hashable, Codable, CaseIterable {
+public enum OwnedTable: String, Sendable, Hashable, CaseIterable {
   /// `table arp routed_hook`: which ARP requests the host may answer on proxy-arp uplinks.
   case arpFilter = "arp routed_hook"
   /// `table inet routed_hook`: anti-spoofing and the forward allow-list.
@@ -14,7 +14,7 @@ public enum OwnedTable: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// The key type of an owned set.
-public enum SetKeyType: String, Sendable, Hashable, Codable {
+public enum SetKeyType: String, Sendable, Hashable {
   /// `ipv4_addr`
   case address
   /// `ipv4_addr . ifname`
@@ -22,7 +22,7 @@ public enum SetKeyType: String, Sendable, Hashable, Codable {
 }
 
 /// A set in an owned table.
-public struct OwnedSet: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct OwnedSet: Sendable, Hashable, CustomStringConvertible {
   public var table: OwnedTable
   public var name: String
   public var keyType: SetKeyType
@@ -37,7 +37,7 @@ public struct OwnedSet: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// The key of a set element.
-public struct SetElementKey: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SetElementKey: Sendable, Hashable, CustomStringConvertible {
   public var address: IPv4Address
   /// Present for `ipv4_addr . ifname` sets.
   public var interface: String?
@@ -51,9 +51,9 @@ public struct SetElementKey: Sendable, Hashable, Codable, CustomStringConvertibl
 }
 
 /// One base chain of an owned table; its rules are fixed by the config, never per guest.
-public struct OwnedChain: Sendable, Hashable, Codable {
-  public enum Hook: String, Sendable, Hashable, Codable { case prerouting, input, forward, postrouting }
-  public enum Kind: String, Sendable, Hashable, Codable { case filter, nat }
+public struct OwnedChain: Sendable, Hashable {
+  public enum Hook: String, Sendable, Hashable { case prerouting, input, forward, postrouting }
+  public enum Kind: String, Sendable, Hashable { case filter, nat }
 
   public var table: OwnedTable
   public var name: String
@@ -74,7 +74,7 @@ public struct OwnedChain: Sendable, Hashable, Codable {
 }
 
 /// A rule of an owned chain, as meaning rather than bytecode; the kernel target compiles it to expressions.
-public enum Rule: Sendable, Hashable, Codable {
+public enum Rule: Sendable, Hashable {
   /// `iifname B ip saddr != @set drop`: only running guests' addresses may enter from the bridge.
   case dropSpoofed(bridge: String, set: String)
   /// `iifname B ip saddr . oifname @set accept`: guest → allowed uplink.
@@ -94,7 +94,7 @@ public enum Rule: Sendable, Hashable, Codable {
 }
 
 /// A route routed-hook owns, tagged with the config's `routeProtocol`.
-public struct OwnedRoute: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct OwnedRoute: Sendable, Hashable, CustomStringConvertible {
   public var destination: IPv4Network
   public var gateway: IPv4Address?
   public var device: String
@@ -115,8 +115,8 @@ public struct OwnedRoute: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// A per-interface IPv4 sysctl under `/proc/sys/net/ipv4/conf/<interface>/` (or `neigh/<interface>/`).
-public struct InterfaceSysctl: Sendable, Hashable, Codable, CustomStringConvertible {
-  public enum Key: String, Sendable, Hashable, Codable {
+public struct InterfaceSysctl: Sendable, Hashable, CustomStringConvertible {
+  public enum Key: String, Sendable, Hashable {
     case forwarding
     case proxyARP = "proxy_arp"
     /// Proxy ARP replies wait a random time up to this (0.8 s by default) so real owners answer first.
@@ -143,7 +143,7 @@ public struct InterfaceSysctl: Sendable, Hashable, Codable, CustomStringConverti
 }
 
 /// One kernel object in a plan or a record.
-public enum KernelObject: Sendable, Hashable, Codable {
+public enum KernelObject: Sendable, Hashable {
   /// The gateway address on a bridge's internal port, tagged with `routeProtocol` (IFA_PROTO).
   case address(interface: String, IPv4Interface, routeProtocol: UInt8)
   /// The interface's MTU, and the link set up.
@@ -158,10 +158,10 @@ public enum KernelObject: Sendable, Hashable, Codable {
 }
 
 /// Whether a change creates or deletes its object.
-public enum ChangeKind: String, Sendable, Hashable, Codable { case add, remove }
+public enum ChangeKind: String, Sendable, Hashable { case add, remove }
 
 /// One step of a plan.
-public struct KernelChange: Sendable, Hashable, Codable {
+public struct KernelChange: Sendable, Hashable {
   public var kind: ChangeKind
   public var object: KernelObject
 

@@ -1,5 +1,5 @@
 /// What one hook call should do to the kernel: pure data, turned into steps by `ApplyDecision`.
-public struct Plan: Sendable, Equatable, Codable {
+public struct Plan: Sendable, Equatable {
   /// Host-wide objects made idempotently (created when missing, left alone when present).
   public var baseline: [KernelObject]
   /// Per-guest additions and removals: set elements and /32 routes only.
@@ -23,7 +23,7 @@ public struct Plan: Sendable, Equatable, Codable {
 }
 
 /// A libvirt domain's name and UUID.
-public struct DomainIdentity: Sendable, Hashable, Codable {
+public struct DomainIdentity: Sendable, Hashable, Encodable {
   public var name: String
   public var uuid: String
 
@@ -34,7 +34,7 @@ public struct DomainIdentity: Sendable, Hashable, Codable {
 }
 
 /// What was applied for one domain: `stopped`/`release` remove exactly these objects.
-public struct DomainRecord: Sendable, Equatable, Codable {
+public struct DomainRecord: Sendable, Equatable {
   public var domain: DomainIdentity
   /// The managed NICs, for `status`.
   public var interfaces: [ManagedInterface]
