@@ -18,7 +18,7 @@ extension RoutedHook {
     var domainXml: String
 
     func run() throws {
-      let engine = Engine(settings: options.settings)
+      let engine = GuestRouting(settings: options.settings)
       let outcome = try CLIError.wrap { () -> Outcome in
         let domain = try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8))
         guard let config = try engine.loadConfig() else {
@@ -52,7 +52,7 @@ extension RoutedHook {
 
     func run() throws {
       let outcome = try CLIError.wrap {
-        try Engine(settings: options.settings).remove(uuid: domain.lowercased(), name: nil)
+        try GuestRouting(settings: options.settings).remove(uuid: domain.lowercased(), name: nil)
       }
       guard let identity = outcome.domain, let report = outcome.report else {
         print("no record for \(domain): nothing to remove")

@@ -41,7 +41,7 @@ extension RoutedHook {
     func run() throws {
       let settings = options.settings
       let config = try CLIError.wrap { () throws -> HostConfig? in
-        let loaded = try Engine(settings: settings).loadConfig()
+        let loaded = try GuestRouting(settings: settings).loadConfig()
         if loaded == nil, options.config != nil { throw CLIError("\(settings.configPath) does not exist") }
         return loaded
       }

@@ -38,9 +38,9 @@ extension RoutedHook {
 
     /// Loads the config, runs `body`, and prints one line.
     static func run(
-      _ verb: String, _ options: CommonOptions, _ body: (Engine, HostConfig) throws -> ApplyReport?
+      _ verb: String, _ options: CommonOptions, _ body: (GuestRouting, HostConfig) throws -> ApplyReport?
     ) throws {
-      let engine = Engine(settings: options.settings)
+      let engine = GuestRouting(settings: options.settings)
       let report = try CLIError.wrap { () -> ApplyReportSummary in
         guard let config = try engine.loadConfig() else {
           throw CLIError("no config at \(options.settings.configPath)")

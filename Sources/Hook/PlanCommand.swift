@@ -36,7 +36,7 @@ extension RoutedHook {
       let invocation = try HookInvocation(kind: .qemu, arguments: ["-", op, "begin", "-"])
       let action = HookPolicy.decide(invocation).action
       let domain = try CLIError.wrap { try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8)) }
-      let records = Engine(settings: settings).records()
+      let records = GuestRouting(settings: settings).records()
       if action == .remove {
         let record = records.first { $0.domain.uuid == domain.identity.uuid }
         if record == nil {

@@ -36,7 +36,7 @@ extension RoutedHook {
 
     func run() throws {
       let settings = options.settings
-      let engine = Engine(settings: settings)
+      let engine = GuestRouting(settings: settings)
       let report = try CLIError.wrap { () -> ReconcileReport in
         guard let config = try engine.loadConfig() else {
           throw CLIError("no config at \(settings.configPath)")

@@ -22,7 +22,7 @@ extension RoutedHook {
 
     func run() throws {
       let settings = options.settings
-      let engine = Engine(settings: settings)
+      let engine = GuestRouting(settings: settings)
       let routeProtocol = (try? engine.loadConfig())??.routeProtocol ?? HostConfig.defaultRouteProtocol
       let report = try CLIError.wrap { try engine.status(routeProtocol: routeProtocol) }
       print(json ? try report.json() : report.text(), terminator: "")

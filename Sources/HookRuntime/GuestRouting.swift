@@ -14,8 +14,10 @@ public struct Outcome: Sendable {
   public var isUnmanaged: Bool { plan.isEmpty && plan.record == nil && domain == nil }
 }
 
-/// The hook's use cases, shared by libvirt hook calls and the CLI: validate, apply, remove, status.
-public struct Engine {
+/// The use cases of routing guests, shared by libvirt hook calls and the CLI: validate, apply, remove,
+/// ports, the host baseline, status and reconcile. Each reads records and kernel, asks RoutedCore what to
+/// do, and has the kernel handle it was given (this namespace's, or a scripted one in tests) do it.
+public struct GuestRouting {
   public var settings: Settings
   /// True in a process that exits right after the call (a hook call): its netlink sockets are left for
   /// exit to close (see `KernelHandle.closeSocketsAtExit`).

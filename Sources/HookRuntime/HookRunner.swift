@@ -8,13 +8,13 @@ import RoutedKernel
 public enum HookRunner {
   /// One hook call, in a process that exits with the returned status right after.
   public static func run(kind: HookKind, arguments: [String], settings: Settings, input: Int32 = 0) -> Int32 {
-    var engine = Engine(settings: settings)
+    var engine = GuestRouting(settings: settings)
     engine.exitsAfterCall = true
     return run(kind: kind, arguments: arguments, engine: engine, input: input)
   }
 
   /// One hook call through `engine`, whose kernel may be a scripted one (tests).
-  static func run(kind: HookKind, arguments: [String], engine: Engine, input: Int32) -> Int32 {
+  static func run(kind: HookKind, arguments: [String], engine: GuestRouting, input: Int32) -> Int32 {
     let started = Clock.now()
     // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
     let stdin = Result { () throws(RuntimeError) in
@@ -51,7 +51,7 @@ public enum HookRunner {
   }
 
   static func perform(
-    _ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, engine: Engine
+    _ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, engine: GuestRouting
   )
     throws -> Outcome
   {
@@ -103,7 +103,7 @@ public enum HookRunner {
   }
 
   /// The network hook: baseline for our networks, per-NIC routing for their ports.
-  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: Engine) throws -> Outcome
+  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: GuestRouting) throws -> Outcome
   {
     guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
     let bytes: [UInt8]

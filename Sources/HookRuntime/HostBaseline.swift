@@ -2,7 +2,7 @@ import RoutedCore
 import RoutedKernel
 
 /// The host-wide side: `host up|down` and the network hook's start, started, updated and stopped.
-extension Engine {
+extension GuestRouting {
   /// Checks config and host without changing anything (the network hook's `start`).
   public func validateHost(config: HostConfig) throws {
     try RecordPolicy.checkHost(config: config, facts: try hostFacts(try kernel(), config: config))

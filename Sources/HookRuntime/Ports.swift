@@ -2,7 +2,7 @@ import RoutedCore
 import RoutedKernel
 
 /// The network hook's per-NIC side: `port-created` (domain start, hotplug, daemon restart) and `port-deleted`.
-extension Engine {
+extension GuestRouting {
   public func addPort(_ port: NetworkPort, network: String, config: HostConfig) throws -> Outcome {
     let kernel = try self.kernel()
     let facts = try hostFacts(kernel, config: config)

@@ -4,7 +4,7 @@ import RoutedKernel
 /// `routed-hook reconcile`: make records and kernel match the domains libvirt runs, for what no hook call can see
 /// (`nft flush ruleset`, a hook killed between apply and record, a domain destroyed while the hook was not
 /// installed). Never called from a hook call: it asks libvirt, and a hook that does may deadlock libvirtd.
-extension Engine {
+extension GuestRouting {
   /// Lists the domains with `list`, then plans and (unless `dryRun`) acts under the hook lock.
   ///
   /// libvirt is asked *before* the lock is taken: libvirtd answers a listing only after taking each domain's

@@ -50,7 +50,7 @@ public struct SnapshotCapture {
       snapshot.iptablesForward = SnapshotParser.iptablesChain(text)
     }
     snapshot.ovs = ovs()
-    if let status = try? Engine(settings: settings).status(routeProtocol: routeProtocol) {
+    if let status = try? GuestRouting(settings: settings).status(routeProtocol: routeProtocol) {
       snapshot.records = status.domains.map { domain in
         HostSnapshot.RecordedDomain(
           name: domain.name, uuid: domain.uuid, interfaces: domain.interfaces,

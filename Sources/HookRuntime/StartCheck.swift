@@ -7,7 +7,7 @@ import RoutedKernel
 /// OVS is skipped here: on the userspace datapath its ports are not enslaved to anything the kernel shows,
 /// and on the kernel datapath they all hang off `ovs-system`, so the bridge they belong to is only in OVSDB.
 /// `routed-hook doctor` reads OVSDB and covers OVS bridges.
-extension Engine {
+extension GuestRouting {
   /// `snapshot` holds the links, addresses and the routes to the domain's addresses.
   func checkStart(_ snapshot: HostSnapshot, config: HostConfig, interfaces: [ManagedInterface]) throws {
     guard !interfaces.isEmpty else { return }

@@ -14,7 +14,7 @@ public struct DomainStatus: Encodable, Sendable {
   public var objects: [Entry]
 }
 
-extension Engine {
+extension GuestRouting {
   /// `routed-hook status`: every record against the kernel, and the orphans.
   public func status(routeProtocol: UInt8) throws -> StatusReport {
     try StatusReport.read(settings: settings, routeProtocol: routeProtocol, kernel: kernel())

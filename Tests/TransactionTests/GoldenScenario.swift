@@ -11,7 +11,7 @@ final class GoldenScenario {
     var name: String
     /// Done to the host before the op while recording, outside the transcript (an admin's `nft flush`).
     var beforeRecording: [String] = []
-    var run: @Sendable (GoldenScenario, Engine) throws -> String
+    var run: @Sendable (GoldenScenario, GuestRouting) throws -> String
   }
 
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -41,13 +41,13 @@ final class GoldenScenario {
 
   /// Runs op `index` with `kernel` as the kernel of every handle it opens; returns what it reported.
   func run(_ index: Int, kernel: @escaping () throws -> KernelHandle) -> String {
-    var engine = Engine(settings: settings, kernel: kernel)
+    var engine = GuestRouting(settings: settings, kernel: kernel)
     engine.exitsAfterCall = true
     do { return try Self.ops[index].run(self, engine) } catch { return "error: \(error)" }
   }
 
   /// A hook call exactly as libvirt makes it, the XML fixture on stdin; its exit status.
-  func hook(_ kind: HookKind, _ arguments: [String], stdin fixture: String, engine: Engine) throws -> String {
+  func hook(_ kind: HookKind, _ arguments: [String], stdin fixture: String, engine: GuestRouting) throws -> String {
     let descriptor = open(Self.coreFixtures.appendingPathComponent(fixture).path, O_RDONLY)
     guard descriptor >= 0 else { throw TranscriptError("cannot open \(fixture)") }
     defer { close(descriptor) }
