@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import RoutedCore
+import RoutedKernel
 
 /// Which running domain holds each guest address: `<state>/address/<ip>` is a symlink to the domain's UUID.
 ///
@@ -21,17 +22,17 @@ struct AddressIndex {
   }
 
   /// Points `addresses` at `uuid`, replacing stale entries atomically (symlink, then rename over).
-  func claim(_ addresses: [IPv4Address], for uuid: String) throws(RuntimeError) {
+  func claim(_ addresses: [IPv4Address], for uuid: String) throws(SystemError) {
     guard !addresses.isEmpty else { return }
     if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-      throw RuntimeError("cannot create \(directory): \(String(cString: strerror(errno)))")
+      throw SystemError("cannot create \(directory): \(String(cString: strerror(errno)))")
     }
     for address in addresses where owner(of: address) != uuid {
       let target = path(address)
       let temporary = "\(target).\(getpid()).tmp"
       unlink(temporary)
       guard symlink(uuid, temporary) == 0, rename(temporary, target) == 0 else {
-        throw RuntimeError("cannot record address \(address): \(String(cString: strerror(errno)))")
+        throw SystemError("cannot record address \(address): \(String(cString: strerror(errno)))")
       }
     }
   }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import RoutedKernel
 
 /// Runs a read-only tool (`ip -j`, `nft -j`, `ovs-vsctl`) and collects its stdout, for `doctor` only.
 ///
@@ -44,9 +45,9 @@ enum ChildProcess {
     close(pipe[1])
     defer { close(pipe[0]) }
     guard spawned == 0 else { return nil }
-    let result = try? Files.readAll(pipe[0], limit: 64 << 20, what: argv[0])
+    let result = try? Files.readAll(FileDescriptor(rawValue: pipe[0]), limit: 64 << 20, what: argv[0])
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    _ = try? retryingInterrupts { waitpid(pid, &status, 0) }
     guard case .contents(let bytes)? = result else { return Result(status: -1, stdout: "") }
     // A normal exit's code, or -1 for a signal.
     let code = status & 0x7f == 0 ? (status >> 8) & 0xff : -1

@@ -3,6 +3,7 @@
 #endif
 import FoundationEssentials
 import RoutedCore
+import RoutedKernel
 
 /// `routed-hook doctor`'s JSON: the findings document (`{"findings":[…]}`) and saved snapshots.
 public enum DoctorFiles {
@@ -25,22 +26,18 @@ public enum DoctorFiles {
     do {
       return try JSONDecoder().decode(HostSnapshot.self, from: Data(text.utf8))
     } catch {
-      throw RuntimeError("\(file): not a routed-hook snapshot: \(error)")
+      throw SystemError("\(file): not a routed-hook snapshot: \(error)")
     }
   }
 
   /// Writes `text` to `path`, replacing it.
   public static func write(_ text: String, to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw RuntimeError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let count = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if count < 0 && errno == EINTR { continue }
-      guard count > 0 else { throw RuntimeError("cannot write \(path): \(String(cString: strerror(errno)))") }
-      offset += count
+    do {
+      let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o644)
+      defer { file.close() }
+      try file.writeAll(Array(text.utf8))
+    } catch {
+      throw SystemError("cannot write \(path): \(error)", errno: error)
     }
   }
 }

@@ -63,7 +63,7 @@ public struct GuestRouting {
     switch try Files.read(settings.configPath, limit: 1 << 20) {
     case .missing: return nil
     case .tooLarge(let size):
-      throw RuntimeError("\(settings.configPath): \(size) bytes is too large for a config")
+      throw SystemError("\(settings.configPath): \(size) bytes is too large for a config")
     case .contents(let bytes): return bytes
     }
   }

@@ -17,8 +17,8 @@ public enum HookRunner {
   static func run(kind: HookKind, arguments: [String], engine: GuestRouting, input: Int32) -> Int32 {
     let started = Clock.now()
     // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
-    let stdin = Result { () throws(RuntimeError) in
-      try Files.readAll(input, limit: DomainXML.maximumSize, what: "stdin")
+    let stdin = Result { () throws(SystemError) in
+      try Files.readAll(FileDescriptor(rawValue: input), limit: DomainXML.maximumSize, what: "stdin")
     }
     let invocation: HookInvocation
     do {
@@ -103,7 +103,8 @@ public enum HookRunner {
   }
 
   /// The network hook: baseline for our networks, per-NIC routing for their ports.
-  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: GuestRouting) throws -> Outcome
+  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: GuestRouting) throws
+    -> Outcome
   {
     guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
     let bytes: [UInt8]

@@ -3,6 +3,7 @@
 #endif
 import CLibvirt
 import RoutedCore
+import RoutedKernel
 
 /// What one libvirt connection answered when asked for its active domains.
 public struct LibvirtConnectionResult: Sendable, Equatable, Encodable {
@@ -42,10 +43,10 @@ public final class LibvirtClient {
   private var api = rh_libvirt()
 
   /// Loads libvirt.so.0.
-  public init() throws(RuntimeError) {
+  public init() throws(SystemError) {
     guard rh_libvirt_load(&api) == 0 else {
       let reason = rh_libvirt_load_error().map { String(cString: $0) } ?? "unknown error"
-      throw RuntimeError("cannot load libvirt (Debian package libvirt0): \(reason)")
+      throw SystemError("cannot load libvirt (Debian package libvirt0): \(reason)")
     }
   }
 

@@ -20,7 +20,7 @@ extension GuestRouting {
     let listing = list()
     guard listing.connections.contains(where: \.opened) else {
       let reasons = listing.connections.map { "\($0.uri): \($0.error ?? "")" }.joined(separator: "; ")
-      throw RuntimeError("no libvirt connection could be opened (\(reasons))")
+      throw SystemError("no libvirt connection could be opened (\(reasons))")
     }
     var report = ReconcileReport(dryRun: dryRun, connections: listing.connections)
     let applied = try reconcileHoldingLock(
@@ -85,7 +85,7 @@ extension GuestRouting {
         }
       case .removeOrphan(let object):
         report.run(.orphan, domain: nil, detail: PlanText.objectText(object)) {
-          if let orphanFailure { throw RuntimeError(orphanFailure) }
+          if let orphanFailure { throw SystemError(orphanFailure) }
           return dryRun ? nil : "removed"
         }
       case .restoreBaseline(let missing):

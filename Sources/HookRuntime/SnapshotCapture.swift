@@ -28,14 +28,14 @@ public struct SnapshotCapture {
     guard let linkText = ChildProcess.output(["ip", "-j", "-d", "link", "show"]),
       let addressText = ChildProcess.output(["ip", "-j", "-4", "address", "show"]),
       let routeText = ChildProcess.output(["ip", "-N", "-j", "-4", "route", "show", "table", "main"])
-    else { throw RuntimeError("cannot run `ip -j` (iproute2 is needed to read the host)") }
+    else { throw SystemError("cannot run `ip -j` (iproute2 is needed to read the host)") }
     let links = SnapshotParser.links(linkText, addresses: addressText)
     var snapshot = HostSnapshot(
       links: links, routes: SnapshotParser.routes(routeText), sysctls: sysctls(links.map(\.name)))
     // No nft at all means no nft rules; an nft that fails (not root) must not pass for "no ARP filter".
     if let nft = ChildProcess.run(["nft", "-j", "list", "ruleset"]) {
       guard nft.status == 0 else {
-        throw RuntimeError("`nft -j list ruleset` failed (doctor needs root to read the firewall)")
+        throw SystemError("`nft -j list ruleset` failed (doctor needs root to read the firewall)")
       }
       snapshot.nftables = SnapshotParser.nftables(nft.stdout)
     }

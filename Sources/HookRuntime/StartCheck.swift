@@ -12,7 +12,7 @@ extension GuestRouting {
   func checkStart(_ snapshot: HostSnapshot, config: HostConfig, interfaces: [ManagedInterface]) throws {
     guard !interfaces.isEmpty else { return }
     if let finding = Doctor.startFindings(snapshot, config: config, interfaces: interfaces).first {
-      throw RuntimeError("refusing to start: \(finding.id): \(finding.summary)")
+      throw SystemError("refusing to start: \(finding.id): \(finding.summary)")
     }
   }
 }

@@ -11,16 +11,15 @@ public final class HookLock {
   public static func acquire(directory: String) throws -> HookLock {
     try StateDirectory.create(directory)
     let path = directory + "/lock"
-    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw KernelError.system("open \(path)", errno) }
-    while flock(descriptor, LOCK_EX) != 0 {
-      guard errno == EINTR else {
-        let code = errno
-        Glibc.close(descriptor)
-        throw KernelError.system("lock \(path)", code)
-      }
+    let file: FileDescriptor
+    do { file = try FileDescriptor.open(path, O_RDWR | O_CREAT, permissions: 0o600) } catch {
+      throw SystemError.system("open \(path)", error.rawValue)
     }
-    return HookLock(descriptor: descriptor)
+    do { _ = try retryingInterrupts { flock(file.rawValue, LOCK_EX) } } catch {
+      file.close()
+      throw SystemError.system("lock \(path)", error.rawValue)
+    }
+    return HookLock(descriptor: file.rawValue)
   }
 
   /// Releases the lock now; later calls do nothing.
@@ -41,7 +40,7 @@ enum StateDirectory {
     var prefix = path.hasPrefix("/") ? "/" : ""
     for component in path.split(separator: "/") {
       prefix += prefix.isEmpty || prefix == "/" ? component : "/" + component
-      if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw KernelError.system("mkdir \(prefix)", errno) }
+      if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SystemError.system("mkdir \(prefix)", errno) }
     }
   }
 }

@@ -6,7 +6,7 @@ extension KernelHandle {
   public func apply(_ plan: Plan, beforeChanges: () throws -> Void = {}) throws -> ApplyReport {
     let view = try read(ApplyDecision.query(for: plan))
     let changes: KernelChanges
-    do { changes = try ApplyDecision.decide(plan, view: view) } catch { throw KernelError(error) }
+    do { changes = try ApplyDecision.decide(plan, view: view) } catch { throw SystemError(error) }
     try beforeChanges()
     try execute(changes.steps)
     return changes.report

@@ -22,12 +22,12 @@ final class MNLConnection: NetlinkConnection {
 
   init(bus: Int32, name: String) throws {
     self.bus = name
-    guard let socket = mnl_socket_open(bus) else { throw KernelError.system("open \(name) socket", errno) }
+    guard let socket = mnl_socket_open(bus) else { throw SystemError.system("open \(name) socket", errno) }
     self.socket = socket
     if mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) < 0 {
       let code = errno
       mnl_socket_close(socket)
-      throw KernelError.system("bind \(name) socket", code)
+      throw SystemError.system("bind \(name) socket", code)
     }
     buffer = .allocate(byteCount: max(cnl_socket_buffer_size(), 65536), alignment: 16)
     // Capped ACKs keep a large batch's replies small; extended ACKs carry the kernel's reason text.
@@ -53,22 +53,25 @@ final class MNLConnection: NetlinkConnection {
 
   func send(_ datagram: [UInt8]) throws {
     let sent = datagram.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
-    guard sent == datagram.count else { throw KernelError.system("send to \(bus)", errno) }
+    guard sent == datagram.count else { throw SystemError.system("send to \(bus)", errno) }
   }
 
   func receive() throws -> [UInt8] {
     var poller = pollfd(fd: mnl_socket_get_fd(socket), events: Int16(POLLIN), revents: 0)
-    while true {
-      let ready = poll(&poller, 1, timeoutMilliseconds)
-      if ready < 0 && errno == EINTR { continue }
-      guard ready > 0 else {
-        throw KernelError(message: "\(bus): no reply from the kernel within \(timeoutMilliseconds) ms")
-      }
-      let count = mnl_socket_recvfrom(socket, buffer.baseAddress, buffer.count)
-      if count < 0 && errno == EINTR { continue }
-      guard count >= 0 else { throw KernelError.system("receive from \(bus)", errno) }
-      return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+    let ready: Int32
+    do { ready = try retryingInterrupts { poll(&poller, 1, timeoutMilliseconds) } } catch {
+      throw SystemError.system("poll \(bus)", error.rawValue)
     }
+    guard ready > 0 else {
+      throw SystemError("\(bus): no reply from the kernel within \(timeoutMilliseconds) ms")
+    }
+    let count: Int
+    do {
+      count = try retryingInterrupts { mnl_socket_recvfrom(socket, buffer.baseAddress, buffer.count) }
+    } catch {
+      throw SystemError.system("receive from \(bus)", error.rawValue)
+    }
+    return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
   }
 }
 

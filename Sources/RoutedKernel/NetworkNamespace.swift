@@ -14,13 +14,13 @@ struct NetworkNamespace {
 
   func run<R>(_ body: () throws -> R) throws -> R {
     let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
-    guard original >= 0 else { throw KernelError.system("open /proc/thread-self/ns/net", errno) }
+    guard original >= 0 else { throw SystemError.system("open /proc/thread-self/ns/net", errno) }
     defer { close(original) }
     let target = open(path, O_RDONLY | O_CLOEXEC)
-    guard target >= 0 else { throw KernelError.system("network namespace \(path)", errno) }
+    guard target >= 0 else { throw SystemError.system("network namespace \(path)", errno) }
     defer { close(target) }
     guard cnl_setns_net(target) == 0 else {
-      throw KernelError.system("enter network namespace \(path)", errno)
+      throw SystemError.system("enter network namespace \(path)", errno)
     }
     defer {
       // A thread left in the wrong namespace would make later effects land in the wrong place.

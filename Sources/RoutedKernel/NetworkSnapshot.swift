@@ -22,12 +22,12 @@ extension KernelHandle {
         raw.append(bridge)
         let ports = try channel.request(
           RtnetlinkMessage.getPorts(ofMaster: bridge.index, sequence: channel.nextSequence()))
-        if ports.error != 0 { throw KernelError.system("dump ports of \(name)", ports.error) }
+        if ports.error != 0 { throw SystemError.system("dump ports of \(name)", ports.error) }
         raw += ports.messages.compactMap(LinkMessage.init).filter { $0.master == bridge.index }
       }
     } else {
       let linkReply = try channel.request(RtnetlinkMessage.getLinks(sequence: channel.nextSequence()))
-      if linkReply.error != 0 { throw KernelError.system("dump links", linkReply.error) }
+      if linkReply.error != 0 { throw SystemError.system("dump links", linkReply.error) }
       raw = linkReply.messages.compactMap(LinkMessage.init)
     }
     var names = LinkNames(raw.map { ($0.index, $0.name) })
@@ -54,7 +54,7 @@ extension KernelHandle {
       }
     } else {
       let routeReply = try channel.request(RtnetlinkMessage.getRoutes(sequence: channel.nextSequence()))
-      if routeReply.error != 0 { throw KernelError.system("dump routes", routeReply.error) }
+      if routeReply.error != 0 { throw SystemError.system("dump routes", routeReply.error) }
       routes = routeReply.messages.compactMap { RouteMessage($0)?.snapshotRoute(names: names) }
     }
     return HostSnapshot(links: links, routes: routes)

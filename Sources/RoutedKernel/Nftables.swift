@@ -13,7 +13,7 @@ final class Nftables {
   private func dump(_ message: [UInt8], _ what: String) throws -> [NetlinkMessage] {
     let reply = try channel.request(message)
     if reply.error == ENOENT { return [] }
-    if reply.error != 0 { throw KernelError.system(what, reply.error, detail: reply.detail) }
+    if reply.error != 0 { throw SystemError.system(what, reply.error, detail: reply.detail) }
     return reply.messages
   }
 
@@ -112,7 +112,7 @@ final class Nftables {
     return try zip(queries, replies).map { query, reply in
       if reply.error == ENOENT { return nil }
       if reply.error != 0 {
-        throw KernelError.system("\(query.0): element \(query.1)", reply.error, detail: reply.detail)
+        throw SystemError.system("\(query.0): element \(query.1)", reply.error, detail: reply.detail)
       }
       let elements = reply.messages.flatMap { Self.parseElements($0, keyType: query.0.keyType) }
       guard let match = elements.first(where: { $0.key == query.1 }) else { return nil }
@@ -169,10 +169,10 @@ final class Nftables {
     datagram += NftMessage.batchMarker(begin: false, sequence: channel.nextSequence())
     let (replies, aborted) = try channel.exchange(datagram, awaiting: sequences, abortingOn: begin)
     if let aborted {
-      throw KernelError.system("nftables transaction", aborted.error, detail: aborted.detail)
+      throw SystemError.system("nftables transaction", aborted.error, detail: aborted.detail)
     }
     for (entry, reply) in zip(batch.entries, replies) where reply.error != 0 {
-      throw KernelError.system(entry.description, reply.error, detail: reply.detail)
+      throw SystemError.system(entry.description, reply.error, detail: reply.detail)
     }
     if batch.deletes { DeferredRelease.noteDeletingCommit() }
   }

@@ -18,7 +18,7 @@ public struct RecordStore {
   public func all() throws -> [DomainRecord] {
     guard let stream = opendir(directory) else {
       if errno == ENOENT { return [] }
-      throw KernelError.system("open \(directory)", errno)
+      throw SystemError.system("open \(directory)", errno)
     }
     defer { closedir(stream) }
     var names: [String] = []
@@ -45,22 +45,17 @@ public struct RecordStore {
     try StateDirectory.create(directory)
     let data = Array(RecordJSON.text(record).utf8)
     let temporary = "\(directory)/.\(record.domain.uuid).json.\(getpid()).tmp"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw KernelError.system("create \(temporary)", errno) }
-    var written = 0
-    while written < data.count {
-      let count = data[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-      if count < 0 && errno == EINTR { continue }
-      guard count > 0 else {
-        let code = errno
-        close(descriptor)
-        unlink(temporary)
-        throw KernelError.system("write \(temporary)", code)
-      }
-      written += count
+    let file: FileDescriptor
+    do { file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600) } catch {
+      throw SystemError.system("create \(temporary)", error.rawValue)
+    }
+    do { try file.writeAll(data) } catch {
+      file.close()
+      unlink(temporary)
+      throw SystemError.system("write \(temporary)", error.rawValue)
     }
     return PendingWrite(
-      descriptor: descriptor, temporary: temporary, target: target, syncInBackground: syncInBackground)
+      descriptor: file.rawValue, temporary: temporary, target: target, syncInBackground: syncInBackground)
   }
 
   /// A record whose temporary file is written; nothing is in place until `finish()`, and a pending write
@@ -97,12 +92,12 @@ public struct RecordStore {
       close(descriptor)
       guard code == 0 else {
         unlink(temporary)
-        throw KernelError.system("fsync \(temporary)", code)
+        throw SystemError.system("fsync \(temporary)", code)
       }
       guard rename(temporary, target) == 0 else {
         let code = errno
         unlink(temporary)
-        throw KernelError.system("rename \(temporary)", code)
+        throw SystemError.system("rename \(temporary)", code)
       }
     }
 
@@ -127,43 +122,31 @@ public struct RecordStore {
     let target = try path(uuid)
     guard unlink(target) == 0 else {
       if errno == ENOENT { return }
-      throw KernelError.system("delete \(target)", errno)
+      throw SystemError.system("delete \(target)", errno)
     }
   }
 
   /// The record's path; refuses UUIDs that could name a file outside the directory.
   private func path(_ uuid: String) throws -> String {
     guard !uuid.isEmpty, !uuid.hasPrefix("."), !uuid.contains("/") else {
-      throw KernelError(message: "record: invalid domain UUID \"\(uuid)\"")
+      throw SystemError("record: invalid domain UUID \"\(uuid)\"")
     }
     return "\(directory)/\(uuid).json"
   }
 
   private func read(_ path: String) throws -> DomainRecord? {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-      if errno == ENOENT { return nil }
-      throw KernelError.system("open \(path)", errno)
+    let file: FileDescriptor
+    do { file = try FileDescriptor.open(path, O_RDONLY) } catch {
+      if error.rawValue == ENOENT { return nil }
+      throw SystemError.system("open \(path)", error.rawValue)
     }
-    defer { close(descriptor) }
-    var data: [UInt8] = []
-    var failure: Int32 = 0
-    // Uninitialized: a zeroed 64 KiB chunk costs more than reading a record.
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65536) { chunk in
-      while true {
-        let count = Glibc.read(descriptor, chunk.baseAddress, chunk.count)
-        if count < 0 && errno == EINTR { continue }
-        guard count >= 0 else {
-          failure = errno
-          return
-        }
-        if count == 0 { return }
-        data.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<count]))
-      }
+    defer { file.close() }
+    let data: [UInt8]
+    do { data = try file.readAll(limit: .max).bytes } catch {
+      throw SystemError.system("read \(path)", error.rawValue)
     }
-    if failure != 0 { throw KernelError.system("read \(path)", failure) }
     guard let record = RecordJSON.record(data) else {
-      throw KernelError(message: "\(path): not a valid record")
+      throw SystemError("\(path): not a valid record")
     }
     return record
   }

@@ -19,7 +19,7 @@ final class Rtnetlink {
   }
 
   private func check(_ reply: NetlinkReply, _ what: @autoclosure () -> String) throws {
-    if reply.error != 0 { throw KernelError.system(what(), reply.error, detail: reply.detail) }
+    if reply.error != 0 { throw SystemError.system(what(), reply.error, detail: reply.detail) }
   }
 
   /// The interface named `name`, or nil when there is none.
@@ -36,7 +36,7 @@ final class Rtnetlink {
   /// The interface named `name`; throws when it does not exist.
   func requireLink(_ name: String) throws -> KernelLink {
     guard let link = try link(named: name) else {
-      throw KernelError(message: "link \(name): no such interface", code: ENODEV)
+      throw SystemError("link \(name): no such interface", errno: Errno(ENODEV))
     }
     return link
   }

@@ -18,7 +18,7 @@ extension KernelHandle {
         }
         let rollback =
           problems.isEmpty ? "rolled back" : "rollback incomplete: \(problems.concatenated(separator: "; "))"
-        throw KernelError(message: "\(error) (\(rollback))", code: (error as? KernelError)?.code)
+        throw SystemError("\(error) (\(rollback))", errno: (error as? SystemError)?.errno)
       }
       done.append(planned)
     }
@@ -44,7 +44,7 @@ extension KernelHandle {
     {
       existing.outputName = try existing.outputIndex.flatMap(rtnetlink.linkName(index:))
       if let refusal = ApplyDecision.collision(adding: change.route, found: existing) {
-        throw KernelError(refusal)
+        throw SystemError(refusal)
       }
     }
     let verb =
@@ -53,11 +53,11 @@ extension KernelHandle {
       case .replace: "replace"
       case .delete: "delete"
       }
-    throw KernelError.system("route \(change.route): \(verb)", reply.error, detail: reply.detail)
+    throw SystemError.system("route \(change.route): \(verb)", reply.error, detail: reply.detail)
   }
 }
 
-extension KernelError {
+extension SystemError {
   /// A refusal of the core, with the errno its kind stands for.
   public init(_ refusal: KernelRefusal) {
     let code =
@@ -66,6 +66,6 @@ extension KernelError {
       case .noSuchSysctl: ENOENT
       case .foreignRoute: EEXIST
       }
-    self.init(message: refusal.message, code: code)
+    self.init(refusal.message, errno: Errno(code))
   }
 }

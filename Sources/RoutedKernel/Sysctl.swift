@@ -5,15 +5,21 @@ import RoutedCore
 enum Sysctl {
   /// The current value; nil when the file does not exist (no such interface).
   static func read(_ setting: InterfaceSysctl) throws -> Int? {
-    let descriptor = open(setting.path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-      if errno == ENOENT { return nil }
-      throw KernelError.system("read \(setting.path)", errno)
+    let file: FileDescriptor
+    do { file = try FileDescriptor.open(setting.path, O_RDONLY) } catch {
+      if error.rawValue == ENOENT { return nil }
+      throw SystemError.system("read \(setting.path)", error.rawValue)
     }
-    defer { close(descriptor) }
+    defer { file.close() }
     var buffer = [UInt8](repeating: 0, count: 64)
-    let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-    guard count >= 0 else { throw KernelError.system("read \(setting.path)", errno) }
+    let count: Int
+    do {
+      count = try buffer.withUnsafeMutableBytes { raw in
+        Result { () throws(Errno) in try file.read(into: raw) }
+      }.get()
+    } catch {
+      throw SystemError.system("read \(setting.path)", error.rawValue)
+    }
     // Digits up to the newline; parsed by hand because generic trimming instantiates type metadata that
     // costs more than the read itself.
     var value = 0
@@ -33,11 +39,12 @@ enum Sysctl {
   }
 
   static func write(_ setting: InterfaceSysctl) throws {
-    let descriptor = open(setting.path, O_WRONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { throw KernelError.system("write \(setting.path)", errno) }
-    defer { close(descriptor) }
-    let text = Array("\(setting.value)\n".utf8)
-    let count = text.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-    guard count == text.count else { throw KernelError.system("write \(setting.path)", errno) }
+    do {
+      let file = try FileDescriptor.open(setting.path, O_WRONLY)
+      defer { file.close() }
+      try file.writeAll(Array("\(setting.value)\n".utf8))
+    } catch {
+      throw SystemError.system("write \(setting.path)", error.rawValue)
+    }
   }
 }

@@ -21,7 +21,7 @@ final class ScriptedConnection: NetlinkConnection {
   }
 
   func receive() throws -> [UInt8] {
-    guard !queue.isEmpty else { throw KernelError(message: "scripted: nothing to receive") }
+    guard !queue.isEmpty else { throw SystemError("scripted: nothing to receive") }
     return queue.removeFirst()
   }
 
@@ -54,8 +54,8 @@ final class ScriptedConnection: NetlinkConnection {
     // Only the element message carrying 10.136.11.5 fails.
     connection.errorFor = { message in message.bytes.contains(sequence: [10, 136, 11, 5]) ? EEXIST : 0 }
     #expect(
-      throws: KernelError(
-        message: #"set inet routed_hook egress: element 10.136.11.5 . "osa10": File exists"#, code: EEXIST)
+      throws: SystemError(
+        #"set inet routed_hook egress: element 10.136.11.5 . "osa10": File exists"#, errno: Errno(EEXIST))
     ) {
       try nftables.commit(batch)
     }

@@ -172,7 +172,7 @@ struct KernelApplierTests {
     try withHost { namespace, kernel in
       _ = try kernel.apply(Plan(baseline: SamplePlan.baseline))
       // down0 is down: the route add fails after the nft batch committed, so the batch must be undone.
-      #expect(throws: KernelError.self) {
+      #expect(throws: SystemError.self) {
         try kernel.apply(SamplePlan.start("web04", "10.136.11.8", device: "down0"))
       }
       #expect(!(try namespace.ruleset()).contains("10.136.11.8"))
@@ -190,7 +190,7 @@ struct KernelApplierTests {
       #expect {
         try kernel.apply(SamplePlan.start("web01", "10.136.11.5"))
       } throws: { error in
-        (error as? KernelError)?.message.hasPrefix(
+        (error as? SystemError)?.message.hasPrefix(
           #"set inet routed_hook egress: element 10.136.11.5 . "osa10": File exists"#) == true
       }
       // The transaction was all or nothing: none of web01's elements went in.

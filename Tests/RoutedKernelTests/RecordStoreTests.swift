@@ -70,7 +70,7 @@ import Testing
   @Test func unsafeUUIDsAreRefused() throws {
     defer { cleanUp() }
     let store = RecordStore(directory: directory)
-    #expect(throws: KernelError.self) { try store.load(uuid: "../etc/passwd") }
-    #expect(throws: KernelError.self) { try store.delete(uuid: "") }
+    #expect(throws: SystemError.self) { try store.load(uuid: "../etc/passwd") }
+    #expect(throws: SystemError.self) { try store.delete(uuid: "") }
   }
 }
