@@ -10,30 +10,14 @@ public enum ApplyDecision {
   /// What to read before deciding.
   public static func query(for plan: Plan) -> KernelQuery {
     var query = KernelQuery()
-    for object in plan.baseline {
-      switch object {
-      case .link(let name, _): query.link(name)
-      case .address(let name, _, _):
-        query.link(name)
-        query.addresses = true
-      case .sysctl(let setting): query.sysctls.append(setting)
-      case .table, .set: query.nftables = true
-      case .chain(let chain):
-        query.nftables = true
-        query.chains.append(NftObjectName(table: chain.table, name: chain.name))
-      case .element, .route: continue
-      }
+    for object in plan.baseline where object.route == nil && object.elementKey == nil {
+      query.include(object)
     }
-    // Elements and routes in the order they are decided: removals, baseline, additions.
+    // Elements, then routes, in the order they are decided: removals, baseline, additions.
     let (adds, removals) = split(plan.guestChanges)
-    for object in removals + plan.baseline + adds {
-      if case .element(let set, let key, _) = object { query.element(set, key) }
-    }
-    for object in removals + plan.baseline + adds {
-      guard let route = object.route else { continue }
-      query.link(route.device)
-      query.route(route.destination)
-    }
+    let decided = removals + plan.baseline + adds
+    for object in decided where object.elementKey != nil { query.include(object) }
+    for object in decided where object.route != nil { query.include(object) }
     return query
   }
 
@@ -249,6 +233,11 @@ public enum ApplyDecision {
 extension KernelObject {
   var route: OwnedRoute? {
     if case .route(let route) = self { return route }
+    return nil
+  }
+
+  var elementKey: SetElementKey? {
+    if case .element(_, let key, _) = self { return key }
     return nil
   }
 }

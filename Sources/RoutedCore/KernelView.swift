@@ -160,6 +160,25 @@ public struct KernelQuery: Sendable, Equatable {
       && zip(a.elements, b.elements).allSatisfy { $0.set == $1.set && $0.key == $1.key }
   }
 
+  /// Asks for what shows whether `object` is in the kernel as planned.
+  mutating func include(_ object: KernelObject) {
+    switch object {
+    case .link(let name, _): link(name)
+    case .address(let name, _, _):
+      link(name)
+      addresses = true
+    case .sysctl(let setting): sysctls.append(setting)
+    case .table, .set: nftables = true
+    case .chain(let chain):
+      nftables = true
+      chains.append(NftObjectName(table: chain.table, name: chain.name))
+    case .element(let set, let key, _): element(set, key)
+    case .route(let route):
+      link(route.device)
+      self.route(route.destination)
+    }
+  }
+
   mutating func link(_ name: String) {
     if !links.contains(name) { links.append(name) }
   }

@@ -3,23 +3,7 @@
 public enum PresenceCheck {
   public static func query(for objects: [KernelObject]) -> KernelQuery {
     var query = KernelQuery()
-    for object in objects {
-      switch object {
-      case .element(let set, let key, _): query.element(set, key)
-      case .link(let name, _): query.link(name)
-      case .address(let name, _, _):
-        query.link(name)
-        query.addresses = true
-      case .sysctl(let setting): query.sysctls.append(setting)
-      case .table, .set: query.nftables = true
-      case .chain(let chain):
-        query.nftables = true
-        query.chains.append(NftObjectName(table: chain.table, name: chain.name))
-      case .route(let route):
-        query.link(route.device)
-        query.route(route.destination)
-      }
-    }
+    for object in objects { query.include(object) }
     return query
   }
 
