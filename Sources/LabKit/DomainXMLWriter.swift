@@ -18,7 +18,7 @@ public struct DomainNIC: Sendable, Equatable {
 }
 
 /// The domain XML libvirt would hand the hook for a running guest, with its address in routed-hook metadata.
-public enum DomainXML {
+public enum DomainXMLWriter {
   /// `includeTarget` is false for `release`, where libvirt has already dropped `<target dev>`.
   public static func make(
     guest: Guest, lab: String, bridge: String, switchKind: SwitchKind, id: Int, includeTarget: Bool = true

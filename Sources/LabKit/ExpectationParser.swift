@@ -5,7 +5,7 @@ enum ExpectationParser {
     "libvirtLog", "hookMatchesLibvirt", "bgp",
   ]
 
-  static func parse(_ field: YAMLField) throws -> Expectation {
+  static func parse(_ field: TopologyField) throws -> Expectation {
     let map = try field.mapping(allowed: ["name", "scenario"] + kinds)
     let present = map.fields.filter { kinds.contains($0.key) }
     guard present.count == 1, let (key, body) = present.first else {
@@ -17,7 +17,7 @@ enum ExpectationParser {
       kind: kind)
   }
 
-  private static func kind(_ key: String, _ body: YAMLField) throws -> ExpectationKind {
+  private static func kind(_ key: String, _ body: TopologyField) throws -> ExpectationKind {
     switch key {
     case "gone":
       if case .scalar = body.node { return .gone(guest: try body.string()) }
@@ -110,14 +110,14 @@ enum ExpectationParser {
   }
 
   /// A node name, `node.interface`, or a literal IPv4 address.
-  private static func target(_ field: YAMLField) throws -> Target {
+  private static func target(_ field: TopologyField) throws -> Target {
     let text = try field.string()
     if let address = LabAddress(text) { return .address(address) }
     if text.contains(".") { return .interface(try interface(field)) }
     return .node(text)
   }
 
-  private static func interface(_ field: YAMLField) throws -> InterfaceRef {
+  private static func interface(_ field: TopologyField) throws -> InterfaceRef {
     let text = try field.string()
     guard let ref = InterfaceRef(text) else {
       throw field.error("'\(text)' is not NODE.INTERFACE (e.g. lpar11.osa10)")
@@ -125,7 +125,7 @@ enum ExpectationParser {
     return ref
   }
 
-  private static func interfaces(_ field: YAMLField) throws -> [InterfaceRef] {
+  private static func interfaces(_ field: TopologyField) throws -> [InterfaceRef] {
     if case .scalar = field.node { return [try interface(field)] }
     return try field.list().map(interface)
   }

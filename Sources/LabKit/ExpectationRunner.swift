@@ -357,7 +357,7 @@ public struct ExpectationRunner: Sendable {
       arguments += ["--ovs-db", "unix:\(names.ovsSocket(host))"]
     }
     let result = try hook.command(host: host, arguments)
-    guard let root = JSON.object(result.stdout), let findings = root["findings"] as? [[String: Any]] else {
+    guard let root = ToolJSON.object(result.stdout), let findings = root["findings"] as? [[String: Any]] else {
       let said =
         (result.stderr.isEmpty ? result.stdout : result.stderr).split(separator: "\n").first ?? "no output"
       return Outcome(passed: false, measured: "no findings JSON (exit \(result.status)): \(said)")

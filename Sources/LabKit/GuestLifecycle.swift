@@ -94,7 +94,7 @@ public struct GuestLifecycle: Sendable {
   {
     let host = topology.host(named: guest.host)!
     let id = (topology.guests.firstIndex { $0.name == guest.name } ?? 0) + 1
-    return DomainXML.make(
+    return DomainXMLWriter.make(
       name: guest.name, uuid: guest.uuid(lab: topology.lab),
       nics: override ?? nics(guest, includeTarget: includeTarget),
       bridge: host.switchConfig.bridge, switchKind: host.switchConfig.kind,
@@ -107,7 +107,7 @@ public struct GuestLifecycle: Sendable {
     guard hook(for: guest) != nil else { return }
     let id = (topology.guests.firstIndex { $0.name == guest.name } ?? 0) + 1
     try FileSystem.write(
-      DomainXML.status(domain: xml(guest, nics: nics, metadata: metadata), pid: 10000 + id),
+      DomainXMLWriter.status(domain: xml(guest, nics: nics, metadata: metadata), pid: 10000 + id),
       to: names.statusFile(host: guest.host, guest: guest.name))
   }
 
@@ -223,7 +223,7 @@ public struct GuestLifecycle: Sendable {
     for host in topology.hosts {
       guard let hook = hook(host: host.name) else { continue }
       for network in host.libvirtNetworks {
-        let data = DomainXML.hookData(
+        let data = DomainXMLWriter.hookData(
           network: network, lab: topology.lab, switchKind: host.switchConfig.kind, port: nil)
         for op in ["start", "started"] {
           let result = try hook.network(
@@ -256,7 +256,7 @@ public struct GuestLifecycle: Sendable {
     }
     var problems: [String] = []
     for nic in nics {
-      let data = DomainXML.hookData(
+      let data = DomainXMLWriter.hookData(
         network: network, lab: topology.lab, switchKind: host.switchConfig.kind,
         port: (guest.name, guest.uuid(lab: topology.lab), nic))
       let result = try hook.network(
@@ -309,7 +309,7 @@ public struct GuestLifecycle: Sendable {
         ovs.vsctl([
           "--", "--may-exist", "add-port", host.switchConfig.bridge, tap, "--", "set", "interface", tap,
           "mtu_request=\(guest.portMtu ?? guest.mtu)", "external_ids:attached-mac=\"\(mac)\"",
-          "external_ids:iface-id=\"\(DomainXML.portID(uuid: uuid, nic: domainNIC))\"",
+          "external_ids:iface-id=\"\(DomainXMLWriter.portID(uuid: uuid, nic: domainNIC))\"",
           "external_ids:vm-id=\"\(uuid)\"", "external_ids:iface-status=active",
         ]))
     }

@@ -14,11 +14,11 @@ struct KernelObjects {
     let routes = try Command.check([
       "ip", "-n", namespace, "-j", "route", "show", "proto", "\(config.routeProtocol)", "table", "all",
     ])
-    for route in JSON.array(routes) {
+    for route in ToolJSON.array(routes) {
       items.insert("route \(route["dst"] ?? "?") dev \(route["dev"] ?? "?")")
     }
     let ruleset = try Command.check(["ip", "netns", "exec", namespace, "nft", "-j", "list", "ruleset"])
-    let entries = (JSON.object(ruleset)?["nftables"] as? [[String: Any]]) ?? []
+    let entries = (ToolJSON.object(ruleset)?["nftables"] as? [[String: Any]]) ?? []
     for entry in entries {
       guard let set = entry["set"] as? [String: Any], let table = set["table"] as? String,
         let family = set["family"] as? String,

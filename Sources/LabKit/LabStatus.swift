@@ -1,5 +1,5 @@
 /// `status`: what the running lab consists of right now, read with `ip -j` and `routed-hook status --json`.
-public struct StatusReport: Sendable {
+public struct LabStatus: Sendable {
   public let topology: Topology
   public let names: LabNames
   public let hook: HookDriver?
@@ -63,7 +63,9 @@ public struct StatusReport: Sendable {
   /// One line per domain (addresses, objects present of recorded) and the orphan count, when the output
   /// has routed-hook's `domains`/`orphans` shape; nil otherwise, so the raw text is shown instead.
   static func summarize(hookStatus text: String) -> [String]? {
-    guard let root = JSON.object(text), let domains = root["domains"] as? [[String: Any]] else { return nil }
+    guard let root = ToolJSON.object(text), let domains = root["domains"] as? [[String: Any]] else {
+      return nil
+    }
     var lines = domains.map { domain -> String in
       let name = domain["name"] as? String ?? "?"
       let addresses = (domain["interfaces"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
@@ -88,7 +90,7 @@ public struct StatusReport: Sendable {
     guard let result = try? Command.run(["ip", "-n", namespace, "-j", "addr", "show"], timeout: 10),
       result.succeeded
     else { return [] }
-    return JSON.array(result.stdout).compactMap { link in
+    return ToolJSON.array(result.stdout).compactMap { link in
       guard let name = link["ifname"] as? String, name != "lo" else { return nil }
       let state = link["operstate"] as? String ?? "?"
       let mtu = link["mtu"] as? Int ?? 0

@@ -25,7 +25,7 @@ public enum LinkInventory {
     var argv = ["ip", "-j", "link", "show"]
     if let namespace { argv = ["ip", "-n", namespace, "-j", "link", "show"] }
     guard let result = try? Command.run(argv, timeout: 10), result.succeeded else { return [] }
-    return JSON.array(result.stdout).map { object in
+    return ToolJSON.array(result.stdout).map { object in
       Link(
         name: object["ifname"] as? String ?? "?", altnames: object["altnames"] as? [String] ?? [],
         mac: object["address"] as? String, mtu: object["mtu"] as? Int)
@@ -34,7 +34,7 @@ public enum LinkInventory {
 }
 
 /// Tiny helpers over JSONSerialization for the `-j` output of ip, nft and routed-hook.
-enum JSON {
+enum ToolJSON {
   static func array(_ text: String) -> [[String: Any]] {
     guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {
       return []

@@ -65,7 +65,7 @@ struct Probes {
     let output = try Command.check([
       "ip", "-n", names.namespace(node), "-j", "-s", "link", "show", "dev", interface,
     ])
-    guard let link = JSON.array(output).first, let stats = link["stats64"] as? [String: Any],
+    guard let link = ToolJSON.array(output).first, let stats = link["stats64"] as? [String: Any],
       let rx = (stats["rx"] as? [String: Any])?["packets"] as? Int,
       let tx = (stats["tx"] as? [String: Any])?["packets"] as? Int
     else { throw LabError("no counters for \(node).\(interface)") }
@@ -77,7 +77,7 @@ struct Probes {
     let output = try Command.check([
       "ip", "-n", names.namespace(node), "-j", "-s", "-s", "link", "show", "dev", interface,
     ])
-    guard let link = JSON.array(output).first, let stats = link["stats64"] as? [String: Any] else {
+    guard let link = ToolJSON.array(output).first, let stats = link["stats64"] as? [String: Any] else {
       throw LabError("no counters for \(node).\(interface)")
     }
     var total = 0
@@ -98,7 +98,7 @@ struct Probes {
   /// Routes in any table of a node whose destination is exactly `address` (as /32 or bare).
   func routes(node: String, to address: LabAddress) throws -> [String] {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "route", "show", "table", "all"])
-    return JSON.array(output).compactMap { route in
+    return ToolJSON.array(output).compactMap { route in
       guard let dst = route["dst"] as? String, dst == address.description || dst == "\(address)/32",
         // A routing daemon's route (BGP learned the address from the host the guest runs on now) is not a
         // trace the hook left.
@@ -113,7 +113,7 @@ struct Probes {
   /// Proxy-ARP neighbour entries for `address` in a node.
   func proxyNeighbours(node: String, address: LabAddress) throws -> Int {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "neigh", "show", "proxy"])
-    return JSON.array(output).filter { ($0["dst"] as? String) == address.description }.count
+    return ToolJSON.array(output).filter { ($0["dst"] as? String) == address.description }.count
   }
 
   /// The node's whole nft ruleset as JSON text.

@@ -1,7 +1,7 @@
 import Yams
 
 /// One value in a parsed YAML document with its path and position, so every error can name line and field.
-struct YAMLField {
+struct TopologyField {
   let node: Node
   let path: String
   let file: String
@@ -15,28 +15,28 @@ struct YAMLField {
 
   /// A mapping whose keys must all be in `allowed`; unknown keys are typos, so they are errors. With
   /// `extensions`, keys starting with `x-` are skipped: a place for YAML anchors shared by several nodes.
-  func mapping(allowed: [String], extensions: Bool = false) throws -> YAMLMapping {
+  func mapping(allowed: [String], extensions: Bool = false) throws -> TopologyMapping {
     guard case .mapping(let mapping) = node else { throw error("expected a mapping (key: value lines)") }
-    var fields: [(key: String, field: YAMLField)] = []
+    var fields: [(key: String, field: TopologyField)] = []
     for (keyNode, value) in mapping {
       guard case .scalar(let scalar) = keyNode else { throw error("keys must be plain words") }
       let key = scalar.string
       let childPath = path.isEmpty ? key : "\(path).\(key)"
       if extensions && key.hasPrefix("x-") { continue }
       guard allowed.contains(key) else {
-        let keyField = YAMLField(node: keyNode, path: childPath, file: file)
+        let keyField = TopologyField(node: keyNode, path: childPath, file: file)
         throw keyField.error("unknown field (expected one of: \(allowed.joined(separator: ", ")))")
       }
-      fields.append((key, YAMLField(node: value, path: childPath, file: file)))
+      fields.append((key, TopologyField(node: value, path: childPath, file: file)))
     }
-    return YAMLMapping(field: self, fields: fields)
+    return TopologyMapping(field: self, fields: fields)
   }
 
   /// The items of a sequence; a single scalar is not accepted so that lists look like lists.
-  func list() throws -> [YAMLField] {
+  func list() throws -> [TopologyField] {
     guard case .sequence(let sequence) = node else { throw error("expected a list") }
     return sequence.enumerated().map { index, item in
-      YAMLField(node: item, path: "\(path)[\(index)]", file: file)
+      TopologyField(node: item, path: "\(path)[\(index)]", file: file)
     }
   }
 
@@ -103,13 +103,13 @@ struct YAMLField {
 }
 
 /// The checked keys of one YAML mapping.
-struct YAMLMapping {
-  let field: YAMLField
-  let fields: [(key: String, field: YAMLField)]
+struct TopologyMapping {
+  let field: TopologyField
+  let fields: [(key: String, field: TopologyField)]
 
-  subscript(key: String) -> YAMLField? { fields.first { $0.key == key }?.field }
+  subscript(key: String) -> TopologyField? { fields.first { $0.key == key }?.field }
 
-  func required(_ key: String) throws -> YAMLField {
+  func required(_ key: String) throws -> TopologyField {
     guard let value = self[key] else { throw field.error("missing required field '\(key)'") }
     return value
   }

@@ -27,7 +27,7 @@ public enum TopologyParser {
     } catch let error as YamlError {
       throw yamlSyntaxError(error, file: file)
     }
-    let top = try YAMLField(node: root, path: "", file: file).mapping(
+    let top = try TopologyField(node: root, path: "", file: file).mapping(
       allowed: [
         "lab", "segments", "hosts", "machines", "tests",
       ], extensions: true)
@@ -53,7 +53,7 @@ public enum TopologyParser {
     }
   }
 
-  private static func segment(_ field: YAMLField) throws -> Segment {
+  private static func segment(_ field: TopologyField) throws -> Segment {
     let map = try field.mapping(allowed: ["name", "subnet", "mtu", "scenario", "label", "arp"])
     return Segment(
       name: try map.required("name").string(), subnet: try map.required("subnet").subnet(),
@@ -61,7 +61,7 @@ public enum TopologyParser {
       label: try map["label"]?.string(), arp: try map["arp"]?.bool() ?? true)
   }
 
-  private static func attachment(_ field: YAMLField) throws -> Attachment {
+  private static func attachment(_ field: TopologyField) throws -> Attachment {
     let map = try field.mapping(allowed: ["name", "segment", "address", "mtu", "segmentMtu"])
     return Attachment(
       name: try map.required("name").string(), segment: try map.required("segment").string(),
@@ -69,7 +69,7 @@ public enum TopologyParser {
       segmentMtu: try map["segmentMtu"]?.int(in: 68...65535))
   }
 
-  private static func route(_ field: YAMLField) throws -> Route {
+  private static func route(_ field: TopologyField) throws -> Route {
     let map = try field.mapping(allowed: ["to", "via", "dev"])
     let toField = try map.required("to")
     let to = try toField.string() == "default" ? nil : try toField.subnet()
@@ -77,7 +77,7 @@ public enum TopologyParser {
   }
 
   /// A routed-hook config: a mapping written inline, or a file name beside the topology.
-  static func configSource(_ field: YAMLField) throws -> HookConfigSource {
+  static func configSource(_ field: TopologyField) throws -> HookConfigSource {
     switch field.node {
     case .scalar: return .file(try field.string())
     case .mapping: return .inline(try Yams.serialize(node: field.node))
@@ -87,11 +87,11 @@ public enum TopologyParser {
   }
 
   /// A `setup:` list: shell command lines, run in order inside the node's namespace.
-  private static func commands(_ field: YAMLField) throws -> [String] {
+  private static func commands(_ field: TopologyField) throws -> [String] {
     try field.list().map { try $0.string() }
   }
 
-  private static func host(_ field: YAMLField, baseDirectory: String) throws -> Host {
+  private static func host(_ field: TopologyField, baseDirectory: String) throws -> Host {
     let map = try field.mapping(allowed: [
       "name", "label", "switch", "interfaces", "routes", "hook", "intent", "guests", "setup", "libvirt",
     ])
@@ -140,7 +140,7 @@ public enum TopologyParser {
     "image",
   ]
 
-  private static func guest(_ field: YAMLField, host: String, switchMtu: Int, tap: String) throws -> Guest {
+  private static func guest(_ field: TopologyField, host: String, switchMtu: Int, tap: String) throws -> Guest {
     let map = try field.mapping(allowed: guestKeys)
     var guest = Guest(
       name: try map.required("name").string(), host: host, address: try map.required("address").cidr(),
@@ -155,7 +155,7 @@ public enum TopologyParser {
 
   /// `domain:`, `attach:` and `image:` of a `libvirt: true` host's guests; elsewhere the lab plays libvirt and
   /// these keys mean nothing, so they are refused.
-  private static func realDomains(_ fields: [YAMLField], host: inout Host) throws {
+  private static func realDomains(_ fields: [TopologyField], host: inout Host) throws {
     for (index, field) in fields.enumerated() {
       let map = try field.mapping(allowed: guestKeys)
       let keys = ["domain", "attach", "image"].filter { map[$0] != nil }
@@ -186,7 +186,7 @@ public enum TopologyParser {
     }
   }
 
-  private static func machine(_ field: YAMLField) throws -> Machine {
+  private static func machine(_ field: TopologyField) throws -> Machine {
     let map = try field.mapping(allowed: ["name", "label", "interfaces", "routes", "setup"])
     return Machine(
       name: try map.required("name").string(), label: try map["label"]?.string(),
@@ -194,7 +194,7 @@ public enum TopologyParser {
       routes: try map["routes"]?.list().map(route) ?? [], setup: try map["setup"].map(commands) ?? [])
   }
 
-  private static func phase(_ field: YAMLField) throws -> TestPhase {
+  private static func phase(_ field: TopologyField) throws -> TestPhase {
     let map = try field.mapping(allowed: ["phase", "do", "repeat", "expect"])
     var phase = TestPhase(name: try map.required("phase").string())
     phase.actions = try map["do"]?.list().map(action) ?? []
@@ -208,7 +208,7 @@ public enum TopologyParser {
     "reconcile", "killDrill", "killBird", "stopBird", "startBird",
   ]
 
-  private static func action(_ field: YAMLField) throws -> LabAction {
+  private static func action(_ field: TopologyField) throws -> LabAction {
     let map = try field.mapping(
       allowed: actionVerbs + ["to", "hold", "mac", "address", "run", "during", "cycles", "measure"])
     let verbs = map.fields.filter { actionVerbs.contains($0.key) }

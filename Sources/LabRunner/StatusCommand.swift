@@ -23,7 +23,7 @@ struct StatusCommand: ParsableCommand {
   func run() throws {
     let topology = try options.topology()
     print(
-      StatusReport(
+      LabStatus(
         topology: topology, names: LabNames(lab: topology.lab), hook: options.hookDriver(for: topology),
         verbose: verbose
       ).render())

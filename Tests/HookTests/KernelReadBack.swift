@@ -1,7 +1,7 @@
 import Foundation
 
 /// Kernel state read back with independent tools (`nft -j`, `ip -j`), never through routed-hook's code.
-struct KernelState: Equatable {
+struct KernelReadBack: Equatable {
   /// "family table set key # comment" per element.
   var elements: Set<String>
   /// "family table" per table.
@@ -9,7 +9,7 @@ struct KernelState: Equatable {
   /// "dst dev" per route with protocol 151.
   var routes: Set<String>
 
-  static func read(_ namespace: String) throws -> KernelState {
+  static func read(_ namespace: String) throws -> KernelReadBack {
     let ruleset = try Shell.inNamespace(namespace, ["nft", "-j", "list", "ruleset"]).out
     let root = try JSONSerialization.jsonObject(with: Data(ruleset.utf8)) as! [String: Any]
     var elements = Set<String>()
@@ -27,7 +27,7 @@ struct KernelState: Equatable {
     let routeJSON = try Shell.run(["ip", "-j", "-n", namespace, "route", "show", "proto", "151"]).out
     let routeList = try JSONSerialization.jsonObject(with: Data(routeJSON.utf8)) as? [[String: Any]] ?? []
     let routes = Set(routeList.map { "\($0["dst"]!) \($0["dev"]!)" })
-    return KernelState(elements: elements, tables: tables, routes: routes)
+    return KernelReadBack(elements: elements, tables: tables, routes: routes)
   }
 
   /// `10.136.11.5 . osa10 # web01` from nft's JSON element forms.

@@ -97,7 +97,7 @@ struct ReconcileDrillTests {
 
   /// Objects and records that should not be there, and those that should be and are not, for `running` guests.
   static func count(_ bed: Testbed, running: Set<Int>) throws -> (leaked: Int, missing: Int) {
-    let state = try KernelState.read(bed.host)
+    let state = try KernelReadBack.read(bed.host)
     let elements = running.reduce(into: Set<String>()) { $0.formUnion(Testbed.expectedElements($1)) }
     let routes = Set(running.map { "\(Testbed.address($0)) br-ex" })
     let records = Set(

@@ -50,7 +50,7 @@ struct RoutedBehaviourTests {
     #expect(try bed.ping(from: g1, "10.0.0.7", source: "10.136.11.5"))
 
     // Kernel state, read with nft -j and ip -j.
-    let started = try KernelState.read(bed.host)
+    let started = try KernelReadBack.read(bed.host)
     #expect(started.tables.isSuperset(of: ["arp routed_hook", "inet routed_hook", "ip routed_hook_nat"]))
     #expect(
       started.elements(of: "guest0") == [
@@ -72,7 +72,7 @@ struct RoutedBehaviourTests {
 
     // Stop: every object of the guest is gone, nothing else changed.
     try bed.stop(0)
-    let stopped = try KernelState.read(bed.host)
+    let stopped = try KernelReadBack.read(bed.host)
     #expect(stopped.elements(of: "guest0").isEmpty)
     #expect(!stopped.routes.contains("10.136.11.5 br-ex"))
     #expect(stopped.elements == started.elements.subtracting(started.elements(of: "guest0")))
@@ -86,14 +86,14 @@ struct RoutedBehaviourTests {
   @Test func applyingTwiceChangesNothingAndRemovingTwiceIsFine() throws {
     let bed = try Testbed()
     try bed.start(0)
-    let once = try KernelState.read(bed.host)
+    let once = try KernelReadBack.read(bed.host)
     try bed.start(0)
     let reconnect = try bed.hook(0, "reconnect", "begin")
     #expect(reconnect.status == 0 && reconnect.stderr.isEmpty, "\(reconnect.stderr)")
-    #expect(try KernelState.read(bed.host) == once)
+    #expect(try KernelReadBack.read(bed.host) == once)
     try bed.stop(0)
     try bed.stop(0)
-    #expect(try KernelState.read(bed.host).elements(of: "guest0").isEmpty)
+    #expect(try KernelReadBack.read(bed.host).elements(of: "guest0").isEmpty)
   }
 
   @Test func anAddressHeldByARunningGuestIsRefusedToAnother() throws {
@@ -130,7 +130,7 @@ struct RoutedBehaviourTests {
   @Test func routeCollisionWithAForeignRouteRefusesTheStartAndLeavesNoResidue() throws {
     let bed = try Testbed()
     try bed.start(1)
-    let before = try KernelState.read(bed.host)
+    let before = try KernelReadBack.read(bed.host)
     // Someone else already routes guest 0's address elsewhere.
     try Shell.inNamespace(
       bed.host, ["ip", "route", "add", "10.136.11.5/32", "via", "10.0.0.7", "proto", "static"])
@@ -138,7 +138,7 @@ struct RoutedBehaviourTests {
     #expect(result.status == 1)
     #expect(result.stderr.contains("10.136.11.5/32"), "\(result.stderr)")
     #expect(result.stdout.isEmpty)
-    let after = try KernelState.read(bed.host)
+    let after = try KernelReadBack.read(bed.host)
     #expect(after.elements == before.elements, "the nft batch was undone")
     let foreign = try Shell.run(["ip", "-n", bed.host, "route", "show", "10.136.11.5/32"]).out
     #expect(foreign.contains("via 10.0.0.7"), "the foreign route survives")
@@ -166,7 +166,7 @@ struct RoutedBehaviourTests {
     }
     group.wait()
     #expect(failures.all.isEmpty, "\(failures.all)")
-    let state = try KernelState.read(bed.host)
+    let state = try KernelReadBack.read(bed.host)
     for index in 0..<count {
       let guest = index + 10
       let elements = state.elements(of: Testbed.name(guest))
@@ -185,7 +185,7 @@ struct RoutedBehaviourTests {
   @Test func killedHookIsRepairedByReconnect() throws {
     let bed = try Testbed(guestCount: 1)
     try bed.start(0)
-    let healthy = try KernelState.read(bed.host)
+    let healthy = try KernelReadBack.read(bed.host)
     // Kill `started` at random points; whatever it left, status tells and reconnect repairs.
     for round in 0..<12 {
       let guest = 20 + round
@@ -210,7 +210,7 @@ struct RoutedBehaviourTests {
       process.waitUntilExit()
       let repaired = try bed.hook(guest, "reconnect", "begin")
       #expect(repaired.status == 0)
-      let state = try KernelState.read(bed.host)
+      let state = try KernelReadBack.read(bed.host)
       #expect(
         state.elements(of: Testbed.name(guest)).count == 6,
         "round \(round): \(state.elements(of: Testbed.name(guest)))")
@@ -218,7 +218,7 @@ struct RoutedBehaviourTests {
     }
     let status = try bed.status()
     #expect(status.status == 0, "status after the drill: \(status.stdout)")
-    #expect(try KernelState.read(bed.host).elements == healthy.elements)
+    #expect(try KernelReadBack.read(bed.host).elements == healthy.elements)
   }
 
   @Test func orphansAndMissingObjectsShowInStatus() throws {

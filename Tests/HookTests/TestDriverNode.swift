@@ -40,7 +40,7 @@ extension Testbed {
       namespace: host)
   }
 
-  /// The six set elements the testbed config gives a running guest, as `KernelState` spells them.
+  /// The six set elements the testbed config gives a running guest, as `KernelReadBack` spells them.
   static func expectedElements(_ index: Int) -> Set<String> {
     let (address, name) = (address(index), name(index))
     return [
@@ -54,7 +54,7 @@ extension Testbed {
   }
 }
 
-extension KernelState {
+extension KernelReadBack {
   /// Elements that belong to guests (not the host's own addresses, commented "host").
   var guestElements: Set<String> { elements.filter { !$0.hasSuffix("# host") } }
 

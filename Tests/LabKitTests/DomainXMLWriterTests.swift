@@ -8,7 +8,7 @@ import Testing
     mtu: 57344, tap: "vnet0")
 
   @Test func runningDomainAsLibvirtWritesIt() {
-    let xml = DomainXML.make(guest: guest, lab: "seed", bridge: "br-ex", switchKind: .ovs, id: 1)
+    let xml = DomainXMLWriter.make(guest: guest, lab: "seed", bridge: "br-ex", switchKind: .ovs, id: 1)
     let uuid = guest.uuid(lab: "seed")
     #expect(
       xml == """
@@ -44,7 +44,7 @@ import Testing
   }
 
   @Test func releaseDomainHasNoTargetAndLinuxBridgeNoVirtualport() {
-    let xml = DomainXML.make(
+    let xml = DomainXMLWriter.make(
       guest: guest, lab: "seed", bridge: "br0", switchKind: .linuxBridge, id: 3, includeTarget: false)
     #expect(!xml.contains("<target"))
     #expect(!xml.contains("virtualport"))
@@ -72,7 +72,7 @@ import Testing
       mac: LabMAC("52:54:00:11:01:15")!, address: LabAddress("10.136.11.15")!, tap: "vnet4", mtu: 57344,
       alias: "net1")
     let primary = DomainNIC(mac: guest.mac, address: guest.address.address, tap: "vnet0", mtu: 57344)
-    let xml = DomainXML.make(
+    let xml = DomainXMLWriter.make(
       name: "guest11a", uuid: uuid, nics: [primary, second], bridge: "br-ex", switchKind: .ovs,
       network: network,
       id: 1)
@@ -81,12 +81,12 @@ import Testing
     #expect(xml.contains("<rh:interface mac=\"52:54:00:11:01:15\" address=\"10.136.11.15\"/>"))
     #expect(xml.contains("<target dev='vnet4'/>"))
     #expect(xml.contains("<alias name='net1'/>"))
-    let status = DomainXML.status(domain: xml, pid: 4242)
+    let status = DomainXMLWriter.status(domain: xml, pid: 4242)
     #expect(
       status.hasPrefix("<domstatus state='running' reason='booted' pid='4242'>\n  <domain type='kvm' id='1'>")
     )
     #expect(status.hasSuffix("  </domain>\n</domstatus>\n"))
-    let data = DomainXML.hookData(
+    let data = DomainXMLWriter.hookData(
       network: network, lab: "seed", switchKind: .ovs, port: (domain: "guest11a", uuid: uuid, nic: second))
     #expect(data.hasPrefix("<hookData>\n  <network>\n    <name>ovs-guests</name>\n"))
     #expect(
@@ -99,7 +99,7 @@ import Testing
     // The same port ID in the domain XML and in the network hook's port.
     let portID = StableUUID.make(from: "\(uuid)/port/\(second.mac)")
     #expect(xml.contains("portid='\(portID)'") && data.contains("<uuid>\(portID)</uuid>"))
-    let networkOnly = DomainXML.hookData(network: network, lab: "seed", switchKind: .ovs, port: nil)
+    let networkOnly = DomainXMLWriter.hookData(network: network, lab: "seed", switchKind: .ovs, port: nil)
     #expect(!networkOnly.contains("networkport"))
   }
 }
