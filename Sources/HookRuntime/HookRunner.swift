@@ -30,7 +30,7 @@ public enum HookRunner {
     let policy = HookPolicy.decide(invocation)
     guard policy.action != .ignore else { return 0 }
     // Last thing before exit: a deleting commit's socket goes to a holder, so libvirt stops waiting at the ACK.
-    defer { DeferredRelease.handOff(stateDirectory: settings.stateDirectory) }
+    defer { DeferredRelease.handOff(stateDirectory: engine.settings.stateDirectory) }
     let what = "\(kind.rawValue) \(invocation.object) \(invocation.operation)"
     do {
       let outcome = try perform(policy.action, invocation: invocation, stdin: stdin.get(), engine: engine)

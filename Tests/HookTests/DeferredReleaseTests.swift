@@ -60,7 +60,7 @@ struct DeferredReleaseTests {
       #expect(result.status == 0 && result.stdout.isEmpty, "\(result.stderr)")
       if Self.holderPending(stateDirectory: bed.stateDirectory) { seenPending += 1 }
       // The very next reads and packets: the commit is in force, whether or not the socket is released yet.
-      let state = try KernelState.read(bed.host)
+      let state = try KernelReadBack.read(bed.host)
       #expect(state.elements(of: "guest0").isEmpty, "round \(round): \(state.elements(of: "guest0"))")
       #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == nil, "round \(round): ARP answered")
       #expect(try !bed.ping(from: guest, "10.0.0.7", count: 1), "round \(round): forward allow-list still open")
@@ -87,7 +87,7 @@ struct DeferredReleaseTests {
     #expect(result.status == 0, "\(result.stderr)")
     #expect(!Self.holderPending(stateDirectory: bed.stateDirectory))
     #expect(try Self.holders(in: bed.host).isEmpty)
-    #expect(try KernelState.read(bed.host).elements(of: "guest0").isEmpty)
+    #expect(try KernelReadBack.read(bed.host).elements(of: "guest0").isEmpty)
     #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == nil)
   }
 
@@ -95,7 +95,7 @@ struct DeferredReleaseTests {
     let bed = try Testbed(guestCount: 1)
     let indices = Array(1...24)  // guests with no namespace of their own: the hook needs only their XML
     for index in indices { try bed.start(index) }
-    let before = try KernelState.read(bed.host)
+    let before = try KernelReadBack.read(bed.host)
     for index in indices { #expect(!before.elements(of: Testbed.name(index)).isEmpty) }
 
     let results = LockedResults()
@@ -107,7 +107,7 @@ struct DeferredReleaseTests {
       let finished = try result.get()
       #expect(finished.status == 0 && finished.stdout.isEmpty, "\(finished.stderr)")
     }
-    let after = try KernelState.read(bed.host)
+    let after = try KernelReadBack.read(bed.host)
     for index in indices {
       #expect(after.elements(of: Testbed.name(index)).isEmpty, "guest \(index) left elements")
       #expect(!after.routes.contains("\(Testbed.address(index)) br-ex"), "guest \(index) left its route")
