@@ -8,6 +8,8 @@ public struct Topology: Sendable, Equatable {
   public var hosts: [Host]
   public var machines: [Machine]
   public var tests: [TestPhase]
+  /// The paths `routed-lab bench` measures (the `bench:` section), if any.
+  public var bench: BenchSpec?
 
   public init(
     lab: String, baseDirectory: String = ".", segments: [Segment] = [], hosts: [Host] = [],

@@ -29,13 +29,14 @@ public enum TopologyParser {
     }
     let top = try TopologyField(node: root, path: "", file: file).mapping(
       allowed: [
-        "lab", "segments", "hosts", "machines", "tests",
+        "lab", "segments", "hosts", "machines", "tests", "bench",
       ], extensions: true)
     var topology = Topology(lab: try top.required("lab").string(), baseDirectory: baseDirectory)
     topology.segments = try top["segments"]?.list().map(segment) ?? []
     topology.hosts = try top["hosts"]?.list().map { try host($0, baseDirectory: baseDirectory) } ?? []
     topology.machines = try top["machines"]?.list().map(machine) ?? []
     topology.tests = try top["tests"]?.list().map(phase) ?? []
+    topology.bench = try top["bench"].map { try BenchSpec.parse($0, topology: topology) }
     try TopologyValidator(topology: topology, marks: FieldMarks(root: root, file: file)).validate()
     return topology
   }

@@ -23,7 +23,7 @@ struct RoutedLab: ParsableCommand {
     subcommands: [
       UpCommand.self, DownCommand.self, TestCommand.self, StatusCommand.self, ExecCommand.self,
       GraphCommand.self,
-      GuestCommand.self, HostCommand.self, CheckCommand.self,
+      GuestCommand.self, HostCommand.self, CheckCommand.self, BenchCommand.self,
     ]
   )
 }

@@ -224,7 +224,7 @@ let featureTopology = """
   @Test(arguments: [
     "seed.yaml", "seed-l3.yaml", "migration.yaml", "pitfalls/1-shared-subnet.yaml",
     "pitfalls/2-unfiltered-proxy-arp.yaml", "pitfalls/3-mtu-attached.yaml", "pitfalls/4-two-paths.yaml",
-    "pitfalls/5-scope-creep.yaml", "libvirt.yaml", "fleet.yaml", "fleet-rr.yaml",
+    "pitfalls/5-scope-creep.yaml", "libvirt.yaml", "fleet.yaml", "fleet-rr.yaml", "bench.yaml",
   ])
   func labFilesAreValid(_ name: String) throws {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

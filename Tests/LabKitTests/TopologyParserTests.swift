@@ -67,7 +67,7 @@ let minimalTopology = """
     ),
     (
       "lab: t", "lbb: t",
-      "topology.yaml:1:1: lbb: unknown field (expected one of: lab, segments, hosts, machines, tests)"
+      "topology.yaml:1:1: lbb: unknown field (expected one of: lab, segments, hosts, machines, tests, bench)"
     ),
     ("lab: t\n", "", "topology.yaml:1:1: missing required field 'lab'"),
     (
