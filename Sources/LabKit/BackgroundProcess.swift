@@ -33,13 +33,19 @@ final class BackgroundProcess: @unchecked Sendable {
     process.waitUntilExit()
   }
 
-  /// Waits until something listens on TCP `port` in `namespace` (the server is ready), up to `seconds`.
+  /// Waits until something listens on TCP `port` in `namespace` (the server is ready), up to `seconds`:
+  /// a socket in state LISTEN (0A) on that local port in the namespace's /proc/net/tcp.
   static func waitForListener(namespace: String, port: Int, seconds: Double = 5) throws {
     let deadline = Date().addingTimeInterval(seconds)
+    let local = ":" + String(format: "%04X", port)
     while Date() < deadline {
-      let result = try Command.run(["ip", "netns", "exec", namespace, "ss", "-Hltn", "sport = :\(port)"], timeout: 5)
-      if result.succeeded && !result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return }
-      usleep(25_000)
+      let table = try NamespaceSwitch.inside(namespace) { FileSystem.read("/proc/thread-self/net/tcp") } ?? ""
+      let listening = table.split(separator: "\n").contains { line in
+        let fields = line.split(separator: " ")
+        return fields.count > 3 && fields[1].hasSuffix(local) && fields[3] == "0A"
+      }
+      if listening { return }
+      usleep(20_000)
     }
     throw LabError("nothing listens on port \(port) in \(namespace) after \(seconds) s")
   }

@@ -7,9 +7,11 @@ public struct BenchReport: Codable, Sendable {
   public struct Run: Codable, Sendable {
     /// Transactions per second (rr) or Gbit/s (str).
     public var throughput: Double
-    /// Busy CPU-seconds of the whole machine in the window, and the same minus the idle baseline.
+    /// The lab's CPU-seconds in the window (machine-wide busy time less that of processes outside the lab),
+    /// the same less the idle lab's rate, and the CPU-seconds of the processes outside the lab.
     public var cpuSeconds: Double
     public var cpuSecondsOverIdle: Double
+    public var foreignCpuSeconds: Double
     /// µs of CPU per transaction (rr) or CPU-seconds per GB (str), from `cpuSecondsOverIdle`.
     public var cost: Double
     /// Round-trip latency percentiles in µs (rr only).
@@ -65,7 +67,7 @@ public struct BenchReport: Codable, Sendable {
   public var runs: Int
   public var warmup: Double
   public var duration: Double
-  /// Busy CPU-seconds per second of the idle lab, measured before the runs and after them.
+  /// The idle lab's CPU-seconds per second, measured before the runs and after them.
   public var idleBefore: Double
   public var idleAfter: Double?
   public var wallSeconds: Double?
@@ -103,7 +105,8 @@ public struct BenchReport: Codable, Sendable {
     }
     let summary = Run(
       throughput: median(runs.map(\.throughput)), cpuSeconds: median(runs.map(\.cpuSeconds)),
-      cpuSecondsOverIdle: median(runs.map(\.cpuSecondsOverIdle)), cost: median(runs.map(\.cost)),
+      cpuSecondsOverIdle: median(runs.map(\.cpuSecondsOverIdle)), foreignCpuSeconds: median(runs.map(\.foreignCpuSeconds)),
+      cost: median(runs.map(\.cost)),
       p50: optionalMedian(runs.map(\.p50)), p90: optionalMedian(runs.map(\.p90)), p99: optionalMedian(runs.map(\.p99)),
       retransmissions: Int(median(runs.map { Double($0.retransmissions) })),
       segments: Int(median(runs.map { Double($0.segments) })))

@@ -17,6 +17,8 @@ public struct BenchRunner {
   /// Holds the generator to sockperf on the first path first.
   public var checkGenerator: Bool
   public var progress: @Sendable (String) -> Void
+  /// Other work on the machine, whose CPU time is taken out of every figure.
+  let foreign = ForeignProcesses()
 
   public init(
     topology: Topology, names: LabNames, paths: [BenchSpec.Path], workloads: [BenchWorkload], runs: Int,
@@ -51,7 +53,7 @@ public struct BenchRunner {
     try checkPaths()
     progress("idle baseline: \(idleSeconds) s of the lab doing nothing")
     let idleBefore = try idleRate()
-    progress(String(format: "idle: %.3f busy CPU-s per s", idleBefore))
+    progress(String(format: "idle: the lab uses %.3f CPU-s per s", idleBefore))
     let ports = Ports()
     var check: BenchReport.GeneratorCheck?
     if checkGenerator, let path = paths.first {
@@ -59,7 +61,7 @@ public struct BenchRunner {
       let (client, server, address) = try ends(path)
       let result = try SockperfCheck(
         clientNamespace: client, serverNamespace: server, address: address, port: ports.take()
-      ).run(seconds: duration)
+      ).run(seconds: duration, foreign: foreign)
       check = .init(path: path.key, seconds: duration, ours: result.ours, sockperf: result.sockperf)
       progress(
         String(
@@ -129,12 +131,13 @@ public struct BenchRunner {
     return (names.namespace(path.from), names.namespace(path.to), address)
   }
 
-  /// Busy CPU-seconds per second while the lab is up and idle.
+  /// The lab's CPU-seconds per second while it is up and idle (its switches' housekeeping, this process).
   private func idleRate() throws -> Double {
-    let before = try CPUTime.now()
+    let start = RRGenerator.Clock.now()
+    let before = try CPUTime.now(foreign: foreign)
     usleep(UInt32(idleSeconds * 1e6))
-    let delta = try CPUTime.now() - before
-    return delta.busy / max(delta.total, 1e-9) * Double(ProcessInfo.processInfo.activeProcessorCount)
+    let delta = try CPUTime.now(foreign: foreign) - before
+    return max(delta.lab, 0) / (RRGenerator.Clock.now() - start)
   }
 
   private func measure(_ workload: BenchWorkload, on path: BenchSpec.Path, port: Int, idle: Double) throws
@@ -146,21 +149,21 @@ public struct BenchRunner {
     if workload.isStreaming {
       let outcome = try IPerfStream(
         clientNamespace: client, serverNamespace: server, address: address, port: port, workload: workload
-      ).run(warmup: warmup, duration: duration)
-      let overIdle = max(outcome.cpu.busy - idle * duration, 0)
+      ).run(warmup: warmup, duration: duration, foreign: foreign)
+      let overIdle = max(outcome.cpu.lab - idle * duration, 0)
       run = BenchReport.Run(
-        throughput: outcome.bytes * 8 / outcome.seconds / 1e9, cpuSeconds: outcome.cpu.busy,
-        cpuSecondsOverIdle: overIdle, cost: outcome.bytes > 0 ? overIdle / (outcome.bytes / 1e9) : 0,
+        throughput: outcome.bytes * 8 / outcome.seconds / 1e9, cpuSeconds: outcome.cpu.lab,
+        cpuSecondsOverIdle: overIdle, foreignCpuSeconds: outcome.cpu.foreign, cost: outcome.bytes > 0 ? overIdle / (outcome.bytes / 1e9) : 0,
         retransmissions: 0, segments: 0)
     } else {
       let outcome = try RRGenerator(
         clientNamespace: client, serverNamespace: server, address: address, port: port, request: workload.request,
         response: workload.response, connections: workload.connections
-      ).run(warmup: warmup, duration: duration)
-      let overIdle = max(outcome.cpu.busy - idle * duration, 0)
+      ).run(warmup: warmup, duration: duration, foreign: foreign)
+      let overIdle = max(outcome.cpu.lab - idle * duration, 0)
       run = BenchReport.Run(
-        throughput: Double(outcome.transactions) / outcome.seconds, cpuSeconds: outcome.cpu.busy,
-        cpuSecondsOverIdle: overIdle, cost: outcome.transactions > 0 ? overIdle * 1e6 / Double(outcome.transactions) : 0,
+        throughput: Double(outcome.transactions) / outcome.seconds, cpuSeconds: outcome.cpu.lab,
+        cpuSecondsOverIdle: overIdle, foreignCpuSeconds: outcome.cpu.foreign, cost: outcome.transactions > 0 ? overIdle * 1e6 / Double(outcome.transactions) : 0,
         p50: BenchReport.percentile(outcome.latencies, 0.5), p90: BenchReport.percentile(outcome.latencies, 0.9),
         p99: BenchReport.percentile(outcome.latencies, 0.99), retransmissions: 0, segments: 0)
     }

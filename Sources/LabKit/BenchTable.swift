@@ -8,7 +8,7 @@ public enum BenchTable {
     var lines = [
       "# routed-lab bench: the talk's pay-off, \(report.date)", "",
       "Machine: \(report.machine). Lab `\(report.lab)`. \(report.runs) run(s) per cell, each \(format(report.warmup)) s warm-up + \(format(report.duration)) s measured, runs interleaved across cells; medians, ± half the range of the runs ((max − min) / 2 / median).",
-      "Idle lab: \(format(report.idleBefore, 3)) busy CPU-s per s before the runs\(report.idleAfter.map { ", \(format($0, 3)) after" } ?? ""); costs are whole-machine CPU in the window less that idle rate (netperf's service demand).",
+      "CPU cost is netperf's service demand: the machine's busy time in the window (/proc/stat) less the time of processes outside the lab (\(format(foreignRate(report), 2)) CPU-s per s on average here) and less the idle lab's \(format(report.idleBefore, 3)) CPU-s per s (\(report.idleAfter.map { "\(format($0, 3)) after the runs" } ?? "measured before the runs")).",
     ]
     if let wall = report.wallSeconds { lines.append("Wall time of the bench: \(Int(wall.rounded())) s.") }
     if !report.busiestProcesses.isEmpty {
@@ -74,6 +74,13 @@ public enum BenchTable {
       lines.append("| \(workload) | " + cells.joined(separator: " | ") + " |")
     }
     return lines
+  }
+
+  /// CPU-seconds per second that processes outside the lab used, averaged over every run.
+  static func foreignRate(_ report: BenchReport) -> Double {
+    let runs = report.cells.flatMap(\.runs)
+    guard !runs.isEmpty, report.duration > 0 else { return 0 }
+    return runs.map(\.foreignCpuSeconds).reduce(0, +) / Double(runs.count) / report.duration
   }
 
   static func isStreaming(_ workload: String) -> Bool { workload.hasPrefix("str-") }

@@ -5,22 +5,31 @@ import Foundation
 #endif
 
 /// Machine-wide CPU time from `/proc/stat`, as netperf's service demand takes it: every namespace shares one
-/// kernel, so the guests', hosts', switches' and load generators' work all lands in the same counters.
+/// kernel, so the guests', hosts', switches' and load generators' work all lands in the same counters. On a
+/// machine shared with other work (builds, a fuzzer), the CPU time of processes outside the lab is counted too,
+/// so that it can be taken out again.
 public struct CPUTime: Sendable, Equatable {
   /// CPU-seconds spent busy (user, nice, system, irq, softirq, steal) and in total, summed over all CPUs.
   public var busy: Double
   public var total: Double
+  /// CPU-seconds used by processes that are not the lab's (see `ForeignProcesses`), children included.
+  public var foreign: Double
 
-  public init(busy: Double, total: Double) {
+  public init(busy: Double, total: Double, foreign: Double = 0) {
     self.busy = busy
     self.total = total
+    self.foreign = foreign
   }
 
-  /// Now, from the first (`cpu`) line of /proc/stat.
-  public static func now() throws -> CPUTime {
+  /// The lab's share: busy time less that of processes outside the lab.
+  public var lab: Double { busy - foreign }
+
+  /// Now, from the first (`cpu`) line of /proc/stat, and the foreign processes' times when asked for.
+  public static func now(foreign: ForeignProcesses? = nil) throws -> CPUTime {
     guard let text = FileSystem.read("/proc/stat"), let line = text.split(separator: "\n").first,
-      let sample = parse(String(line))
+      var sample = parse(String(line))
     else { throw LabError("cannot read the cpu line of /proc/stat") }
+    sample.foreign = foreign?.seconds() ?? 0
     return sample
   }
 
@@ -35,6 +44,44 @@ public struct CPUTime: Sendable, Equatable {
   }
 
   public static func - (after: CPUTime, before: CPUTime) -> CPUTime {
-    CPUTime(busy: after.busy - before.busy, total: after.total - before.total)
+    CPUTime(busy: after.busy - before.busy, total: after.total - before.total, foreign: after.foreign - before.foreign)
+  }
+}
+
+/// The processes that are not the lab's: user processes in the machine's own network namespace other than
+/// this one (other engineers' builds, a fuzzer, an editor). The lab's switches, servers and guests live in
+/// lab namespaces, this process generates the load, and kernel threads (ksoftirqd) carry the lab's packets,
+/// so all of those count as the lab's. A root test in a throwaway namespace would count as the lab's too.
+public struct ForeignProcesses: Sendable {
+  /// The machine's network namespace (`net:[…]`), read by a thread that is in it.
+  let rootNamespace: String
+  let ownPID: Int32
+
+  public init() {
+    rootNamespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net")) ?? ""
+    ownPID = getpid()
+  }
+
+  /// Sum of user + system time of every foreign process and of its reaped children (cutime, cstime), in
+  /// seconds. A difference of two sums is the foreign CPU between them, short-lived compiler processes
+  /// included: a child that ends in between moves its whole time into its parent's children times, and its
+  /// own earlier share drops out with it.
+  func seconds() -> Double {
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    var total = 0.0
+    for entry in FileSystem.list("/proc") {
+      guard let pid = Int32(entry), pid != ownPID,
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/ns/net")) == rootNamespace,
+        let stat = FileSystem.read("/proc/\(entry)/stat"), let close = stat.lastIndex(of: ")")
+      else { continue }
+      // After the name: state(0) ppid pgrp session tty tpgid flags(6) … utime(11) stime(12) cutime(13) cstime(14).
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      guard fields.count > 14, let flags = UInt(fields[6]), flags & 0x0020_0000 == 0,  // PF_KTHREAD
+        let user = Double(fields[11]), let system = Double(fields[12]), let children = Double(fields[13]),
+        let childrenSystem = Double(fields[14])
+      else { continue }
+      total += user + system + children + childrenSystem
+    }
+    return total / ticks
   }
 }

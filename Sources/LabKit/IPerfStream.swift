@@ -17,7 +17,7 @@ struct IPerfStream {
     var cpu: CPUTime
   }
 
-  func run(warmup: Double, duration: Double) throws -> Outcome {
+  func run(warmup: Double, duration: Double, foreign: ForeignProcesses? = nil) throws -> Outcome {
     let server = try BackgroundProcess(namespace: serverNamespace, ["iperf3", "-s", "-1", "-p", "\(port)"])
     defer { server.stop(after: 2) }
     try BackgroundProcess.waitForListener(namespace: serverNamespace, port: port)
@@ -29,7 +29,7 @@ struct IPerfStream {
     ]
     if workload.kind == .streamRead { argv.append("-R") }
     // CPU is sampled over the same window iperf3 reports, from a thread: the client call blocks.
-    let sampler = WindowSampler(start: RRGenerator.Clock.now() + warmup, duration: duration)
+    let sampler = WindowSampler(start: RRGenerator.Clock.now() + warmup, duration: duration, foreign: foreign)
     let result = try Command.run(argv, timeout: warmup + duration + 20)
     let cpu = try sampler.result()
     guard let json = ToolJSON.object(result.stdout) else {
@@ -48,13 +48,13 @@ struct IPerfStream {
     private let done = DispatchSemaphore(value: 0)
     private var sample: Result<CPUTime, Error> = .failure(LabError("no CPU sample"))
 
-    init(start: Double, duration: Double) {
+    init(start: Double, duration: Double, foreign: ForeignProcesses?) {
       Thread { [self] in
         sample = Result {
           RRGenerator.Clock.sleep(until: start)
-          let before = try CPUTime.now()
+          let before = try CPUTime.now(foreign: foreign)
           RRGenerator.Clock.sleep(until: start + duration)
-          return try CPUTime.now() - before
+          return try CPUTime.now(foreign: foreign) - before
         }
         done.signal()
       }.start()

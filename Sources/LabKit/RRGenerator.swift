@@ -29,7 +29,7 @@ struct RRGenerator {
   }
 
   /// Connects, runs `warmup` seconds unmeasured and `duration` seconds measured, and closes everything.
-  func run(warmup: Double, duration: Double) throws -> Outcome {
+  func run(warmup: Double, duration: Double, foreign: ForeignProcesses? = nil) throws -> Outcome {
     let listener = try NamespaceSwitch.inside(serverNamespace) { try Socket.listen(port: port) }
     defer { close(listener) }
     var clients: [Int32] = []
@@ -48,9 +48,9 @@ struct RRGenerator {
     let serverDone = server.spawn()
     let clientDone = client.spawn()
     Clock.sleep(until: window.lowerBound)
-    let cpuBefore = try CPUTime.now()
+    let cpuBefore = try CPUTime.now(foreign: foreign)
     Clock.sleep(until: window.upperBound)
-    let cpu = try CPUTime.now() - cpuBefore
+    let cpu = try CPUTime.now(foreign: foreign) - cpuBefore
     clientDone.wait()
     // The client has stopped; closing its sockets ends the server's loop.
     for fd in clients { shutdown(fd, Int32(SHUT_RDWR)) }

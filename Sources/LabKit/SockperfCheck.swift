@@ -7,7 +7,7 @@ struct SockperfCheck {
   var port: Int
   var size = 200
 
-  func run(seconds: Double) throws -> (ours: BenchReport.GeneratorCheck.Side, sockperf: BenchReport.GeneratorCheck.Side) {
+  func run(seconds: Double, foreign: ForeignProcesses) throws -> (ours: BenchReport.GeneratorCheck.Side, sockperf: BenchReport.GeneratorCheck.Side) {
     let server = try BackgroundProcess(
       namespace: serverNamespace, ["sockperf", "server", "--tcp", "-i", "0.0.0.0", "-p", "\(port)"])
     defer { server.stop() }
@@ -23,7 +23,7 @@ struct SockperfCheck {
     let generator = RRGenerator(
       clientNamespace: clientNamespace, serverNamespace: serverNamespace, address: address, port: port + 1,
       request: size, response: size, connections: 1)
-    let outcome = try generator.run(warmup: 0.4, duration: seconds)
+    let outcome = try generator.run(warmup: 0.4, duration: seconds, foreign: foreign)
     let ours = BenchReport.GeneratorCheck.Side(
       transactionsPerSecond: Double(outcome.transactions) / outcome.seconds,
       p50: BenchReport.percentile(outcome.latencies, 0.5) ?? 0, p99: BenchReport.percentile(outcome.latencies, 0.99) ?? 0)
