@@ -34,12 +34,15 @@ final class BackgroundProcess: @unchecked Sendable {
   }
 
   /// Waits until something listens on TCP `port` in `namespace` (the server is ready), up to `seconds`:
-  /// a socket in state LISTEN (0A) on that local port in the namespace's /proc/net/tcp.
+  /// a socket in state LISTEN (0A) on that local port in the namespace's /proc/net/tcp or tcp6.
   static func waitForListener(namespace: String, port: Int, seconds: Double = 5) throws {
     let deadline = Date().addingTimeInterval(seconds)
     let local = ":" + String(format: "%04X", port)
     while Date() < deadline {
-      let table = try NamespaceSwitch.inside(namespace) { FileSystem.read("/proc/thread-self/net/tcp") } ?? ""
+      // iperf3 listens on a dual-stack IPv6 socket, which only /proc/net/tcp6 lists.
+      let table = try NamespaceSwitch.inside(namespace) {
+        ["tcp", "tcp6"].compactMap { FileSystem.read("/proc/thread-self/net/\($0)") }.joined()
+      }
       let listening = table.split(separator: "\n").contains { line in
         let fields = line.split(separator: " ")
         return fields.count > 3 && fields[1].hasSuffix(local) && fields[3] == "0A"

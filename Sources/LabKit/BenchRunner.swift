@@ -18,7 +18,7 @@ public struct BenchRunner {
   public var checkGenerator: Bool
   public var progress: @Sendable (String) -> Void
   /// Other work on the machine, whose CPU time is taken out of every figure.
-  let foreign = ForeignProcesses()
+  let foreign: ForeignProcesses
 
   public init(
     topology: Topology, names: LabNames, paths: [BenchSpec.Path], workloads: [BenchWorkload], runs: Int,
@@ -35,6 +35,7 @@ public struct BenchRunner {
     self.idleSeconds = idleSeconds
     self.checkGenerator = checkGenerator
     self.progress = progress
+    foreign = ForeignProcesses(labNamespaces: topology.builtNodeNames.map(names.namespace))
   }
 
   /// Ports for servers: a fresh one per measurement, so no socket of the last one is in the way.

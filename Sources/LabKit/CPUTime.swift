@@ -9,7 +9,8 @@ import Foundation
 /// machine shared with other work (builds, a fuzzer), the CPU time of processes outside the lab is counted too,
 /// so that it can be taken out again.
 public struct CPUTime: Sendable, Equatable {
-  /// CPU-seconds spent busy (user, nice, system, irq, softirq, steal) and in total, summed over all CPUs.
+  /// CPU-seconds spent busy (user, nice, system, irq, softirq) and in total, summed over all CPUs. Steal (time
+  /// the hypervisor gave to other virtual machines) is neither the lab's nor anyone's here.
   public var busy: Double
   public var total: Double
   /// CPU-seconds used by processes that are not the lab's (see `ForeignProcesses`), children included.
@@ -38,8 +39,8 @@ public struct CPUTime: Sendable, Equatable {
     let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
     guard line.hasPrefix("cpu "), fields.count >= 8 else { return nil }
     // guest time is already inside user; idle and iowait are the only idle states.
-    let busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
-    let total = busy + fields[3] + fields[4]
+    let busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6]
+    let total = busy + fields[3] + fields[4] + fields[7]
     return CPUTime(busy: busy / ticksPerSecond, total: total / ticksPerSecond)
   }
 
@@ -48,17 +49,23 @@ public struct CPUTime: Sendable, Equatable {
   }
 }
 
-/// The processes that are not the lab's: user processes in the machine's own network namespace other than
-/// this one (other engineers' builds, a fuzzer, an editor). The lab's switches, servers and guests live in
-/// lab namespaces, this process generates the load, and kernel threads (ksoftirqd) carry the lab's packets,
-/// so all of those count as the lab's. A root test in a throwaway namespace would count as the lab's too.
+/// The processes that are not the lab's, so that their CPU time can be taken out on a shared machine (other
+/// engineers' builds, a fuzzer, another lab): every process outside the lab's namespaces and every kernel
+/// thread but ksoftirqd (which carries the lab's packets when softirqs pile up; softirq time spent elsewhere
+/// is in /proc/stat's softirq column, which is the lab's). This process, the load generator, is the lab's, and
+/// so are its servers, switches and guests, all in lab namespaces.
 public struct ForeignProcesses: Sendable {
-  /// The machine's network namespace (`net:[…]`), read by a thread that is in it.
-  let rootNamespace: String
+  /// `net:[inode]` of each lab namespace, as /proc/PID/ns/net names them.
+  let labNamespaces: Set<String>
   let ownPID: Int32
 
-  public init() {
-    rootNamespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net")) ?? ""
+  public init(labNamespaces names: [String]) {
+    labNamespaces = Set(
+      names.compactMap { name -> String? in
+        var info = stat()
+        guard stat("/run/netns/\(name)", &info) == 0 else { return nil }
+        return "net:[\(info.st_ino)]"
+      })
     ownPID = getpid()
   }
 
@@ -70,16 +77,21 @@ public struct ForeignProcesses: Sendable {
     let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
     var total = 0.0
     for entry in FileSystem.list("/proc") {
-      guard let pid = Int32(entry), pid != ownPID,
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/ns/net")) == rootNamespace,
-        let stat = FileSystem.read("/proc/\(entry)/stat"), let close = stat.lastIndex(of: ")")
+      guard let pid = Int32(entry), pid != ownPID, let stat = FileSystem.read("/proc/\(entry)/stat"),
+        let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
       else { continue }
       // After the name: state(0) ppid pgrp session tty tpgid flags(6) … utime(11) stime(12) cutime(13) cstime(14).
       let fields = stat[stat.index(after: close)...].split(separator: " ")
-      guard fields.count > 14, let flags = UInt(fields[6]), flags & 0x0020_0000 == 0,  // PF_KTHREAD
-        let user = Double(fields[11]), let system = Double(fields[12]), let children = Double(fields[13]),
-        let childrenSystem = Double(fields[14])
+      guard fields.count > 14, let flags = UInt(fields[6]), let user = Double(fields[11]),
+        let system = Double(fields[12]), let children = Double(fields[13]), let childrenSystem = Double(fields[14])
       else { continue }
+      if flags & 0x0020_0000 != 0 {  // PF_KTHREAD
+        if stat[stat.index(after: open)..<close].hasPrefix("ksoftirqd") { continue }
+      } else if let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/ns/net"),
+        labNamespaces.contains(namespace)
+      {
+        continue
+      }
       total += user + system + children + childrenSystem
     }
     return total / ticks

@@ -7,19 +7,20 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench",
     abstract: "Measure the talk's pay-off: throughput, CPU cost, latency and retransmissions per workload and path.",
     discussion: """
-      Runs the talk's uperf-named workloads (rr1c-<request>x<response>--<connections>, str-readx<size>--<connections>) \
-      on the paths of the topology's bench: section, each cell --runs times (interleaved), and writes a Markdown \
-      table (ratios to the baseline path with absolute figures), JSON and an SVG chart to --output. Request/response \
-      runs our own generator (uperf's semantics), streaming runs iperf3; CPU cost is machine-wide /proc/stat less the \
-      idle lab's rate. Uses the lab that is up, or builds the topology (default lab/bench.yaml), measures and removes \
-      it, checking that namespaces, root links, lab processes and root nft tables are as before. Hold the lab lock: \
-      other labs and builds on the machine skew every figure.
+      Runs the talk's uperf-named workloads (rr1c-<request>x<response>--<connections>, \
+      str-readx<size>--<connections>) on the paths of the topology's bench: section, each cell --runs times, \
+      interleaved, and writes a Markdown table (ratios to the baseline path with absolute figures), JSON and an \
+      SVG chart to --output. Request/response runs our own generator (uperf's semantics), streaming runs iperf3. \
+      CPU cost is machine-wide /proc/stat less the CPU of processes outside the lab and less the idle lab's rate. \
+      Uses the lab that is up, or builds the topology (default lab/bench.yaml), measures and removes it, checking \
+      that namespaces, root links, lab processes and root nft tables are as before. Hold the lab lock: another \
+      lab skews every figure. Methods: docs/bench.md.
 
       Examples:
-        routed-lab bench                                   # lab/bench.yaml, every workload and path, 3 runs
-        routed-lab bench --quick --output /tmp/bench       # one workload, two paths, a few seconds (CI)
+        routed-lab bench
+        routed-lab bench --quick --output /tmp/bench
         routed-lab bench --workloads rr1c-200x1000--1,str-readx30k--10 --paths osa-routed,osa-attached --runs 5
-        routed-lab up lab/bench.yaml && routed-lab bench --switch linux-bridge && routed-lab down
+        routed-lab bench lab/bench.yaml --switch linux-bridge --output /tmp/bench
       """
   )
 
