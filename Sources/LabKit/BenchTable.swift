@@ -39,6 +39,9 @@ public enum BenchTable {
         return "\(latency)\(run.retransmissions) of \(run.segments) retr."
       }
     }
+    if let claims = BenchClaims.render(report) {
+      lines += ["", "## The talk's claims next to this run", "", claims]
+    }
     let failed = report.cells.filter { $0.error != nil }
     if !failed.isEmpty {
       lines += ["", "Failed cells:"] + failed.map { "- \($0.workload) on \($0.path): \($0.error ?? "")" }

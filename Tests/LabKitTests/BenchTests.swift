@@ -104,7 +104,7 @@ let benchTopology = """
     #expect(SockperfCheck.parse("sockperf: Test ended") == nil)
   }
 
-  @Test func tableAndChartShowRatiosToTheBaseline() {
+  @Test func tableAndChartShowRatiosToTheBaseline() throws {
     func run(_ throughput: Double, _ cost: Double) -> BenchReport.Run {
       BenchReport.Run(
         throughput: throughput, cpuSeconds: 1, cpuSecondsOverIdle: 1, foreignCpuSeconds: 0.5, cost: cost, p50: 50, p90: 70, p99: 90,
@@ -135,6 +135,25 @@ let benchTopology = """
     #expect(table.contains("| rr1c-200x1000--1 | **1.00×**<br>20,000 tx/s ±5% | **0.50×**<br>10,000 tx/s ±0% |"))
     #expect(table.contains("| rr1c-200x1000--1 | **1.00×**<br>40.0 µs/tx ±0% | **1.50×**<br>60.0 µs/tx ±0% |"))
     #expect(table.contains("50.0 / 90.0 µs<br>3 of 1000 retr."))
+    #expect(!table.contains("The talk's claims"), "no claim rows for paths of other names")
+    var named = report
+    named.paths = paths.map { path in
+      var renamed = path
+      renamed.name = "osa-" + path.name
+      renamed.key = "ovs/osa-" + path.name
+      return renamed
+    }
+    named.cells = cells.map { cell in
+      var renamed = cell
+      renamed.path = cell.path.replacingOccurrences(of: "ovs/", with: "ovs/osa-")
+      return renamed
+    }
+    let claims = try #require(BenchClaims.render(named))
+    #expect(
+      claims.contains(
+        "| routed OSA vs attached OSA, up to 25 connections, 1,500 bytes or less: throughput −5…10 %, cost under +10 % | rr1c-200x1000--1 | throughput 0.50×, cost 1.50× | no |"
+      ))
+    #expect(claims.contains("| attached OSA is best at 50 or more connections |") == false, "no --50 workload measured")
     let chart = BenchChart.render(report)
     #expect(chart.hasPrefix("<svg ") && chart.hasSuffix("</svg>\n"))
     #expect(chart.contains("<title>rr1c-200x1000--1 routed: 0.50×</title>"))
