@@ -49,14 +49,18 @@ let package = Package(
         "RoutedCore", "HookRuntime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      linkerSettings: fastStart
+      linkerSettings: fastStart,
+      plugins: ["BuildVersion"]
     ),
     // The lab as a library, so integration tests can build their own small topologies.
     .target(name: "LabKit", dependencies: ["Yams", "RoutedCore"]),
     .executableTarget(
       name: "LabRunner",
-      dependencies: ["LabKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: ["LabKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      plugins: ["BuildVersion"]
     ),
+    // `--version` of both commands: scripts/version (the package version, or git describe) before each build.
+    .plugin(name: "BuildVersion", capability: .buildTool()),
     .testTarget(name: "RoutedCoreTests", dependencies: ["RoutedCore"], resources: [.copy("Fixtures")]),
     .testTarget(name: "HookTests", dependencies: ["Hook", "RoutedCore", "LabKit"]),
     .testTarget(

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import ArgumentParser
 import HookRuntime
 import RoutedCore
@@ -26,6 +29,11 @@ extension RoutedHook {
 
     func run() throws {
       let settings = options.settings
+      if access(settings.configPath, F_OK) != 0, errno == ENOENT {
+        throw CLIError(
+          "\(settings.configPath) does not exist, so routed-hook leaves every guest alone. To start: "
+            + "routed-hook init (writes a config from this host's bridges and interfaces), then routed-hook check")
+      }
       let facts = LiveHost.facts()
       let config = try CLIError.wrap {
         try ConfigLoader.load(

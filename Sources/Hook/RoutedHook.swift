@@ -10,6 +10,7 @@ struct RoutedHook: ParsableCommand {
       Installed as /etc/libvirt/hooks/qemu.d/routed-hook (and lxc.d, network.d), libvirt runs it on every guest start and stop. From /etc/libvirt/routed-hook.yaml and the domain XML it adds or removes, per guest, a /32 host route and nftables set elements (ARP filter, forward allow-list, anti-spoofing, NAT), through netlink, atomically. It never writes to stdout in hook mode.
 
       Examples:
+        routed-hook init
         routed-hook check --config /etc/libvirt/routed-hook.yaml
         routed-hook plan --domain-xml web01.xml
         routed-hook hook qemu web01 started begin - < web01.xml
@@ -18,8 +19,9 @@ struct RoutedHook: ParsableCommand {
         routed-hook reconcile --dry-run
         routed-hook bird-config > /etc/bird/bird.conf
       """,
+    version: BuildVersion.text,
     subcommands: [
-      Check.self, PlanCommand.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
+      InitCommand.self, Check.self, PlanCommand.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
       ReconcileCommand.self,
       DoctorCommand.self, BirdConfigCommand.self,
     ]

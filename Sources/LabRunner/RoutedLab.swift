@@ -20,6 +20,7 @@ struct RoutedLab: ParsableCommand {
         routed-lab graph lab/seed.yaml --format svg > lab/seed.svg
         routed-lab down
       """,
+    version: BuildVersion.text,
     subcommands: [
       UpCommand.self, DownCommand.self, TestCommand.self, StatusCommand.self, ExecCommand.self,
       GraphCommand.self,
