@@ -10,11 +10,13 @@ public struct HookDriver: Sendable {
     self.hookPath = hookPath
   }
 
-  /// Where routed-lab looks when no `--hook` is given: beside its own executable, then the install location.
+  /// Where routed-lab looks when no `--hook` is given: beside its own executable (a build), then where the
+  /// package puts it, then where hooks/install does.
   public static func defaultPath() -> String {
     let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
     let sibling = (executable as NSString).deletingLastPathComponent + "/routed-hook"
-    return FileManager.default.isExecutableFile(atPath: sibling) ? sibling : "/usr/local/libexec/routed-hook"
+    let candidates = [sibling, "/usr/sbin/routed-hook", "/usr/local/sbin/routed-hook"]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? sibling
   }
 
   /// libvirt clears the environment but for these; the lab adds only the two routed-hook variables.

@@ -8,7 +8,7 @@ struct LabOptions: ParsableArguments {
 
   @Option(
     name: .long,
-    help: "The routed-hook binary (default: beside routed-lab, else /usr/local/libexec/routed-hook).")
+    help: "The routed-hook binary (default: beside routed-lab, else /usr/sbin, else /usr/local/sbin).")
   var hook: String?
 
   /// The topology of the lab that is up, read from its state directory.

@@ -27,7 +27,7 @@ struct UpCommand: ParsableCommand {
 
   @Option(
     name: .long,
-    help: "The routed-hook binary (default: beside routed-lab, else /usr/local/libexec/routed-hook).")
+    help: "The routed-hook binary (default: beside routed-lab, else /usr/sbin, else /usr/local/sbin).")
   var hook: String?
 
   @Flag(name: .long, help: "Do not run routed-hook: build the hardware and attach guests only.")
