@@ -53,6 +53,9 @@ public enum ExpectationKind: Sendable, Equatable {
   /// kernel holds a BIRD route (`ip -j route show proto bird`) to every guest of `learns` and to none of
   /// `lacks`; the row shows how long that took.
   case bgp(host: String, sessions: Int?, learns: [String], lacks: [String], within: Double)
+  /// `routed-hook init` on `host` writes a config that `routed-hook check` accepts, and it guesses what the host's
+  /// config (or intent) says: bridges, gateways, MTUs; uplinks' interfaces, modes, layers and peers.
+  case initConfig(host: String)
 }
 
 /// Which probes a reach expectation uses.

@@ -2,7 +2,7 @@
 enum ExpectationParser {
   static let kinds = [
     "reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone", "drops", "doctor", "refused",
-    "libvirtLog", "hookMatchesLibvirt", "bgp",
+    "libvirtLog", "hookMatchesLibvirt", "bgp", "init",
   ]
 
   static func parse(_ field: TopologyField) throws -> Expectation {
@@ -32,6 +32,8 @@ enum ExpectationParser {
         host: try map.required("host").string(), sessions: try map["sessions"]?.int(in: 0...10000),
         learns: try map["learns"]?.strings() ?? [], lacks: try map["lacks"]?.strings() ?? [],
         within: Double(try map["within"]?.int(in: 1...600) ?? 10))
+    case "init":
+      return .initConfig(host: try body.mapping(allowed: ["host"]).required("host").string())
     case "libvirtLog":
       let map = try body.mapping(allowed: ["host", "called"])
       return .libvirtLog(host: try map.required("host").string(), called: try map["called"]?.strings() ?? [])
@@ -175,6 +177,8 @@ enum ExpectationParser {
     case .refused(let host, let guest, _, let peer, let message):
       let what = guest.map { "prepare \($0)" } ?? (peer.map { "check --peer \($0)" } ?? "check")
       return "\(host) refuses \(what): \"\(message)\""
+    case .initConfig(let host):
+      return "routed-hook init on \(host): check accepts it, modes as the lab's config"
     }
   }
 }

@@ -85,6 +85,8 @@ public struct ExpectationRunner: Sendable {
         measured: "libvirt runs \(running.joined(separator: ", ")); \(outcome.measured)")
     case .refused(let host, let guest, let config, let peer, let message):
       return try refused(host: host, guest: guest, config: config, peer: peer, message: message)
+    case .initConfig(let host):
+      return try initConfig(host: host)
     }
   }
 

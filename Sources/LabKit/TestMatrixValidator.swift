@@ -163,6 +163,8 @@ struct TestMatrixValidator {
       }
       if let guest { try requireGuest(guest, path: "\(path).refused.guest") }
       if let peer { try requireConfig(peer, path: "\(path).refused.peer") }
+    case .initConfig(let host):
+      try requireConfig(host, path: "\(path).init.host")
     }
   }
 

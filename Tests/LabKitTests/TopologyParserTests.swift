@@ -121,7 +121,7 @@ let minimalTopology = """
     ),
     (
       "reach: { from", "reech: { from",
-      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp)"
+      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp, init)"
     ),
     (
       "- reach: { from: prod, to: g1 }", "- arp: { from: prod, for: g1, answeredBy: kvm1.osa99 }",
