@@ -77,6 +77,13 @@ public struct OwnedChain: Sendable, Hashable {
 public enum Rule: Sendable, Hashable {
   /// `iifname B ip saddr != @set drop`: only running guests' addresses may enter from the bridge.
   case dropSpoofed(bridge: String, set: String)
+  /// `iifname B oifname B accept`: guest ↔ guest on one Linux bridge. With bridge netfilter on
+  /// (`bridge-nf-call-iptables`, per network namespace, or the bridge's own `nf_call_iptables`) the kernel
+  /// passes frames it bridges between two ports through the inet forward hook with the bridge as both input
+  /// and output device (`br_nf_forward_ip`); without this rule `dropFromBridge` would drop them. Frames
+  /// routed back out of the bridge match too: guests reach each other either way. Anti-spoofing still sees
+  /// bridged IPv4 frames, in `dropSpoofed` at prerouting.
+  case acceptBridged(bridge: String)
   /// `iifname B ip saddr . oifname @set accept`: guest → allowed uplink.
   case acceptEgress(bridge: String, set: String)
   /// `oifname B ip daddr . iifname @set accept`: uplink → running guest, where the uplink admits it.

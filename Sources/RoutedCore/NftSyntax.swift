@@ -3,6 +3,7 @@ public enum NftSyntax {
   public static func rule(_ rule: Rule) -> String {
     switch rule {
     case .dropSpoofed(let bridge, let set): "iifname \(quoted(bridge)) ip saddr != @\(set) drop"
+    case .acceptBridged(let bridge): "iifname \(quoted(bridge)) oifname \(quoted(bridge)) accept"
     case .acceptEgress(let bridge, let set): "iifname \(quoted(bridge)) ip saddr . oifname @\(set) accept"
     case .acceptIngress(let bridge, let set): "oifname \(quoted(bridge)) ip daddr . iifname @\(set) accept"
     case .acceptReplies(let bridge): "oifname \(quoted(bridge)) ct state established,related accept"

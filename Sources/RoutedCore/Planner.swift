@@ -54,6 +54,7 @@ public enum Planner {
           table: .filter, name: "forward", kind: .filter, hook: .forward, priority: 0,
           rules: config.guestNetworks.flatMap { network -> [Rule] in
             [
+              .acceptBridged(bridge: network.bridge),
               .acceptEgress(bridge: network.bridge, set: SetName.egress),
               .acceptIngress(bridge: network.bridge, set: SetName.ingress),
               .acceptReplies(bridge: network.bridge),

@@ -3,6 +3,7 @@ extension Rule {
   public var tag: String {
     switch self {
     case .dropSpoofed(let bridge, let set): "rh:spoof:\(bridge):\(set)"
+    case .acceptBridged(let bridge): "rh:bridged:\(bridge)"
     case .acceptEgress(let bridge, let set): "rh:egress:\(bridge):\(set)"
     case .acceptIngress(let bridge, let set): "rh:ingress:\(bridge):\(set)"
     case .acceptReplies(let bridge): "rh:replies:\(bridge)"

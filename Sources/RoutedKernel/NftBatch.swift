@@ -117,7 +117,7 @@ extension Rule {
       .masquerade(let set),
       .dropARPRequests(_, let set):
       [set]
-    case .acceptReplies, .dropFromBridge, .dropToBridge: []
+    case .acceptBridged, .acceptReplies, .dropFromBridge, .dropToBridge: []
     }
   }
 }

@@ -22,6 +22,10 @@ enum RuleCompiler {
       builder.payload(offset: 12, length: 4, register: 1)
       builder.lookup(set, inverted: true)
       builder.verdict(NF_DROP)
+    case .acceptBridged(let bridge):
+      builder.interfaceIs(bridge, input: true)
+      builder.interfaceIs(bridge, input: false)
+      builder.verdict(NF_ACCEPT)
     case .acceptEgress(let bridge, let set):
       builder.interfaceIs(bridge, input: true)
       builder.ipv4Only()

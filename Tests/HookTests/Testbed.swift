@@ -241,6 +241,33 @@ final class Testbed: @unchecked Sendable {
     return try Shell.inNamespace(namespace, arguments + [address], allowFailure: true).status == 0
   }
 
+  /// True when a TCP handshake from `namespace` to `address:port` completes: a listener (`nc -l`) runs in
+  /// `server` until the client connects or the attempt is over, and is then ended by its PID.
+  func tcpConnects(from namespace: String, to address: String, server: String, port: Int = 5001) throws
+    -> Bool
+  {
+    let listener = Process()
+    listener.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+    listener.arguments = ["netns", "exec", server, "nc", "-l", "\(port)"]
+    listener.standardInput = FileHandle.nullDevice
+    listener.standardOutput = FileHandle.nullDevice
+    listener.standardError = FileHandle.nullDevice
+    try listener.run()
+    defer {
+      if listener.isRunning { kill(listener.processIdentifier, SIGKILL) }
+      listener.waitUntilExit()
+    }
+    // Connect only once the socket listens: a refusal would look like a reachable host that said no.
+    var listening = false
+    for _ in 0..<40 where !listening {
+      listening = !(try Shell.inNamespace(server, ["ss", "-Hltn", "sport = :\(port)"]).out.isEmpty)
+      if !listening { usleep(50_000) }
+    }
+    guard listening else { throw Shell.Failure(description: "nc -l \(port) in \(server) never listened") }
+    return try Shell.inNamespace(namespace, ["nc", "-z", "-w", "2", address, "\(port)"], allowFailure: true)
+      .status == 0
+  }
+
   /// The MAC that answers an ARP request for `address` sent from `namespace`'s eth0, or nil when nobody does.
   func arpAnswer(from namespace: String, for address: String) throws -> String? {
     let result = try Shell.inNamespace(

@@ -72,7 +72,8 @@ import Testing
       ])
     let forward = try #require(chains.first { $0.name == "forward" })
     #expect(
-      forward.rules.prefix(5).map(NftSyntax.rule) == [
+      forward.rules.prefix(6).map(NftSyntax.rule) == [
+        "iifname \"br-ex\" oifname \"br-ex\" accept",
         "iifname \"br-ex\" ip saddr . oifname @egress accept",
         "oifname \"br-ex\" ip daddr . iifname @ingress accept",
         "oifname \"br-ex\" ct state established,related accept",

@@ -47,6 +47,7 @@ import Testing
       "rule-drop-spoofed", Rule.dropSpoofed(bridge: "br-ex", set: "guests_production"), "prerouting",
       UInt32(2)
     ),
+    ("rule-bridged", .acceptBridged(bridge: "br-ex"), "forward", 0),
     ("rule-egress", .acceptEgress(bridge: "br-ex", set: "egress"), "forward", 1),
     ("rule-ingress", .acceptIngress(bridge: "br-ex", set: "ingress"), "forward", 3),
     ("rule-replies", .acceptReplies(bridge: "br-ex"), "forward", 0),

@@ -211,7 +211,7 @@ struct KernelApplierTests {
       let repair = try kernel.apply(Plan(baseline: SamplePlan.baseline))
       #expect(repair.added.count == 1)
       let forward = try namespace.exec("nft", "list", "chain", "inet", "routed_hook", "forward")
-      #expect(forward.components(separatedBy: "comment \"rh:").count - 1 == 5)
+      #expect(forward.components(separatedBy: "comment \"rh:").count - 1 == 6)
       #expect(try kernel.apply(Plan(baseline: SamplePlan.baseline)).added == [])
     }
   }

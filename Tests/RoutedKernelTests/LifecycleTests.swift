@@ -76,6 +76,6 @@ struct LifecycleTests {
     #expect(Set(try kernel.ownedGuestObjects(routeProtocol: SamplePlan.routeProtocol)) == Set(expected))
     // The baseline exists exactly once.
     let forward = try namespace.exec("nft", "list", "chain", "inet", "routed_hook", "forward")
-    #expect(forward.components(separatedBy: "comment \"rh:").count - 1 == 5)
+    #expect(forward.components(separatedBy: "comment \"rh:").count - 1 == 6)
   }
 }

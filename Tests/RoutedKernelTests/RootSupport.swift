@@ -214,7 +214,7 @@ enum SamplePlan {
         OwnedChain(
           table: .filter, name: "forward", kind: .filter, hook: .forward, priority: 0,
           rules: [
-            .acceptEgress(bridge: "br-ex", set: egress.name),
+            .acceptBridged(bridge: "br-ex"), .acceptEgress(bridge: "br-ex", set: egress.name),
             .acceptIngress(bridge: "br-ex", set: ingress.name),
             .acceptReplies(bridge: "br-ex"), .dropFromBridge(bridge: "br-ex"), .dropToBridge(bridge: "br-ex"),
           ])),

@@ -40,6 +40,7 @@ table arp rhk_ref {
 table inet rhk_ref {
   chain forward {
     type filter hook forward priority 0; policy drop;
+    iifname "$bridge" oifname "$bridge" accept
     iifname "$bridge" oifname { "$osa", "$hsi", "$nat" } accept
     iifname { "$osa", "$hsi" } oifname "$bridge" accept
     iifname "$nat" oifname "$bridge" ct state related,established accept

@@ -35,6 +35,7 @@ ip netns exec "$ns" nft add chain inet routed_hook prerouting '{ type filter hoo
 ip netns exec "$ns" nft add chain ip routed_hook_nat postrouting '{ type nat hook postrouting priority 100; policy accept; }'
 ip netns exec "$ns" nft add chain arp routed_hook input '{ type filter hook input priority 0; policy accept; }'
 record rule-drop-spoofed nft add rule inet routed_hook prerouting iifname '"br-ex"' ip saddr != @guests_production drop comment '"rh:spoof:br-ex:guests_production"'
+record rule-bridged nft add rule inet routed_hook forward iifname '"br-ex"' oifname '"br-ex"' accept comment '"rh:bridged:br-ex"'
 record rule-egress nft add rule inet routed_hook forward iifname '"br-ex"' ip saddr . oifname @egress accept comment '"rh:egress:br-ex:egress"'
 record rule-ingress nft add rule inet routed_hook forward oifname '"br-ex"' ip daddr . iifname @ingress accept comment '"rh:ingress:br-ex:ingress"'
 record rule-replies nft add rule inet routed_hook forward oifname '"br-ex"' ct state established,related accept comment '"rh:replies:br-ex"'
