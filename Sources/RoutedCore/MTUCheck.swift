@@ -1,6 +1,9 @@
-/// `mtu-mismatch-attached` (critical): a port **attached** to a bridge with a smaller MTU than the bridge or
-/// its guests. A bridge does not fragment, so frames larger than the port's MTU are cut and fail their
-/// checksums on the receiving side (the talk's "network I/O errors on the receiver side").
+/// `mtu-mismatch-attached` (critical): a port **attached** to a bridge with a smaller MTU than the bridge, its
+/// guests or another port of it. A bridge does not fragment, so frames larger than the port's MTU die there:
+/// the sending side drops them, or they are cut and fail their checksums on the receiving side (the talk's
+/// "network I/O errors on the receiver side"). Ports that disagree are the pitfall even with no config: a Linux
+/// bridge whose MTU was never set takes its smallest port's, so a card at 1500 next to guest ports at 9000
+/// makes the bridge 1500 and only the ports show the mismatch.
 ///
 /// `mtu-routed-ok` (info): an uplink the guests are *routed* to has a smaller MTU. That is fine: the host's
 /// IP stack fragments for it, which is why the talk recommends large guest MTUs with routing.
@@ -21,14 +24,28 @@ enum MTUCheck {
     var findings: [Finding] = []
     for bridge in bridges(context.snapshot) where only?.contains(bridge.name) ?? true {
       let guestMTU = context.config?.guestNetworks.first { $0.bridge == bridge.name }?.mtu
-      let required = max(bridge.mtu ?? 0, guestMTU ?? 0)
+      let largest = bridge.ports.max { $0.mtu < $1.mtu }
+      let required = max(bridge.mtu ?? 0, guestMTU ?? 0, largest?.mtu ?? 0)
       guard required > 0 else { continue }
-      let what = (guestMTU ?? 0) > (bridge.mtu ?? 0) ? "the guests' MTU" : "the bridge's MTU"
+      let what: String
+      if let guestMTU, guestMTU == required, guestMTU > bridge.mtu ?? 0 {
+        what = "the guests' MTU"
+      } else if bridge.mtu ?? 0 == required {
+        what = "the bridge's MTU"
+      } else {
+        what = "\(largest?.name ?? "another port")'s MTU"
+      }
+      let listing = bridge.ports.map { "\($0.name) \($0.mtu)" }.joined(separator: ", ")
       for port in bridge.ports where port.mtu < required {
+        // Who sends what the port cannot take: the host through the bridge, larger ports, else the guests to come.
+        var senders: [String] = []
+        if let mtu = bridge.mtu, mtu > port.mtu { senders.append("\(bridge.name) itself (MTU \(mtu))") }
+        senders += bridge.ports.filter { $0.mtu > port.mtu }.map { "\($0.name) (MTU \($0.mtu))" }
+        if senders.isEmpty, let guestMTU { senders.append("the guests (MTU \(guestMTU))") }
         var evidence = [
           "bridge": bridge.name, "bridge_kind": bridge.kind,
           "bridge_mtu": bridge.mtu.map(String.init) ?? "unknown",
-          "port": port.name, "port_mtu": "\(port.mtu)",
+          "port": port.name, "port_mtu": "\(port.mtu)", "ports": listing,
         ]
         if let guestMTU { evidence["guest_mtu"] = "\(guestMTU)" }
         if let request = port.mtuRequest { evidence["port_mtu_request"] = "\(request)" }
@@ -39,7 +56,8 @@ enum MTUCheck {
             id: id, severity: .critical,
             summary:
               "\(port.name) is attached to \(bridge.name) with MTU \(port.mtu), below \(what) \(required): "
-              + "larger frames fail on the receiving side",
+              + "frames over \(port.mtu) bytes from \(senders.joined(separator: ", ")) die at \(port.name) "
+              + "(a bridge cannot fragment)",
             evidence: evidence,
             fix:
               "ip link set \(port.name) mtu \(required)\(ovs), or route to that network instead of attaching it"

@@ -44,7 +44,7 @@ struct DoctorProcessTests {
     #expect(finding.severity == "critical")
     #expect(
       finding.summary
-        == "vnet0 is attached to br-ex with MTU 1500, below the bridge's MTU 9000: larger frames fail on the receiving side"
+        == "vnet0 is attached to br-ex with MTU 1500, below the bridge's MTU 9000: frames over 1500 bytes from br-ex itself (MTU 9000) die at vnet0 (a bridge cannot fragment)"
     )
     #expect(finding.evidence["port_mtu"] == "1500" && finding.evidence["bridge_mtu"] == "9000")
     #expect(broken.stdout.hasPrefix("{\"findings\":[{") && broken.stdout.hasSuffix("}]}\n"))
@@ -54,12 +54,71 @@ struct DoctorProcessTests {
     #expect(refused.status == 1)
     #expect(
       refused.stderr
-        == "routed-hook: prepare guest0: refusing to start: mtu-mismatch-attached: vnet0 is attached to br-ex with MTU 1500, below the bridge's MTU 9000: larger frames fail on the receiving side\n"
+        == "routed-hook: prepare guest0: refusing to start: mtu-mismatch-attached: vnet0 is attached to br-ex with MTU 1500, below the bridge's MTU 9000: frames over 1500 bytes from br-ex itself (MTU 9000) die at vnet0 (a bridge cannot fragment)\n"
     )
     #expect(refused.stdout.isEmpty)
 
     try Shell.run(["ip", "-n", bed.host, "link", "set", "vnet0", "mtu", "9000"])
     #expect(try bed.hook(0, "prepare", "begin").status == 0)
+  }
+
+  /// The talk's MTU pitfall built by hand on a host routed-hook never touched, as its admin would: a guest port
+  /// at 9000 and a card at 1500 on one Linux bridge whose MTU nobody set, so Linux gives the bridge 1500 and
+  /// only the ports disagree. doctor, without a config, must name it.
+  @Test func portsOfOneBridgeThatDisagreeOnMTUAreFoundWithoutAConfig() throws {
+    let id = String(UUID().uuidString.prefix(6)).lowercased()
+    let (host, guest, lan) = ("rhk-\(id)-host", "rhk-\(id)-guest", "rhk-\(id)-lan")
+    defer {
+      for namespace in [host, guest, lan] {
+        _ = try? Shell.run(["ip", "netns", "del", namespace], allowFailure: true)
+      }
+    }
+    for namespace in [host, guest, lan] { try Shell.run(["ip", "netns", "add", namespace]) }
+    try Shell.run(["ip", "-n", host, "link", "add", "br0", "type", "bridge"])
+    try Shell.run([
+      "ip", "-n", host, "link", "add", "vnet0", "mtu", "9000", "type", "veth", "peer", "eth0", "netns", guest,
+    ])
+    try Shell.run(["ip", "-n", host, "link", "add", "eth1", "type", "veth", "peer", "eth0", "netns", lan])
+    for port in ["vnet0", "eth1"] {
+      try Shell.run(["ip", "-n", host, "link", "set", port, "master", "br0", "up"])
+    }
+    try Shell.run(["ip", "-n", host, "link", "set", "br0", "up"])
+    try Shell.run(["ip", "-n", guest, "link", "set", "eth0", "mtu", "9000", "up"])
+    try Shell.run(["ip", "-n", guest, "address", "add", "10.1.0.5/24", "dev", "eth0"])
+    try Shell.run(["ip", "-n", lan, "link", "set", "eth0", "up"])
+    try Shell.run(["ip", "-n", lan, "address", "add", "10.1.0.10/24", "dev", "eth0"])
+    // The kernel gave the bridge its smallest port's MTU, read back independently.
+    let bridge = try Shell.run(["ip", "-j", "-n", host, "link", "show", "br0"]).out
+    #expect(bridge.contains("\"mtu\":1500"), "\(bridge)")
+
+    // The damage: small frames cross the bridge, a 4000-byte ping from the guest dies at eth1. DF, because
+    // with bridge netfilter on the kernel refragments bridged IPv4 without it (br_nf_dev_queue_xmit).
+    func ping(size: Int) throws -> Bool {
+      try Shell.inNamespace(
+        guest, ["ping", "-n", "-c", "2", "-W", "1", "-i", "0.2", "-M", "do", "-s", "\(size)", "10.1.0.10"],
+        allowFailure: true
+      ).status == 0
+    }
+    #expect(try ping(size: 56))
+    #expect(try !ping(size: 4000))
+
+    let scratch = try ScratchDirectory()
+    let result = try HookProcess.run(
+      ["doctor", "--json", "--state-dir", scratch.url.appendingPathComponent("state").path],
+      environment: ["ROUTED_HOOK_CONFIG": "/nonexistent"], namespace: host)
+    #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+    let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+    let finding = try #require(report.findings.first { $0.id == "mtu-mismatch-attached" }, "\(result.stdout)")
+    #expect(finding.severity == "critical")
+    #expect(
+      finding.summary
+        == "eth1 is attached to br0 with MTU 1500, below vnet0's MTU 9000: frames over 1500 bytes from vnet0 "
+        + "(MTU 9000) die at eth1 (a bridge cannot fragment)")
+    #expect(finding.evidence["bridge"] == "br0" && finding.evidence["bridge_mtu"] == "1500")
+    #expect(finding.evidence["ports"] == "eth1 1500, vnet0 9000")
+    #expect(
+      report.findings.filter { $0.id == "mtu-mismatch-attached" }.count == 1,
+      "vnet0 itself is not below anyone")
   }
 
   @Test func aSecondRouteToAGuestRefusesItsStart() throws {

@@ -64,7 +64,8 @@ import Testing
       expected: [
         (
           "mtu-mismatch-attached", .critical,
-          "tap1 is attached to br0 with MTU 1500, below the guests' MTU 9000: larger frames fail on the receiving side"
+          "tap1 is attached to br0 with MTU 1500, below the guests' MTU 9000: frames over 1500 bytes from tap0 "
+            + "(MTU 9000) die at tap1 (a bridge cannot fragment)"
         ),
         (
           "mtu-routed-ok", .info,
@@ -76,7 +77,19 @@ import Testing
       expected: [
         (
           "mtu-mismatch-attached", .critical,
-          "card0 is attached to br0 with MTU 1500, below the bridge's MTU 9000: larger frames fail on the receiving side"
+          "card0 is attached to br0 with MTU 1500, below the bridge's MTU 9000: frames over 1500 bytes from br0 "
+            + "itself (MTU 9000), vnet0 (MTU 9000) die at card0 (a bridge cannot fragment)"
+        )
+      ]),
+    // The talk's MTU pitfall on a host with no config: the bridge took its smallest port's MTU (1500), so only
+    // the ports disagree.
+    Case(
+      snapshot: "mtu-linux-bridge", config: nil,
+      expected: [
+        (
+          "mtu-mismatch-attached", .critical,
+          "tap1 is attached to br0 with MTU 1500, below tap0's MTU 9000: frames over 1500 bytes from tap0 "
+            + "(MTU 9000) die at tap1 (a bridge cannot fragment)"
         )
       ]),
     Case(
@@ -183,7 +196,7 @@ import Testing
     #expect(
       mtu.evidence == [
         "bridge": "br0", "bridge_kind": "ovs", "bridge_mtu": "9000", "port": "card0", "port_mtu": "1500",
-        "guest_mtu": "9000",
+        "guest_mtu": "9000", "ports": "card0 1500, vnet0 9000",
       ])
     #expect(
       mtu.fix
@@ -202,6 +215,35 @@ import Testing
     let answered = try #require(broken.first { $0.id == "arp-answered-elsewhere" })
     #expect(answered.fix == "nft delete element arp routed_hook answer_production { 10.136.11.6 }")
     #expect(answered.evidence["allowed_uplinks"] == "hipersockets")
+  }
+
+  /// OVS on a host with no config: the bridge's own port took the smaller MTU, the ports disagree.
+  @Test func ovsPortsThatDisagreeOnMTUAreFoundWithoutAConfig() {
+    let snapshot = HostSnapshot(
+      links: [
+        HostSnapshot.Link(name: "br0", index: 2, mtu: 1500, kind: "openvswitch"),
+        HostSnapshot.Link(name: "vnet0", index: 3, mtu: 9000, master: "ovs-system", kind: "tun"),
+        HostSnapshot.Link(name: "card0", index: 4, mtu: 1500, master: "ovs-system"),
+      ],
+      ovs: [
+        HostSnapshot.OVSBridge(
+          name: "br0",
+          ports: [
+            HostSnapshot.OVSPort(name: "br0", type: "internal", mtu: 1500),
+            HostSnapshot.OVSPort(name: "vnet0", mtu: 9000, mtuRequest: 9000),
+            HostSnapshot.OVSPort(name: "card0", mtu: 1500),
+          ])
+      ])
+    let findings = Doctor.findings(snapshot, config: nil)
+    #expect(
+      findings.map(\.summary) == [
+        "card0 is attached to br0 with MTU 1500, below vnet0's MTU 9000: frames over 1500 bytes from vnet0 "
+          + "(MTU 9000) die at card0 (a bridge cannot fragment)"
+      ])
+    #expect(
+      findings.first?.fix
+        == "ip link set card0 mtu 9000 (OVS: ovs-vsctl set interface card0 mtu_request=9000), "
+        + "or route to that network instead of attaching it")
   }
 
   /// `prepare`'s checks: only the starting domain's bridge and addresses, critical findings only.
