@@ -61,21 +61,26 @@ public struct SnapshotCapture {
     return snapshot
   }
 
-  /// forwarding and proxy_arp per interface and for `all`, and ip_forward, from /proc/sys.
+  /// forwarding and proxy_arp per interface and for `all`, ip_forward, and bridge netfilter, from /proc/sys.
   func sysctls(_ names: [String]) -> HostSnapshot.Sysctls {
-    func read(_ path: String) -> Int {
-      guard case .contents(let bytes)? = try? Files.read("/proc/sys/net/ipv4/\(path)", limit: 64) else {
-        return 0
+    func value(_ path: String) -> Int? {
+      guard case .contents(let bytes)? = try? Files.read("/proc/sys/net/\(path)", limit: 64) else {
+        return nil
       }
-      return Int(String(decoding: bytes, as: UTF8.self).split(separator: "\n").first ?? "") ?? 0
+      return Int(String(decoding: bytes, as: UTF8.self).split(separator: "\n").first ?? "")
     }
+    func read(_ path: String) -> Int { value("ipv4/\(path)") ?? 0 }
+    let iptables = value("bridge/bridge-nf-call-iptables")
     func settings(_ name: String) -> HostSnapshot.InterfaceSettings {
       HostSnapshot.InterfaceSettings(
         forwarding: read("conf/\(name)/forwarding"), proxyARP: read("conf/\(name)/proxy_arp"))
     }
     return HostSnapshot.Sysctls(
       ipForward: read("ip_forward"), all: settings("all"),
-      interfaces: Dictionary(names.map { ($0, settings($0)) }, uniquingKeysWith: { a, _ in a }))
+      interfaces: Dictionary(names.map { ($0, settings($0)) }, uniquingKeysWith: { a, _ in a }),
+      bridgeNetfilter: HostSnapshot.BridgeNetfilter(
+        loaded: iptables != nil, callIptables: iptables ?? 0,
+        callIp6tables: value("bridge/bridge-nf-call-ip6tables") ?? 0))
   }
 
   /// The names in a `/proc/net/*_tables_names` file: a legacy table is loaded only after first use, and

@@ -32,10 +32,13 @@ enum SnapshotParser {
     }
     return (JSON.parse(Array(linkText.utf8))?.array ?? []).compactMap { entry in
       guard let name = entry["ifname"]?.string, let index = entry["ifindex"]?.int else { return nil }
+      let kind = entry["linkinfo"]?["info_kind"]?.string
+      let options = kind == "bridge" ? entry["linkinfo"]?["info_data"] : nil
       return HostSnapshot.Link(
         name: name, index: index, mtu: entry["mtu"]?.int ?? 0,
         flags: (entry["flags"]?.array ?? []).compactMap(\.string), master: entry["master"]?.string,
-        kind: entry["linkinfo"]?["info_kind"]?.string, addresses: addresses[name] ?? [])
+        kind: kind, addresses: addresses[name] ?? [], nfCallIptables: options?["nf_call_iptables"]?.int,
+        nfCallIp6tables: options?["nf_call_ip6tables"]?.int)
     }
   }
 

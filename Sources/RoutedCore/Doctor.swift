@@ -16,6 +16,7 @@ public enum Doctor {
     findings += MovedGuestCheck.findings(context)
     findings += ScopeCheck.findings(context)
     findings += ForwardFilterCheck.findings(context)
+    findings += BridgeNetfilterCheck.findings(context)
     if config != nil { findings += DriftCheck.findings(context) }
     return findings
   }

@@ -51,11 +51,15 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
     /// The link kind (`bridge`, `veth`, `tun`, `openvswitch`, …); nil for physical devices and loopback.
     public var kind: String?
     public var addresses: [IPv4Interface]
+    /// A Linux bridge's own `nf_call_iptables` and `nf_call_ip6tables` options (`ip -d link`): the kernel ORs
+    /// them with the namespace's `bridge-nf-call-*` sysctls. Nil for other links and older snapshots.
+    public var nfCallIptables: Int?
+    public var nfCallIp6tables: Int?
 
     public init(
       name: String, index: Int, mtu: Int, flags: [String] = ["UP"], master: String? = nil,
       kind: String? = nil,
-      addresses: [IPv4Interface] = []
+      addresses: [IPv4Interface] = [], nfCallIptables: Int? = nil, nfCallIp6tables: Int? = nil
     ) {
       self.name = name
       self.index = index
@@ -64,6 +68,8 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
       self.master = master
       self.kind = kind
       self.addresses = addresses
+      self.nfCallIptables = nfCallIptables
+      self.nfCallIp6tables = nfCallIp6tables
     }
 
     /// True when the link does no ARP (loopback, layer-3 links): proxy ARP cannot happen there.
@@ -117,19 +123,38 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
     public var ipForward: Int
     public var all: InterfaceSettings
     public var interfaces: [String: InterfaceSettings]
+    /// The namespace's `net.bridge.bridge-nf-call-*`; nil when not read (a snapshot from an older doctor).
+    public var bridgeNetfilter: BridgeNetfilter?
 
     public init(
-      ipForward: Int = 0, all: InterfaceSettings = .init(), interfaces: [String: InterfaceSettings] = [:]
+      ipForward: Int = 0, all: InterfaceSettings = .init(), interfaces: [String: InterfaceSettings] = [:],
+      bridgeNetfilter: BridgeNetfilter? = nil
     ) {
       self.ipForward = ipForward
       self.all = all
       self.interfaces = interfaces
+      self.bridgeNetfilter = bridgeNetfilter
     }
 
     /// Whether the kernel proxies ARP on `name`: it ORs `conf/all/proxy_arp` with the interface's own value.
     public func proxyARP(_ name: String) -> Bool { all.proxyARP != 0 || interfaces[name]?.proxyARP ?? 0 != 0 }
 
     public func forwarding(_ name: String) -> Bool { interfaces[name]?.forwarding ?? 0 != 0 }
+  }
+
+  /// `net.bridge.bridge-nf-call-{iptables,ip6tables}` of the network namespace. br_netfilter registers them per
+  /// namespace when it is loaded (built in, or `modprobe br_netfilter`); without it no bridged frame reaches
+  /// netfilter, whatever a bridge's own options say.
+  public struct BridgeNetfilter: Sendable, Equatable, Codable {
+    public var loaded: Bool
+    public var callIptables: Int
+    public var callIp6tables: Int
+
+    public init(loaded: Bool, callIptables: Int = 0, callIp6tables: Int = 0) {
+      self.loaded = loaded
+      self.callIptables = callIptables
+      self.callIp6tables = callIp6tables
+    }
   }
 
   /// `net.ipv4.conf.<name>.{forwarding,proxy_arp}`.

@@ -92,6 +92,22 @@ import Testing
             + "(MTU 9000) die at tap1 (a bridge cannot fragment)"
         )
       ]),
+    // Bridge netfilter off for the namespace, on for br-on through its own option; someone's forward policy drop.
+    Case(
+      snapshot: "bridge-netfilter", config: nil,
+      expected: [
+        (
+          "bridge-netfilter", .info,
+          "bridge netfilter is off for br-off: frames between its ports never reach netfilter, so its guests "
+            + "reach each other whatever the forward policy, and anti-spoofing sees only routed traffic"
+        ),
+        (
+          "bridge-netfilter", .info,
+          "bridge netfilter is on for br-on (br-on nf_call_iptables=1): frames between its ports pass the forward "
+            + "hook with br-on as input and output, so every forward chain must accept them for its guests to "
+            + "reach each other"
+        ),
+      ]),
     Case(
       snapshot: "routed-broken", config: "routed",
       expected: [
@@ -215,6 +231,57 @@ import Testing
     let answered = try #require(broken.first { $0.id == "arp-answered-elsewhere" })
     #expect(answered.fix == "nft delete element arp routed_hook answer_production { 10.136.11.6 }")
     #expect(answered.evidence["allowed_uplinks"] == "hipersockets")
+  }
+
+  @Test func bridgeNetfilterSaysWhatItMeansForTheForwardPolicy() throws {
+    let snapshot = try Fixture.snapshot("bridge-netfilter")
+    let on = try #require(
+      Doctor.findings(snapshot, config: nil).first { $0.evidence["bridge"] == "br-on" })
+    #expect(
+      on.evidence["net.bridge.bridge-nf-call-iptables"] == "0"
+        && on.evidence["nf_call_iptables"] == "1")
+    #expect(on.evidence["foreign_forward_drops"] == "inet admin forward")
+    #expect(on.fix == "accept iifname \"br-on\" oifname \"br-on\" in inet admin forward")
+
+    // Without br_netfilter no bridged frame reaches netfilter, whatever a bridge's own option says.
+    var unloaded = snapshot
+    unloaded.sysctls.bridgeNetfilter = HostSnapshot.BridgeNetfilter(loaded: false)
+    #expect(
+      Doctor.findings(unloaded, config: nil).map(\.summary)
+        == ["br-off", "br-on"].map {
+          "br_netfilter is not loaded: frames between the ports of \($0) never reach netfilter, so its guests "
+            + "reach each other whatever the forward policy, and anti-spoofing sees only routed traffic"
+        })
+
+    // With a config: its guest bridges only, and what routed-hook's own chains do with bridged frames.
+    var linux = try Fixture.snapshot("mtu-linux-bridge")
+    linux.sysctls.bridgeNetfilter = HostSnapshot.BridgeNetfilter(
+      loaded: true, callIptables: 1, callIp6tables: 1)
+    let guests = Doctor.findings(linux, config: Fixture.doctorConfig("mtu")).filter {
+      $0.id == "bridge-netfilter"
+    }
+    #expect(guests.map { $0.evidence["bridge"] } == ["br0"])
+    #expect(
+      guests.first?.summary
+        == "bridge netfilter is on for br0 (bridge-nf-call-iptables=1): frames between its ports pass the forward "
+        + "hook with br0 as input and output, so every forward chain must accept them for its guests to reach "
+        + "each other")
+    #expect(
+      guests.first?.evidence["routed_hook"]
+        == "forward accepts iifname \"br0\" oifname \"br0\"; prerouting drops bridged IPv4 frames from addresses "
+        + "no running guest has")
+
+    // An Open vSwitch guest bridge: bridge netfilter never applies.
+    var ovs = try Fixture.snapshot("mtu-ovs")
+    ovs.sysctls.bridgeNetfilter = HostSnapshot.BridgeNetfilter(
+      loaded: true, callIptables: 1, callIp6tables: 1)
+    #expect(
+      Doctor.findings(ovs, config: Fixture.doctorConfig("mtu")).first {
+        $0.id == "bridge-netfilter"
+      }?.summary
+        == "br0 is an Open vSwitch bridge: bridge netfilter does not apply, frames between its ports never reach "
+        + "netfilter, so its guests reach each other whatever the forward policy, and anti-spoofing sees only "
+        + "routed traffic")
   }
 
   /// OVS on a host with no config: the bridge's own port took the smaller MTU, the ports disagree.

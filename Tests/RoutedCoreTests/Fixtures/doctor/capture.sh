@@ -116,4 +116,19 @@ in_ns dr-fwd sysctl -qw net.ipv4.ip_forward=1
 capture dr-fwd forward-unfiltered.json
 in_ns dr-fwd iptables-legacy -P FORWARD DROP
 capture dr-fwd forward-legacy-drop.json
+# Bridge netfilter: off for the namespace, on for br-on through its own option; a foreign forward policy drop.
+fresh dr-brnf
+in_ns dr-brnf sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0
+ip -n dr-brnf link add br-on type bridge nf_call_iptables 1; ip -n dr-brnf link add br-off type bridge
+veth dr-brnf vnet0; veth dr-brnf vnet1
+ip -n dr-brnf link set vnet0 master br-on; ip -n dr-brnf link set vnet1 master br-off
+ip -n dr-brnf link set br-on up; ip -n dr-brnf link set br-off up
+in_ns dr-brnf nft -f - <<'NFT'
+table inet admin {
+  chain forward {
+    type filter hook forward priority 10; policy drop;
+  }
+}
+NFT
+capture dr-brnf bridge-netfilter.json
 echo "fixtures written"
