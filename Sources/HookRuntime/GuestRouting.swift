@@ -71,8 +71,9 @@ public struct GuestRouting {
   /// Validates, applies or re-applies `domain` under the lock, recording what it applied.
   public func run(_ action: HookAction, domain: DomainDescription, config: HostConfig) throws -> Outcome {
     let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
-    // An unmanaged domain with no record costs no netlink socket, no lock and no state directory.
-    if interfaces.isEmpty && !hasRecord(domain.identity.uuid) {
+    // An unmanaged domain with no record costs no netlink socket, no lock and no state directory; one with no
+    // valid UUID cannot have a record.
+    if interfaces.isEmpty && (domain.identityProblem != nil || !hasRecord(domain.identity.uuid)) {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
     if action == .recheck {

@@ -1,14 +1,27 @@
 /// What routed-hook needs from a libvirt domain's XML: identity, NICs and `urn:routed-hook:1` metadata.
+///
+/// What the XML lacks or gets wrong is kept as a problem instead of failing the parse: it matters only if
+/// routed-hook acts on the domain (`GuestResolver`), and a domain with no managed NIC is ignored whatever it
+/// lacks or contains (libvirt's own test suites are full of domains without a `<uuid>` or a NIC).
 public struct DomainDescription: Sendable, Equatable {
   public var identity: DomainIdentity
   public var interfaces: [DomainInterface]
-  /// Addresses from `<metadata><rh:guest>`; nil when the domain carries no such element.
+  /// Addresses from `<metadata><rh:guest>`; nil when the domain carries no such element, or it is unreadable.
   public var metadata: [GuestAddress]?
+  /// No `<name>`, or a `<uuid>` that is not one: refused once a NIC is managed (records are named by UUID).
+  public var identityProblem: String?
+  /// `<rh:guest>` metadata that cannot be read: refused once a NIC sits on a guest network.
+  public var metadataProblem: String?
 
-  public init(identity: DomainIdentity, interfaces: [DomainInterface], metadata: [GuestAddress]? = nil) {
+  public init(
+    identity: DomainIdentity, interfaces: [DomainInterface], metadata: [GuestAddress]? = nil,
+    identityProblem: String? = nil, metadataProblem: String? = nil
+  ) {
     self.identity = identity
     self.interfaces = interfaces
     self.metadata = metadata
+    self.identityProblem = identityProblem
+    self.metadataProblem = metadataProblem
   }
 }
 
@@ -25,10 +38,12 @@ public struct DomainInterface: Sendable, Equatable {
   public var targetDevice: String?
   /// `<virtualport type=…>`, e.g. `openvswitch`.
   public var virtualPort: String?
+  /// A `<mac address>` that is not a MAC address (then `mac` is nil): refused if the NIC is on a guest network.
+  public var problem: String?
 
   public init(
     type: String, mac: MACAddress?, sourceBridge: String? = nil, sourceNetwork: String? = nil,
-    targetDevice: String? = nil, virtualPort: String? = nil
+    targetDevice: String? = nil, virtualPort: String? = nil, problem: String? = nil
   ) {
     self.type = type
     self.mac = mac
@@ -36,5 +51,6 @@ public struct DomainInterface: Sendable, Equatable {
     self.sourceNetwork = sourceNetwork
     self.targetDevice = targetDevice
     self.virtualPort = virtualPort
+    self.problem = problem
   }
 }

@@ -11,6 +11,8 @@ public enum DomainXML {
   /// The namespace of routed-hook's per-guest metadata.
   public static let metadataNamespace = "urn:routed-hook:1"
 
+  /// Throws only for what makes the document unreadable (size, syntax, not a `<domain>`); what a domain lacks
+  /// or gets wrong is recorded in the description, for `GuestResolver` to refuse if the domain is managed.
   public static func parse(_ data: [UInt8]) throws -> DomainDescription {
     guard data.count <= maximumSize else {
       throw DomainXMLError("domain XML is \(data.count) bytes, over the \(maximumSize >> 20) MiB limit")
@@ -22,22 +24,16 @@ public enum DomainXML {
     guard root.name == "domain" else {
       throw DomainXMLError("expected a <domain> document, found <\(root.name)>")
     }
-    guard let name = root.child("name")?.text.trimmed, !name.isEmpty else {
-      throw DomainXMLError("domain XML has no <name>")
-    }
+    let name = root.child("name")?.text.trimmed ?? ""
     let uuid = root.child("uuid")?.text.trimmed.lowercased() ?? ""
-    guard UUIDText.isValid(uuid) else {
-      throw DomainXMLError("domain \(name): <uuid> '\(uuid)' is not a UUID")
-    }
+    let identityProblem =
+      name.isEmpty
+      ? "domain XML has no <name>"
+      : UUIDText.isValid(uuid) ? nil : "domain \(name): <uuid> '\(uuid)' is not a UUID"
 
-    let interfaces = try (root.child("devices")?.children(named: "interface") ?? []).map { element in
+    let interfaces = (root.child("devices")?.children(named: "interface") ?? []).map { element in
       let macText = element.child("mac")?.attribute("address")
-      let mac = try macText.map { text in
-        guard let mac = MACAddress(text) else {
-          throw DomainXMLError("domain \(name): <mac address='\(text)'> is not a MAC address")
-        }
-        return mac
-      }
+      let mac = macText.flatMap(MACAddress.init)
       let source = element.child("source")
       return DomainInterface(
         type: element.attribute("type") ?? "",
@@ -45,12 +41,21 @@ public enum DomainXML {
         sourceBridge: source?.attribute("bridge"),
         sourceNetwork: source?.attribute("network"),
         targetDevice: element.child("target")?.attribute("dev"),
-        virtualPort: element.child("virtualport")?.attribute("type")
+        virtualPort: element.child("virtualport")?.attribute("type"),
+        problem: mac == nil
+          ? macText.map { "domain \(name): <mac address='\($0)'> is not a MAC address" } : nil
       )
     }
+    var metadata: [GuestAddress]?
+    var metadataProblem: String?
+    do {
+      metadata = try self.metadata(of: root, domain: name)
+    } catch {
+      metadataProblem = "\(error)"
+    }
     return DomainDescription(
-      identity: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces,
-      metadata: try metadata(of: root, domain: name))
+      identity: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces, metadata: metadata,
+      identityProblem: identityProblem, metadataProblem: metadataProblem)
   }
 
   private static func metadata(of root: XMLElementNode, domain: String) throws -> [GuestAddress]? {

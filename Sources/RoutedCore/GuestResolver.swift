@@ -5,6 +5,13 @@ public enum GuestResolver {
     -> [ManagedInterface]
   {
     let name = domain.identity.name
+    // Only NICs on a guest network concern routed-hook: a domain without any is ignored whatever it lacks.
+    let candidates = domain.interfaces.filter {
+      config.guestNetwork(bridge: $0.sourceBridge, libvirtNetwork: $0.sourceNetwork) != nil
+    }
+    guard !candidates.isEmpty else { return [] }
+    if let problem = domain.metadataProblem { throw DomainError(problem) }
+    for nic in candidates { if let problem = nic.problem { throw DomainError(problem) } }
     let addresses = domain.metadata ?? config.domains[name] ?? []
     var managed: [ManagedInterface] = []
     for nic in domain.interfaces {
@@ -45,6 +52,8 @@ public enum GuestResolver {
         ManagedInterface(
           mac: mac, address: entry.address, network: network.name, bridge: network.bridge, uplinks: uplinks))
     }
+    // Records, locks and log lines are keyed by name and UUID: a domain routed-hook acts on needs both.
+    if !managed.isEmpty, let problem = domain.identityProblem { throw DomainError(problem) }
     return managed
   }
 

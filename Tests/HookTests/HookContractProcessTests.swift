@@ -44,6 +44,52 @@ import Testing
     #expect(result.stderr.isEmpty)
   }
 
+  /// `Tests/RoutedCoreTests/Fixtures/unmanaged/`: domains shaped like libvirt's test-suite XMLs.
+  static func unmanagedFixture(_ name: String) throws -> Data {
+    try Data(
+      contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("RoutedCoreTests/Fixtures/unmanaged/\(name).xml"))
+  }
+
+  /// Every operation, under a config with `domains:` (so the raw-byte shortcut does not apply and the XML is
+  /// parsed) and with a state directory (so removal looks for a record): exit 0, not a byte of output, nothing
+  /// written.
+  @Test(arguments: [
+    "test-driver-default", "lxc-no-uuid", "nics-elsewhere-no-uuid", "foreign-metadata",
+    "broken-parts-elsewhere",
+  ])
+  func aDomainWithNoManagedNICIsIgnoredWhateverItLacks(fixture: String) throws {
+    let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
+    let state = environment["ROUTED_HOOK_STATE_DIR"]!
+    try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+    for op in [
+      ["prepare", "begin", "-"], ["start", "begin", "-"], ["started", "begin", "-"],
+      ["reconnect", "begin", "-"],
+      ["migrate", "begin", "-"], ["restore", "begin", "-"], ["stopped", "end", "-"],
+      ["release", "end", "destroyed"],
+    ] {
+      let result = try HookProcess.run(
+        ["guest"] + op, stdin: try Self.unmanagedFixture(fixture), environment: environment, executable: hook)
+      #expect(result.status == 0, "\(fixture) \(op): \(result.stderr)")
+      #expect(result.stdout.isEmpty && result.stderr.isEmpty, "\(fixture) \(op): \(result.stderr)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: state).isEmpty)
+  }
+
+  /// The positive control: the same lack on a NIC routed-hook would route refuses the start, in one line.
+  @Test func aManagedDomainWithoutAUUIDIsRefused() throws {
+    let hook = try HookProcess.installedAs(kind: "qemu", in: scratch.url)
+    let xml = try Self.unmanagedFixture("managed-no-uuid")
+    let prepare = try HookProcess.run(
+      ["db01", "prepare", "begin", "-"], stdin: xml, environment: environment, executable: hook)
+    #expect(prepare.status == 1)
+    #expect(prepare.stderr == "routed-hook: prepare db01: domain db01: <uuid> '' is not a UUID\n")
+    #expect(prepare.stdout.isEmpty)
+    let release = try HookProcess.run(
+      ["db01", "release", "end", "destroyed"], stdin: xml, environment: environment, executable: hook)
+    #expect(release.status == 0 && release.stdout.isEmpty, "\(release.stderr)")
+  }
+
   @Test(arguments: [
     (
       ["web01", "started", "begin"],
