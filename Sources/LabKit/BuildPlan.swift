@@ -24,6 +24,14 @@ public struct BuildPlan: Sendable {
   /// IPv6 is off in every lab namespace: its autoconfiguration chatter would disturb the path counters.
   static let sysctlLine = "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
 
+  /// Bridge netfilter for a host's namespace, all three families as br_netfilter's defaults have them. Off where
+  /// br_netfilter is absent needs nothing: then no bridged frame reaches netfilter anyway.
+  static func bridgeNetfilterLine(_ on: Bool) -> String {
+    let keys = ["iptables", "ip6tables", "arptables"].map { "net.bridge.bridge-nf-call-\($0)=\(on ? 1 : 0)" }
+    let line = "sysctl -qw \(keys.joined(separator: " "))"
+    return on ? line : "if [ -d /proc/sys/net/bridge ]; then \(line); fi"
+  }
+
   /// One namespace per node, in build order.
   public var namespaces: [String] { topology.builtNodeNames.map(names.namespace) }
 
@@ -55,12 +63,16 @@ public struct BuildPlan: Sendable {
   public func script(for node: String) -> String {
     // The altname on lo marks the namespace itself as the lab's, even one with no other link (a stopped guest).
     var lines = ["link set lo up", altnameLine(node: node, interface: "lo")]
+    var preamble = [Self.sysctlLine]
     if let segment = topology.segment(named: node) {
       lines += segmentLines(segment)
     } else if let host = topology.host(named: node) {
       lines += interfaceLines(node: node, attachments: host.interfaces)
       if host.switchConfig.kind == .linuxBridge {
         let bridge = host.switchConfig.bridge
+        if let bridgeNetfilter = host.switchConfig.bridgeNetfilter {
+          preamble.append(Self.bridgeNetfilterLine(bridgeNetfilter))
+        }
         lines.append("link add \(bridge) type bridge stp_state 0")
         lines.append(altnameLine(node: node, interface: bridge))
         lines.append("link set \(bridge) mtu \(host.switchConfig.mtu)")
@@ -73,7 +85,7 @@ public struct BuildPlan: Sendable {
     // Frames on a segment carry complete checksums, as on a real wire: a checksum left to offloading would
     // reach a userspace OVS port (a card attached by hand) unfinished, and the guest behind it would drop it.
     let offloads = topology.attachments(of: node).map { "ethtool -K \($0.name) tx off >/dev/null" }
-    return shellScript(lines, preamble: [Self.sysctlLine], after: offloads)
+    return shellScript(lines, preamble: preamble, after: offloads)
   }
 
   private func segmentLines(_ segment: Segment) -> [String] {

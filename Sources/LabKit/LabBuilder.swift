@@ -36,6 +36,14 @@ public struct LabBuilder: Sendable {
   }
 
   private func preflight() throws {
+    // br_netfilter registers its sysctls in every namespace once loaded; without it there is nothing to set.
+    if let host = topology.hosts.first(where: { $0.switchConfig.bridgeNetfilter == true }),
+      !FileSystem.exists("/proc/sys/net/bridge")
+    {
+      throw LabError(
+        "\(host.name): bridgeNetfilter needs br_netfilter, which is not loaded: modprobe br_netfilter "
+          + "(scripts/install-deps does, keeping the root namespace's bridge-nf-call-* at 0)")
+    }
     if let hook, !FileManager.default.isExecutableFile(atPath: hook.hookPath) {
       throw LabError(
         "routed-hook not found at \(hook.hookPath): build it, pass --hook PATH, or use --no-hook")
@@ -60,6 +68,9 @@ public struct LabBuilder: Sendable {
       try FileSystem.write(
         URL(fileURLWithPath: directory.isEmpty ? "." : directory).path, to: names.sourceRecord)
     }
+    if let override = topology.switchOverride {
+      try FileSystem.write(override.description, to: names.switchOverrideRecord)
+    }
   }
 
   private func build(clock: PhaseClock, journal: Journal) throws {
@@ -82,6 +93,18 @@ public struct LabBuilder: Sendable {
         let path = "\(names.scriptDirectory)/\(node).sh"
         try FileSystem.write(plan.script(for: node), to: path)
         try Command.check(["ip", "netns", "exec", names.namespace(node), "sh", path])
+      }
+      // Read back: a run meant to prove guests on a Linux bridge with bridge netfilter on must not pass with it off.
+      for host in topology.hosts where host.switchConfig.bridgeNetfilter == true {
+        let value = try Command.check(
+          [
+            "ip", "netns", "exec", names.namespace(host.name), "sysctl", "-n",
+            "net.bridge.bridge-nf-call-iptables",
+          ])
+        guard value.split(separator: "\n").first == "1" else {
+          throw LabError(
+            "\(host.name): net.bridge.bridge-nf-call-iptables is \(value), not 1 as bridgeNetfilter asks")
+        }
       }
     }
     let neighbours = plan.noARPNeighbourLines { node, interface in

@@ -34,6 +34,8 @@ public struct LabNames: Sendable {
   public var topologyCopy: String { "\(labDirectory)/topology.yaml" }
   /// Holds the original topology file's directory, to resolve hook config files later.
   public var sourceRecord: String { "\(labDirectory)/source" }
+  /// `--switch` / `--bridge-netfilter` as `up` was given them, when it was.
+  public var switchOverrideRecord: String { "\(labDirectory)/switch-override" }
   public var runningDirectory: String { "\(labDirectory)/running" }
   public func runningMarker(_ guest: String) -> String { "\(runningDirectory)/\(guest)" }
 

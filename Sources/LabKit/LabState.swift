@@ -7,7 +7,8 @@ public enum LabState {
       throw LabError("lab \(lab) has no recorded topology under \(names.labDirectory); is it up?")
     }
     let base = FileSystem.read(names.sourceRecord) ?? "."
-    return try TopologyParser.parse(text, file: names.topologyCopy, baseDirectory: base)
+    let override = try FileSystem.read(names.switchOverrideRecord).flatMap(SwitchOverride.init(recorded:))
+    return try TopologyParser.parse(text, file: names.topologyCopy, baseDirectory: base, override: override)
   }
 
   /// The one lab that is up, or the one named; an error when it is ambiguous or none is up.

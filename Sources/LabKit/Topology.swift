@@ -10,6 +10,8 @@ public struct Topology: Sendable, Equatable {
   public var tests: [TestPhase]
   /// The paths `routed-lab bench` measures (the `bench:` section), if any.
   public var bench: BenchSpec?
+  /// Every host's switch as `--switch` / `--bridge-netfilter` replaced it, if they did (recorded by `up`).
+  public var switchOverride: SwitchOverride?
 
   public init(
     lab: String, baseDirectory: String = ".", segments: [Segment] = [], hosts: [Host] = [],
@@ -130,11 +132,18 @@ public struct Switch: Sendable, Equatable {
   public var kind: SwitchKind
   public var bridge: String
   public var mtu: Int
+  /// Linux bridge only: `net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}` in the host's namespace,
+  /// so bridged frames pass netfilter (true, as on Docker and Kubernetes hosts) or not (false). Nil leaves the
+  /// kernel's default for a new namespace: on where br_netfilter is loaded or built in.
+  public var bridgeNetfilter: Bool?
 
-  public init(kind: SwitchKind = .ovs, bridge: String = "br-ex", mtu: Int = 1500) {
+  public init(
+    kind: SwitchKind = .ovs, bridge: String = "br-ex", mtu: Int = 1500, bridgeNetfilter: Bool? = nil
+  ) {
     self.kind = kind
     self.bridge = bridge
     self.mtu = mtu
+    self.bridgeNetfilter = bridgeNetfilter
   }
 }
 

@@ -3,21 +3,22 @@ import Yams
 
 /// Reads a topology file into a `Topology`, rejecting anything malformed or inconsistent with line and field.
 public enum TopologyParser {
-  /// Parses and validates a topology file from disk.
-  public static func load(path: String) throws -> Topology {
+  /// Parses and validates a topology file from disk, with every host's switch replaced by `override`.
+  public static func load(path: String, override: SwitchOverride? = nil) throws -> Topology {
     guard let data = FileManager.default.contents(atPath: path),
       let text = String(data: data, encoding: .utf8)
     else {
       throw TopologyError(file: path, line: 0, column: 0, field: "", message: "cannot read the file")
     }
     let directory = (path as NSString).deletingLastPathComponent
-    return try parse(text, file: path, baseDirectory: directory.isEmpty ? "." : directory)
+    return try parse(text, file: path, baseDirectory: directory.isEmpty ? "." : directory, override: override)
   }
 
   /// Parses and validates topology text; `file` only labels errors, `baseDirectory` resolves hook config paths.
-  public static func parse(_ text: String, file: String = "topology.yaml", baseDirectory: String = ".") throws
-    -> Topology
-  {
+  public static func parse(
+    _ text: String, file: String = "topology.yaml", baseDirectory: String = ".",
+    override: SwitchOverride? = nil
+  ) throws -> Topology {
     let root: Node
     do {
       guard let node = try Yams.compose(yaml: text) else {
@@ -37,6 +38,10 @@ public enum TopologyParser {
     topology.machines = try top["machines"]?.list().map(machine) ?? []
     topology.tests = try top["tests"]?.list().map(phase) ?? []
     topology.bench = try top["bench"].map { try BenchSpec.parse($0, topology: topology) }
+    if let override {
+      for index in topology.hosts.indices { override.apply(to: &topology.hosts[index]) }
+      topology.switchOverride = override
+    }
     try TopologyValidator(topology: topology, marks: FieldMarks(root: root, file: file)).validate()
     return topology
   }
@@ -100,7 +105,7 @@ public enum TopologyParser {
     var host = Host(name: name, label: try map["label"]?.string())
     host.libvirt = try map["libvirt"]?.bool() ?? false
     if let switchField = map["switch"] {
-      let switchMap = try switchField.mapping(allowed: ["kind", "bridge", "mtu"])
+      let switchMap = try switchField.mapping(allowed: ["kind", "bridge", "mtu", "bridgeNetfilter"])
       var config = Switch()
       if let kindField = switchMap["kind"] {
         let text = try kindField.string()
@@ -111,6 +116,7 @@ public enum TopologyParser {
       }
       config.bridge = try switchMap["bridge"]?.string() ?? config.bridge
       config.mtu = try switchMap["mtu"]?.int(in: 68...65535) ?? config.mtu
+      config.bridgeNetfilter = try switchMap["bridgeNetfilter"]?.bool()
       host.switchConfig = config
     }
     host.interfaces = try map["interfaces"]?.list().map(attachment) ?? []

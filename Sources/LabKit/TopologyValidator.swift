@@ -23,6 +23,12 @@ struct TopologyValidator {
         addresses: &addresses)
       try checkRoutes(host.routes, path: path, interfaces: host.interfaces)
       try checkBridge(host.switchConfig.bridge, path: "\(path).switch.bridge")
+      if host.switchConfig.bridgeNetfilter != nil, host.switchConfig.kind != .linuxBridge {
+        throw marks.error(
+          "\(path).switch",
+          "bridgeNetfilter is about a Linux bridge (kind: linux-bridge); Open vSwitch frames never reach it"
+            + (topology.switchOverride.map { " (switch from \($0))" } ?? ""))
+      }
       try checkHook(host.hook, path: "\(path).hook")
       try checkHook(host.intent, path: "\(path).intent")
       for network in host.libvirtNetworks where network.bridge != host.switchConfig.bridge {
@@ -153,7 +159,10 @@ struct TopologyValidator {
       throw marks.error("\(path).libvirt", "a libvirt host needs a hook config: libvirtd calls routed-hook")
     }
     guard host.switchConfig.kind == .ovs else {
-      throw marks.error("\(path).switch.kind", "a libvirt host's guests attach through an OVS virtualport")
+      throw marks.error(
+        "\(path).switch.kind",
+        "a libvirt host's guests attach through an OVS virtualport"
+          + (topology.switchOverride.map { " (switch from \($0))" } ?? ""))
     }
     for (index, guest) in host.guests.enumerated() {
       let guestPath = "\(path).guests[\(index)]"

@@ -21,6 +21,7 @@ struct TestCommand: ParsableCommand {
         routed-lab test --phase running
         routed-lab test --up lab/pitfalls/*.yaml
         routed-lab test --up lab/seed-l3.yaml lab/migration.yaml
+        routed-lab test --up lab/seed.yaml --switch linux-bridge --bridge-netfilter on
       """
   )
 
@@ -38,9 +39,16 @@ struct TestCommand: ParsableCommand {
   @Flag(name: .long, help: "Build each file's lab first and remove it after its tests.")
   var up = false
 
+  @OptionGroup var switches: SwitchOptions
+
   func run() throws {
+    let override = try switches.override()
     if files.isEmpty {
       if up { throw ValidationError("--up needs topology files") }
+      if override != nil {
+        throw ValidationError(
+          "--switch and --bridge-netfilter apply to files; a running lab keeps its switches")
+      }
       let rows = try runOne(topology: options.topology())
       if rows.contains(where: { !$0.passed }) { throw ExitCode.failure }
       return
@@ -51,7 +59,7 @@ struct TestCommand: ParsableCommand {
       let started = Date()
       let rows: [TestRunner.Row]
       do {
-        let topology = try TopologyParser.load(path: file)
+        let topology = try TopologyParser.load(path: file, override: override)
         rows =
           try up
           ? withLab(topology, file: file) { try runOne(topology: topology) } : runOne(topology: topology)
@@ -65,8 +73,9 @@ struct TestCommand: ParsableCommand {
       }
       let failures = rows.filter { !$0.passed }.count
       failed = failed || failures > 0
+      let label = override.map { "\(file) (\($0))" } ?? file
       totals.append(
-        "\(file): \(rows.count - failures) passed, \(failures) failed, \(rows.count) rows in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+        "\(label): \(rows.count - failures) passed, \(failures) failed, \(rows.count) rows in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
       )
     }
     if files.count > 1 {
@@ -83,7 +92,9 @@ struct TestCommand: ParsableCommand {
     let rows = runner.run(only: phase) { row in
       note("test: \(row.passed ? "pass" : "FAIL") \(topology.lab) \(row.phase): \(row.name)")
     }
-    if files.count > 1 { print("== \(topology.lab)") }
+    if files.count > 1 || topology.switchOverride != nil {
+      print("== \(topology.lab)\(topology.switchOverride.map { " (\($0))" } ?? "")")
+    }
     print(ResultTable.render(rows))
     return rows
   }

@@ -19,6 +19,7 @@ struct UpCommand: ParsableCommand {
         routed-lab up lab/libvirt.yaml            # real libvirtd: LXC and QEMU (TCG) domains
         routed-lab up lab/seed.yaml --hook .build/debug/routed-hook
         routed-lab up lab/seed.yaml --no-hook      # hardware only, no routing on the hosts
+        routed-lab up lab/seed.yaml --switch linux-bridge --bridge-netfilter on   # as on a Docker host
       """
   )
 
@@ -39,8 +40,10 @@ struct UpCommand: ParsableCommand {
   @Flag(name: .shortAndLong, help: "No progress lines.")
   var quiet = false
 
+  @OptionGroup var switches: SwitchOptions
+
   func run() throws {
-    let topology = try TopologyParser.load(path: file)
+    let topology = try TopologyParser.load(path: file, override: try switches.override())
     let names = LabNames(lab: topology.lab)
     let driver = noHook ? nil : HookDriver(names: names, hookPath: hook ?? HookDriver.defaultPath())
     let clock = quiet ? PhaseClock() : PhaseClock(progress: Progress.printer(prefix: "up"))
@@ -52,6 +55,9 @@ struct UpCommand: ParsableCommand {
       throw ExitCode.failure
     }
     if timings { note(clock.report(title: "up")) }
-    note("lab \(topology.lab) is up: \(topology.nodeNames.count) namespaces in \(Int(clock.total * 1000)) ms")
+    let switched = topology.switchOverride.map { " (\($0))" } ?? ""
+    note(
+      "lab \(topology.lab)\(switched) is up: \(topology.nodeNames.count) namespaces in \(Int(clock.total * 1000)) ms"
+    )
   }
 }

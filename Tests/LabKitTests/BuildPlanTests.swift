@@ -46,6 +46,30 @@ import Testing
     #expect(!script.contains("br-ex"))
   }
 
+  @Test func bridgeNetfilterIsSetInTheHostsNamespaceOnlyWhenTheTopologySaysSo() throws {
+    #expect(!plan.script(for: "kvm1").contains("bridge-nf-call"))
+    for (setting, line) in [
+      (
+        "on",
+        "sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1 "
+          + "net.bridge.bridge-nf-call-arptables=1"
+      ),
+      (
+        "off",
+        "if [ -d /proc/sys/net/bridge ]; then sysctl -qw net.bridge.bridge-nf-call-iptables=0 "
+          + "net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0; fi"
+      ),
+    ] {
+      let topology = try TopologyParser.parse(
+        minimalTopology, override: SwitchOverride(kind: "linux-bridge", bridgeNetfilter: setting))
+      let lines = BuildPlan(topology: topology, names: LabNames(lab: "t")).script(for: "kvm1").split(
+        separator: "\n")
+      // In the preamble, before the bridge exists and long before any guest starts.
+      #expect(lines.firstIndex(of: Substring(line)) == 2, "\(lines)")
+      #expect(lines.contains("link add br-ex type bridge stp_state 0"))
+    }
+  }
+
   @Test func guestScriptTurnsOffTxOffloadsOnOVS() {
     let guest = plan.topology.guest(named: "g1")!
     let script = plan.guestScript(guest, switchKind: .ovs)

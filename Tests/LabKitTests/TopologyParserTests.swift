@@ -41,6 +41,33 @@ let minimalTopology = """
         == .reach(from: "prod", to: .node("g1"), probes: [.ping, .tcp], port: nil, expected: true))
   }
 
+  @Test func aSwitchOverrideReplacesEveryHostsSwitchAndIsRecordedAsItsOptions() throws {
+    let override = try #require(try SwitchOverride(kind: "linux-bridge", bridgeNetfilter: "on"))
+    #expect(override.description == "--switch linux-bridge --bridge-netfilter on")
+    #expect(try SwitchOverride(recorded: override.description) == override)
+    #expect(try SwitchOverride(kind: nil, bridgeNetfilter: nil) == nil)
+    let topology = try TopologyParser.parse(minimalTopology, override: override)
+    #expect(topology.switchOverride == override)
+    #expect(
+      topology.hosts[0].switchConfig
+        == Switch(kind: .linuxBridge, bridge: "br-ex", mtu: 9000, bridgeNetfilter: true))
+    // Back to OVS: a file's Linux-bridge setting is dropped, an explicit one refused.
+    let linux = minimalTopology.replacingOccurrences(
+      of: "kind: ovs, mtu: 9000", with: "kind: linux-bridge, mtu: 9000, bridgeNetfilter: false")
+    #expect(try TopologyParser.parse(linux).hosts[0].switchConfig.bridgeNetfilter == false)
+    let ovs = try TopologyParser.parse(linux, override: SwitchOverride(kind: "ovs", bridgeNetfilter: nil))
+    #expect(ovs.hosts[0].switchConfig == Switch(kind: .ovs, bridge: "br-ex", mtu: 9000))
+    #expect {
+      _ = try TopologyParser.parse(linux, override: SwitchOverride(kind: "ovs", bridgeNetfilter: "on"))
+    } throws: { error in
+      "\(error)"
+        == "topology.yaml:6:13: hosts[0].switch: bridgeNetfilter is about a Linux bridge (kind: linux-bridge); "
+        + "Open vSwitch frames never reach it (switch from --switch ovs --bridge-netfilter on)"
+    }
+    #expect(throws: LabError.self) { try SwitchOverride(kind: "vde", bridgeNetfilter: nil) }
+    #expect(throws: LabError.self) { try SwitchOverride(kind: nil, bridgeNetfilter: "yes") }
+  }
+
   @Test func parsesTheSeedTopology() throws {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
       "../../lab/seed.yaml"
@@ -83,6 +110,15 @@ let minimalTopology = """
       "topology.yaml:6:21: hosts[0].switch.kind: 'vde' is not a switch kind (ovs or linux-bridge)"
     ),
     ("mtu: 9000", "mtu: 70000", "topology.yaml:6:31: hosts[0].switch.mtu: 70000 is out of range 68...65535"),
+    (
+      "mtu: 9000 }", "mtu: 9000, bridgeNetfilter: true }",
+      "topology.yaml:6:13: hosts[0].switch: bridgeNetfilter is about a Linux bridge (kind: linux-bridge); "
+        + "Open vSwitch frames never reach it"
+    ),
+    (
+      "mtu: 9000 }", "mtu: 9000, bridgeNetfilter: maybe }",
+      "topology.yaml:6:54: hosts[0].switch.bridgeNetfilter: expected true or false, not 'maybe'"
+    ),
     (
       "segment: lan, address: 10.131", "segment: wan, address: 10.131",
       "topology.yaml:8:33: hosts[0].interfaces[0].segment: unknown segment 'wan' (segments: lan)"
