@@ -43,10 +43,12 @@ let package = Package(
       linkerSettings: staticArchives(["libnftnl.a"]) + [.linkedLibrary("mnl")]),
     // The hook's use cases (a hook call, apply, remove, status): core decisions wired to kernel effects.
     .target(name: "HookRuntime", dependencies: ["RoutedCore", "RoutedKernel", "CLibvirt"]),
+    // `routed-hook watch`: the daemon (kernel and libvirt events, repairs, status, metrics). Not on the hook's path.
+    .target(name: "Watch", dependencies: ["RoutedCore", "RoutedKernel", "HookRuntime", "CLibvirt", "CNetlink"]),
     .executableTarget(
       name: "Hook",
       dependencies: [
-        "RoutedCore", "HookRuntime",
+        "RoutedCore", "HookRuntime", "Watch",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       linkerSettings: fastStart,
@@ -67,6 +69,7 @@ let package = Package(
       name: "RoutedKernelTests", dependencies: ["RoutedKernel", "RoutedCore", "LabKit"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
+    .testTarget(name: "WatchTests", dependencies: ["Watch", "HookRuntime", "RoutedCore", "RoutedKernel"]),
     .testTarget(
       name: "ReconcileTests", dependencies: ["HookRuntime", "RoutedCore"], resources: [.copy("Fixtures")]),
     // Every hook op as one whole transaction against a kernel answering from a recorded transcript: no root.

@@ -44,6 +44,13 @@ static inline int cnl_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLO
 /// time, a scan of the binary's protocol conformances per call.
 static inline void cnl_syslog(int priority, const char *text) { syslog(priority, "%s", text); }
 
+/// Adds one to a counter in a shared mapping (HookCallCounters.swift): hook processes count concurrently with
+/// no lock; a relaxed atomic add is enough, since a reader only ever sums.
+static inline void cnl_counter_increment(uint64_t *counter) { __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }
+
+/// Reads a counter another process may be adding to.
+static inline uint64_t cnl_counter_load(const uint64_t *counter) { return __atomic_load_n(counter, __ATOMIC_RELAXED); }
+
 /// Closes every descriptor in [first, last]: close_range (Linux 5.9) or, without it, one by one.
 static inline void cnl_close_from(unsigned int first, unsigned int last) {
   if (first > last) return;

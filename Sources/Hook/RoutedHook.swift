@@ -23,7 +23,7 @@ struct RoutedHook: ParsableCommand {
     subcommands: [
       InitCommand.self, Check.self, PlanCommand.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
       ReconcileCommand.self,
-      DoctorCommand.self, BirdConfigCommand.self,
+      DoctorCommand.self, BirdConfigCommand.self, WatchCommand.self,
     ]
   )
 }

@@ -28,7 +28,11 @@ public enum HookRunner {
       return 1
     }
     let policy = HookPolicy.decide(invocation)
-    guard policy.action != .ignore else { return 0 }
+    guard policy.action != .ignore else {
+      HookCallCounters.count(
+        kind: kind, operation: invocation.operation, outcome: .ok, stateDirectory: engine.settings.stateDirectory)
+      return 0
+    }
     // Last thing before exit: a deleting commit's socket goes to a holder, so libvirt stops waiting at the ACK.
     defer { DeferredRelease.handOff(stateDirectory: engine.settings.stateDirectory) }
     let what = "\(kind.rawValue) \(invocation.object) \(invocation.operation)"
@@ -40,12 +44,17 @@ public enum HookRunner {
             + "unchanged=\(report.unchanged) objects=[\(Summary.objects(report))] ms=\(Clock.milliseconds(since: started))"
         )
       }
+      HookCallCounters.count(
+        kind: kind, operation: invocation.operation, outcome: .ok, stateDirectory: engine.settings.stateDirectory)
       return 0
     } catch {
       let exit = policy.exitStatusOnFailure
       let line = "\(invocation.operation) \(invocation.object): \(error)"
       printError(exit == 0 ? "\(line) (ignored: libvirt must not fail this operation)" : line)
       AuditLog.record("\(what) failed exit=\(exit): \(error)")
+      HookCallCounters.count(
+        kind: kind, operation: invocation.operation, outcome: exit == 0 ? .failedIgnored : .refused,
+        stateDirectory: engine.settings.stateDirectory)
       return exit
     }
   }

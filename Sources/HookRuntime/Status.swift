@@ -29,6 +29,8 @@ public struct StatusReport: Encodable, Sendable {
   /// Guest routes a routing daemon installed for guests on other hosts (BGP): learned from peers. They are
   /// BIRD's, not routed-hook's: reported, never counted as drift, never changed.
   public var learned: [String]
+  /// The watch daemon's view while it runs (`routed-hook watch`), else nil.
+  public var watch: WatchStatus?
 
   /// True when every recorded object is present and nothing is orphaned.
   public var isClean: Bool { orphans.isEmpty && domains.allSatisfy { $0.objects.allSatisfy(\.present) } }
@@ -49,7 +51,8 @@ public struct StatusReport: Encodable, Sendable {
           })
       },
       orphans: orphans.map(PlanText.objectText),
-      learned: try kernel.learnedRoutes())
+      learned: try kernel.learnedRoutes(),
+      watch: WatchStatus.read(stateDirectory: settings.stateDirectory))
   }
 
   public func text() -> String {
@@ -75,6 +78,7 @@ public struct StatusReport: Encodable, Sendable {
       lines.append("orphans (owned by routed-hook, in no record):")
       lines += orphans.map { "  \($0)" }
     }
+    lines.append(watchText)
     return lines.joined(separator: "\n") + "\n"
   }
 
@@ -82,5 +86,29 @@ public struct StatusReport: Encodable, Sendable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+  }
+}
+
+extension StatusReport {
+  /// One paragraph on the watch daemon: whether it runs, libvirt, the last repair, pending handovers.
+  var watchText: String {
+    guard let watch else { return "watch: not running (drift is repaired only by hooks and reconcile)" }
+    var lines = ["watch: running (pid \(watch.pid))"]
+    if !watch.libvirtLoaded { lines.append("  libvirt: not loaded, repairing from the records alone") }
+    for connection in watch.libvirt {
+      lines.append(
+        "  libvirt \(connection.uri): \(connection.connected ? "connected" : "down (\(connection.error ?? "?"))")")
+    }
+    let repairs = watch.repairs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+    lines.append("  repairs: \(repairs.isEmpty ? "none" : repairs.joined(separator: ", "))")
+    if let last = watch.lastRepair {
+      lines.append(
+        "  last repair: \(last.kind), \(last.objects.count) objects in \(Int(last.latencySeconds * 1000)) ms (\(last.trigger))"
+          + (last.error.map { ", failed: \($0)" } ?? ""))
+    }
+    for handover in watch.pendingHandovers {
+      lines.append("  handover \(handover.name) \(handover.uuid): \(handover.claim)")
+    }
+    return lines.joined(separator: "\n")
   }
 }

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import RoutedKernel
+
+/// Files that readers must never see half written (the watch daemon's status, node-exporter's textfile):
+/// written to a temporary file in the same directory, then renamed over the old one.
+public enum AtomicFile {
+  public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(SystemError) {
+    let temporary = "\(path).tmp.\(getpid())"
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
+    var offset = 0
+    while offset < bytes.count {
+      let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+      if written < 0 {
+        if errno == EINTR { continue }
+        let error = failure("cannot write \(temporary)")
+        close(descriptor)
+        unlink(temporary)
+        throw error
+      }
+      offset += written
+    }
+    // The umask may have narrowed the mode; node-exporter does not run as root.
+    fchmod(descriptor, mode)
+    close(descriptor)
+    guard rename(temporary, path) == 0 else {
+      let error = failure("cannot rename \(temporary) to \(path)")
+      unlink(temporary)
+      throw error
+    }
+  }
+
+  private static func failure(_ what: String) -> SystemError {
+    SystemError("\(what): \(String(cString: strerror(errno)))")
+  }
+}

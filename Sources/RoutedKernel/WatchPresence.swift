@@ -1,0 +1,33 @@
+import Glibc
+
+/// Whether `routed-hook watch` runs for this state directory: it holds `<state dir>/watch.lock` exclusively for
+/// its whole life (the kernel drops the lock when it dies, even by SIGKILL). A hook tests it with one open and one
+/// non-blocking flock, and only where the daemon changes what the hook does (an incoming migration's `started`).
+public enum WatchPresence {
+  public static let lockName = "watch.lock"
+
+  /// True while a watch daemon holds the lock.
+  public static func isRunning(stateDirectory: String) -> Bool {
+    let descriptor = open(stateDirectory + "/" + lockName, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    if flock(descriptor, LOCK_SH | LOCK_NB) == 0 { return false }
+    return errno == EWOULDBLOCK
+  }
+
+  /// Takes the lock for a daemon's life; nil when another daemon holds it. The descriptor stays open (and
+  /// locked) until the process ends.
+  public static func claim(stateDirectory: String) throws -> Int32? {
+    try StateDirectory.create(stateDirectory)
+    let path = stateDirectory + "/" + lockName
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw SystemError.system("open \(path)", errno) }
+    if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+      let code = errno
+      close(descriptor)
+      if code == EWOULDBLOCK { return nil }
+      throw SystemError.system("lock \(path)", code)
+    }
+    return descriptor
+  }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+/// `routed-hook watch` on a routed host in throwaway namespaces, without libvirt: every kind of damage is put
+/// back from the records, observed with nft -j and ip -j; the textfile parses as Prometheus text.
+@Suite(.serialized, .enabled(if: Shell.isRoot, "root is needed to create network namespaces"))
+struct WatchRootTests {
+  /// The daemon in the host namespace, with a notify socket of the test's own to learn that it is ready.
+  final class Daemon {
+    let process = Process()
+    let notifySocket: Int32
+    let notifyPath: String
+    let stderr = Pipe()
+    let metricsPath: String
+
+    init(bed: Testbed, arguments: [String] = []) throws {
+      metricsPath = bed.scratch.url.appendingPathComponent("routed-hook.prom").path
+      notifyPath = bed.scratch.url.appendingPathComponent("notify.sock").path
+      notifySocket = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+      var address = sockaddr_un()
+      address.sun_family = sa_family_t(AF_UNIX)
+      withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (index, byte) in notifyPath.utf8.enumerated() { raw[index] = byte }
+      }
+      _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          bind(notifySocket, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+      }
+      process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+      process.arguments =
+        [
+          "netns", "exec", bed.host, HookProcess.binary.path, "watch", "--no-libvirt", "--config", bed.configPath,
+          "--state-dir", bed.stateDirectory, "--metrics", metricsPath, "--metrics-interval", "1",
+        ] + arguments
+      process.environment = [
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "NOTIFY_SOCKET": notifyPath, "WATCHDOG_USEC": "2000000",
+      ]
+      process.standardError = stderr
+      try process.run()
+    }
+
+    /// The next notification within `timeout` seconds, or nil.
+    func notification(timeout: Double = 20) -> String? {
+      var descriptor = pollfd(fd: notifySocket, events: Int16(POLLIN), revents: 0)
+      guard poll(&descriptor, 1, Int32(timeout * 1000)) == 1 else { return nil }
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      let count = buffer.withUnsafeMutableBytes { recv(notifySocket, $0.baseAddress, $0.count, 0) }
+      return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+    }
+
+    /// Notifications until one contains `text`.
+    func wait(for text: String, timeout: Double = 20) -> [String] {
+      var seen: [String] = []
+      let deadline = Date().addingTimeInterval(timeout)
+      while Date() < deadline, let next = notification(timeout: deadline.timeIntervalSinceNow) {
+        seen.append(next)
+        if next.contains(text) { break }
+      }
+      return seen
+    }
+
+    /// SIGTERM, then its exit status and everything it logged.
+    func stop() -> (status: Int32, log: String) {
+      kill(process.processIdentifier, SIGTERM)
+      let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      close(notifySocket)
+      unlink(notifyPath)
+      return (process.terminationStatus, log)
+    }
+  }
+
+  /// Polls until the kernel matches `healthy` again; the time it took, or nil after `timeout` seconds.
+  static func repairTime(_ bed: Testbed, healthy: KernelReadBack, rules: [String], since start: Date, timeout: Double = 5)
+    throws -> Double?
+  {
+    while Date().timeIntervalSince(start) < timeout {
+      if try KernelReadBack.read(bed.host) == healthy, try KernelReadBack.rules(bed.host).sorted() == rules {
+        return Date().timeIntervalSince(start)
+      }
+      usleep(10_000)
+    }
+    return nil
+  }
+
+  @Test func repairsEveryKindOfDamageFromTheRecords() throws {
+    let bed = try Testbed()
+    for index in 0..<3 { try bed.start(index) }
+    let healthy = try KernelReadBack.read(bed.host)
+    let rules = try KernelReadBack.rules(bed.host).sorted()
+    #expect(healthy.guestElements.count == 18 && healthy.routes.count == 3)
+    let daemon = try Daemon(bed: bed)
+    let ready = daemon.wait(for: "READY=1")
+    #expect(ready.last?.contains("READY=1") == true, "no READY=1 from the daemon: \(ready)")
+    #expect(ready.last?.contains("without libvirt") == true, "\(ready)")
+
+    let damages: [(String, [[String]])] = [
+      ("nft flush ruleset", [["nft", "flush", "ruleset"]]),
+      ("ip route flush proto 151", [["ip", "route", "flush", "proto", "151"]]),
+      ("one owned table deleted", [["nft", "delete", "table", "inet", "routed_hook"]]),
+      ("an element deleted", [["nft", "delete", "element", "arp", "routed_hook", "answer_production", "{ 10.136.11.6 }"]]),
+      (
+        "uplink osa172 re-created",
+        [
+          ["ip", "link", "del", "osa172"],
+          ["ip", "link", "add", "osa172", "type", "veth", "peer", "eth9"],
+          ["ip", "address", "add", "172.18.0.11/15", "dev", "osa172"],
+          ["ip", "link", "set", "osa172", "up"],
+        ]
+      ),
+    ]
+    for (name, commands) in damages {
+      let start = Date()
+      for command in commands { try Shell.inNamespace(bed.host, command) }
+      let took = try Self.repairTime(bed, healthy: healthy, rules: rules, since: start)
+      print("watch repaired \(name) in \(took.map { "\(Int($0 * 1000)) ms" } ?? "(not within 5 s)")")
+      #expect(took != nil, "\(name): not repaired within 5 s")
+      #expect(try bed.ping(from: bed.production, "10.136.11.5"), "\(name): production reaches guest0 again")
+    }
+    // The uplink's sysctls came back with it (a new link starts with the defaults).
+    let forwarding = try Shell.inNamespace(bed.host, ["sysctl", "-n", "net.ipv4.conf.osa172.forwarding"])
+    #expect(forwarding.out.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+
+    // A hook's own stop deletes elements and a route: the daemon checks once and changes nothing.
+    try bed.stop(2)
+    usleep(500_000)
+    #expect(try KernelReadBack.read(bed.host).elements(of: "guest2").isEmpty, "the daemon did not revive a stop")
+
+    let status = try bed.status()
+    let view = try #require(
+      (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["watch"]
+        as? [String: Any], "status --json has the daemon's view: \(status.stdout)")
+    let repairs = view["repairs"] as? [String: Int] ?? [:]
+    #expect((repairs["drift"] ?? 0) >= damages.count, "\(view)")
+    #expect(view["libvirtLoaded"] as? Bool == false)
+    #expect((view["checksClean"] as? Int ?? 0) >= 1, "the stop's echo was checked and found clean: \(view)")
+
+    // The textfile parses with prometheus_client and counts what happened.
+    usleep(1_200_000)
+    let check = try Shell.run(
+      [
+        "/usr/bin/python3", Self.repository + "/scripts/check-metrics", daemon.metricsPath,
+        "--expect", "routed_hook_guests_managed{}=2",
+        "--expect", "routed_hook_hook_calls_total{kind=\"qemu\",op=\"started\",outcome=\"ok\"}=3",
+        "--expect", "routed_hook_hook_calls_total{kind=\"qemu\",op=\"stopped\",outcome=\"ok\"}=1",
+        "--expect", "routed_hook_objects_missing{kind=\"route\"}=0",
+        "--expect", "routed_hook_repairs_total{kind=\"drift\"}=*",
+        "--expect", "routed_hook_last_reconcile_success_timestamp_seconds{}=*",
+      ], allowFailure: true)
+    #expect(check.status == 0, "\(check.out)\(check.err)")
+
+    let (exit, log) = daemon.stop()
+    #expect(exit == 0, "\(log)")
+    #expect(log.contains("watch: stopping"), "\(log)")
+    #expect(log.contains("repaired"), "\(log)")
+    #expect(try bed.status().stdout.contains("\"watch\"") == false, "no daemon view once it stopped")
+  }
+
+  @Test func aSecondDaemonIsRefused() throws {
+    let bed = try Testbed(guestCount: 1)
+    let first = try Daemon(bed: bed)
+    #expect(first.wait(for: "READY=1").last?.contains("READY=1") == true)
+    let second = try HookProcess.run(
+      ["watch", "--no-libvirt", "--config", bed.configPath, "--state-dir", bed.stateDirectory, "--metrics", ""],
+      namespace: bed.host)
+    #expect(second.status == 1)
+    #expect(second.stderr.contains("another routed-hook watch runs for \(bed.stateDirectory)"), "\(second.stderr)")
+    #expect(first.stop().status == 0)
+  }
+
+  static var repository: String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().path
+  }
+}
