@@ -40,7 +40,7 @@ final class WatchMetrics {
     families.append(
       MetricFamily(
         "routed_hook_objects_missing", .gauge,
-        help: "Recorded per-guest objects missing from the kernel, by kind (repaired within a second while watch runs).",
+        help: "Recorded per-guest objects missing from the kernel, by kind.",
         samples: kinds.map { .init([("kind", $0)], Double(missing[$0] ?? 0)) }))
     families.append(
       MetricFamily(
