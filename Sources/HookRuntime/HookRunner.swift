@@ -28,11 +28,9 @@ public enum HookRunner {
       return 1
     }
     let policy = HookPolicy.decide(invocation)
-    guard policy.action != .ignore else {
-      HookCallCounters.count(
-        kind: kind, operation: invocation.operation, outcome: .ok, stateDirectory: engine.settings.stateDirectory)
-      return 0
-    }
+    // Ignored operations and domains routed-hook does not route are not counted: their calls stay as cheap as
+    // without the counters, and write nothing (the state directory is routed guests' business).
+    guard policy.action != .ignore else { return 0 }
     // Last thing before exit: a deleting commit's socket goes to a holder, so libvirt stops waiting at the ACK.
     defer { DeferredRelease.handOff(stateDirectory: engine.settings.stateDirectory) }
     let what = "\(kind.rawValue) \(invocation.object) \(invocation.operation)"
@@ -44,8 +42,10 @@ public enum HookRunner {
             + "unchanged=\(report.unchanged) objects=[\(Summary.objects(report))] ms=\(Clock.milliseconds(since: started))"
         )
       }
-      HookCallCounters.count(
-        kind: kind, operation: invocation.operation, outcome: .ok, stateDirectory: engine.settings.stateDirectory)
+      if !outcome.isUnmanaged {
+        HookCallCounters.count(
+          kind: kind, operation: invocation.operation, outcome: .ok, stateDirectory: engine.settings.stateDirectory)
+      }
       return 0
     } catch {
       let exit = policy.exitStatusOnFailure

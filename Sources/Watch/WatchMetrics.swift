@@ -91,7 +91,7 @@ final class WatchMetrics {
     families.append(
       MetricFamily(
         "routed_hook_hook_calls_total", .counter,
-        help: "libvirt hook calls since the state directory was made (each boot), by kind, operation and outcome.",
+        help: "libvirt hook calls for routed guests (and every failed call) since the state directory was made (each boot), by kind, operation and outcome.",
         samples: HookCallCounters.read(stateDirectory: settings.stateDirectory).map {
           .init([("kind", $0.kind.rawValue), ("op", $0.operation), ("outcome", $0.outcome.label)], Double($0.calls))
         }))
