@@ -7,10 +7,14 @@ import RoutedKernel
 
 /// Read-only looks at this host for the CLI tools.
 enum LiveHost {
-  /// Addresses of every interface here; nil when netlink is not available.
-  static func facts() -> HostFacts? {
+  /// Addresses of every interface here (and, for a config with IPv6 guest networks, what the planner reads
+  /// about IPv6); nil when netlink is not available.
+  static func facts(config: HostConfig? = nil) -> HostFacts? {
     guard let kernel = try? KernelHandle() else { return nil }
-    return try? kernel.readHostFacts(interfaces: Interfaces.names())
+    let ipv6Uplinks = config.map {
+      Planner.usedUplinks($0, networks: $0.guestNetworks.filter { $0.gateway6 != nil }).map(\.interface)
+    }
+    return try? kernel.readHostFacts(interfaces: Interfaces.names(), ipv6Uplinks: ipv6Uplinks ?? [])
   }
 
   /// A text file whole, for `--config` and `--domain-xml`.

@@ -48,7 +48,7 @@ extension RoutedHook {
       let config = try CLIError.wrap {
         try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath)
       }
-      var facts = LiveHost.facts() ?? HostFacts()
+      var facts = LiveHost.facts(config: config) ?? HostFacts()
       for name in config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
       where facts.addresses[name] == nil {
         print("# \(name) does not exist on this host; planned as if it existed, with no addresses")

@@ -14,7 +14,7 @@ struct AddressIndex {
   init(stateDirectory: String) { directory = stateDirectory + "/address" }
 
   /// The UUID recorded for `address`, or nil.
-  func owner(of address: IPv4Address) -> String? {
+  func owner(of address: IPAddress) -> String? {
     var buffer = [CChar](repeating: 0, count: 64)
     let count = readlink(path(address), &buffer, buffer.count - 1)
     guard count > 0 else { return nil }
@@ -22,7 +22,7 @@ struct AddressIndex {
   }
 
   /// Points `addresses` at `uuid`, replacing stale entries atomically (symlink, then rename over).
-  func claim(_ addresses: [IPv4Address], for uuid: String) throws(SystemError) {
+  func claim(_ addresses: [IPAddress], for uuid: String) throws(SystemError) {
     guard !addresses.isEmpty else { return }
     if mkdir(directory, 0o700) != 0 && errno != EEXIST {
       throw SystemError("cannot create \(directory): \(String(cString: strerror(errno)))")
@@ -38,11 +38,11 @@ struct AddressIndex {
   }
 
   /// Removes the entries of `addresses` that still point at `uuid`.
-  func release(_ addresses: [IPv4Address], for uuid: String) {
+  func release(_ addresses: [IPAddress], for uuid: String) {
     for address in addresses where owner(of: address) == uuid { unlink(path(address)) }
   }
 
-  private func path(_ address: IPv4Address) -> String { "\(directory)/\(address)" }
+  private func path(_ address: IPAddress) -> String { "\(directory)/\(address)" }
 }
 
 extension AddressIndex {
@@ -60,7 +60,7 @@ extension AddressIndex {
     closedir(stream)
     var removed = 0
     for name in names {
-      guard let address = IPv4Address(name), let uuid = owner(of: address), !uuids.contains(uuid) else {
+      guard let address = IPAddress(name), let uuid = owner(of: address), !uuids.contains(uuid) else {
         continue
       }
       if unlink(path(address)) == 0 { removed += 1 }

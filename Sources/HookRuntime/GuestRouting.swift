@@ -102,7 +102,7 @@ public struct GuestRouting {
     // Only the domain's bridges, their ports and the routes to its addresses: never every link, since a
     // host has a tap per guest.
     let snapshot = try kernel.readNetworkSnapshot(
-      routesTo: interfaces.map(\.address), bridges: Array(Set(interfaces.map(\.bridge))).sorted())
+      routesTo: interfaces.compactMap(\.address), bridges: Array(Set(interfaces.map(\.bridge))).sorted())
     let facts = try hostFacts(kernel, config: config)
     let others = try holders(of: interfaces, except: domain.identity.uuid)
     let plan = try Planner.plan(.validate, domain: domain, config: config, records: others, facts: facts)
@@ -114,7 +114,8 @@ public struct GuestRouting {
   func holders(of interfaces: [ManagedInterface], except uuid: String) throws -> [DomainRecord] {
     let store = RecordStore(directory: settings.stateDirectory)
     let index = AddressIndex(stateDirectory: settings.stateDirectory)
-    return try RecordPolicy.otherHolders(interfaces.map { index.owner(of: $0.address) }, except: uuid)
+    return try RecordPolicy.otherHolders(
+      interfaces.flatMap(\.addresses).map { index.owner(of: $0) }, except: uuid)
       .compactMap(store.load(uuid:))
   }
 
@@ -142,7 +143,7 @@ public struct GuestRouting {
     }
     let report = try kernel.apply(plan) {
       try pending?.finish()
-      if let record = plan.record { try index.claim(record.interfaces.map(\.address), for: uuid) }
+      if let record = plan.record { try index.claim(record.interfaces.flatMap(\.addresses), for: uuid) }
     }
     if let record = plan.record {
       // A first start writes the same record twice otherwise.
@@ -195,7 +196,10 @@ public struct GuestRouting {
   /// Addresses of every interface that has one (the proxy-ARP pitfall is about any other interface), and
   /// an entry for each of the config's bridges and uplinks that exists.
   func hostFacts(_ kernel: KernelHandle, config: HostConfig) throws -> HostFacts {
-    try kernel.readHostFacts(interfaces: config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface))
+    try kernel.readHostFacts(
+      interfaces: config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface),
+      ipv6Uplinks: Planner.usedUplinks(config, networks: config.guestNetworks.filter { $0.gateway6 != nil })
+        .map(\.interface))
   }
 }
 

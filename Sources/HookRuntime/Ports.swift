@@ -16,11 +16,11 @@ extension GuestRouting {
       facts: facts)
     guard let record = plan.record else { return Outcome(domain: nil, plan: plan, report: nil) }
     let others = try RecordPolicy.otherHolders(
-      record.interfaces.map { index.owner(of: $0.address) }, except: port.owner.uuid
+      record.interfaces.flatMap(\.addresses).map { index.owner(of: $0) }, except: port.owner.uuid
     ).compactMap(store.load(uuid:))
     try GuestResolver.checkConflicts(record.interfaces, domain: port.owner, records: others)
     try store.write(record)
-    try index.claim(record.interfaces.map(\.address), for: port.owner.uuid)
+    try index.claim(record.interfaces.flatMap(\.addresses), for: port.owner.uuid)
     let report = try kernel.apply(plan)
     return Outcome(domain: port.owner, plan: plan, report: report)
   }

@@ -63,7 +63,7 @@ public struct StatusReport: Encodable, Sendable {
       lines.append("\(domain.name) \(domain.uuid): \(missing == 0 ? "ok" : "\(missing) missing")")
       for nic in domain.interfaces {
         lines.append(
-          "  nic \(nic.mac) \(nic.address) on \(nic.network) (\(nic.bridge)) uplinks: \(nic.uplinks.joined(separator: ", "))"
+          "  nic \(nic.mac) \(nic.addressText) on \(nic.network) (\(nic.bridge)) uplinks: \(nic.uplinks.joined(separator: ", "))"
         )
       }
       for entry in domain.objects {

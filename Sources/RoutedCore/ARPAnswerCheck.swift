@@ -13,10 +13,11 @@ enum ARPAnswerCheck {
     var findings: [Finding] = []
     for record in context.snapshot.records {
       for nic in record.interfaces {
+        guard let address = nic.address else { continue }
         let allowed = Set(nic.uplinks.map(Names.nftIdentifier))
         for set in table.sets where set.name.hasPrefix(prefix) {
           let uplinkKey = String(set.name.dropFirst(prefix.count))
-          guard !allowed.contains(uplinkKey), set.elements.contains(where: { $0.key == "\(nic.address)" })
+          guard !allowed.contains(uplinkKey), set.elements.contains(where: { $0.key == "\(address)" })
           else {
             continue
           }
@@ -27,14 +28,14 @@ enum ARPAnswerCheck {
             Finding(
               id: id, severity: .critical,
               summary:
-                "\(nic.address) (\(record.name)) is answered for by ARP\(interface) (uplink \(uplinkName)), "
+                "\(address) (\(record.name)) is answered for by ARP\(interface) (uplink \(uplinkName)), "
                 + "which its NIC may not use: a second path to the guest",
               evidence: [
-                "address": "\(nic.address)", "domain": record.name, "uplink": uplinkName,
+                "address": "\(address)", "domain": record.name, "uplink": uplinkName,
                 "interface": uplink?.interface ?? "unknown", "set": "\(table.qualifiedName) \(set.name)",
                 "allowed_uplinks": nic.uplinks.isEmpty ? "none" : nic.uplinks.joined(separator: ", "),
               ],
-              fix: "nft delete element \(table.qualifiedName) \(set.name) { \(nic.address) }"))
+              fix: "nft delete element \(table.qualifiedName) \(set.name) { \(address) }"))
         }
       }
     }

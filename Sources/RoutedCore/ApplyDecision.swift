@@ -79,7 +79,7 @@ public enum ApplyDecision {
           batch += operations
           report.added.append(object)
         }
-      case .element, .route:
+      case .element, .route, .neighbour:
         continue
       }
     }
@@ -175,9 +175,53 @@ public enum ApplyDecision {
       }
     }
 
+    // Proxy neighbour entries: removed before the routes go, added once the routes are there, so the host
+    // never answers for an address it cannot route.
+    var neighbourRemovals: [PlannedStep] = []
+    var neighbourAdds: [PlannedStep] = []
+    for object in removals where firstSight(object) {
+      guard case .neighbour(let neighbour) = object else { continue }
+      guard let link = view.link(named: neighbour.device),
+        let existing = view.neighbour(neighbour.address, on: neighbour.device),
+        existing.routeProtocol == neighbour.routeProtocol
+      else {
+        report.unchanged += 1
+        continue
+      }
+      neighbourRemovals.append(
+        PlannedStep(
+          .changeNeighbour(add: false, neighbour, outputIndex: link.index),
+          undo: .changeNeighbour(add: true, neighbour, outputIndex: link.index)))
+      report.removed.append(object)
+    }
+    for object in adds where firstSight(object) {
+      guard case .neighbour(let neighbour) = object else { continue }
+      guard let link = view.link(named: neighbour.device) else {
+        throw KernelRefusal(.noSuchInterface, "neighbour \(neighbour): no such interface \(neighbour.device)")
+      }
+      if let existing = view.neighbour(neighbour.address, on: neighbour.device) {
+        guard existing.routeProtocol == neighbour.routeProtocol else { throw collision(neighbour, existing) }
+        report.unchanged += 1
+        continue
+      }
+      neighbourAdds.append(
+        PlannedStep(
+          .changeNeighbour(add: true, neighbour, outputIndex: link.index),
+          undo: .changeNeighbour(add: false, neighbour, outputIndex: link.index)))
+      report.added.append(object)
+    }
+
     var steps = host
     if !batch.isEmpty { steps.append(PlannedStep(.commit(batch), undo: undo.isEmpty ? nil : .commit(undo))) }
-    return KernelChanges(steps: steps + routeSteps, report: report)
+    return KernelChanges(steps: steps + neighbourRemovals + routeSteps + neighbourAdds, report: report)
+  }
+
+  /// A proxy entry someone else made holds the address on that device.
+  public static func collision(_ neighbour: ProxyNeighbour, _ existing: KernelNeighbour) -> KernelRefusal {
+    KernelRefusal(
+      .foreignNeighbour,
+      "neighbour \(neighbour): collides with an existing proxy entry of protocol \(existing.routeProtocol), which routed-hook does not own"
+    )
   }
 
   /// A route that someone else owns holds the prefix: the message names both routes.

@@ -12,9 +12,8 @@ public enum BaselineRemovalDecision {
         query.route(route.destination)
       case .chain(let chain): query.chains.append(NftObjectName(table: chain.table, name: chain.name))
       case .element(let set, let key, _): query.element(set, key)
-      case .address(let name, _, _):
-        query.link(name)
-        query.addresses = true
+      case .address:
+        query.include(object)
       default: continue
       }
     }
@@ -68,7 +67,7 @@ public enum BaselineRemovalDecision {
       case .chain, .set, .element:
         // Inside a table deleted above: it goes with the table.
         changes.report.removed.append(object)
-      case .link, .sysctl, .address, .route:
+      case .link, .sysctl, .address, .route, .neighbour:
         continue
       }
     }

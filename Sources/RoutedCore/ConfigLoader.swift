@@ -49,7 +49,9 @@ public enum ConfigLoader {
   }
 
   private static func parseNetwork(_ field: YAMLField, lines: inout SourceLines) throws -> GuestNetwork {
-    let fields = try field.mapping(allowed: ["name", "bridge", "libvirtNetwork", "gateway", "mtu", "uplinks"])
+    let fields = try field.mapping(allowed: [
+      "name", "bridge", "libvirtNetwork", "gateway", "gateway6", "mtu", "uplinks",
+    ])
     lines.note([field] + fields.values)
     func required(_ key: String) throws -> YAMLField {
       guard let value = fields[key] else { throw field.error("\(key) is required") }
@@ -61,13 +63,17 @@ public enum ConfigLoader {
       libvirtNetwork: try fields["libvirtNetwork"]?.string(),
       gateway: try required("gateway").value(
         "an IPv4 address with prefix, like 10.136.11.254/24", IPv4Interface.init),
+      gateway6: try fields["gateway6"]?.value(
+        "an IPv6 address with prefix, like fd00:10::136:11:fffe/112", IPv6Interface.init),
       mtu: try fields["mtu"]?.int(in: Int.min...Int.max) ?? 1500,
       uplinks: try fields["uplinks"]?.words() ?? []
     )
   }
 
   private static func parseUplink(_ field: YAMLField, lines: inout SourceLines) throws -> Uplink {
-    let fields = try field.mapping(allowed: ["name", "interface", "mode", "layer", "peers", "address"])
+    let fields = try field.mapping(allowed: [
+      "name", "interface", "mode", "layer", "peers", "address", "address6",
+    ])
     lines.note([field] + fields.values)
     func required(_ key: String) throws -> YAMLField {
       guard let value = fields[key] else { throw field.error("\(key) is required") }
@@ -81,32 +87,37 @@ public enum ConfigLoader {
       mode: try required("mode").value("a mode (\(modes))", UplinkMode.init(rawValue:)),
       layer: try fields["layer"]?.int(in: 2...3) ?? 2,
       address: try fields["address"]?.value(
-        "an IPv4 address with prefix, like 172.31.56.1/24", IPv4Interface.init)
+        "an IPv4 address with prefix, like 172.31.56.1/24", IPv4Interface.init),
+      address6: try fields["address6"]?.value(
+        "an IPv6 address with prefix, like fd00:31:56::1/64", IPv6Interface.init)
     )
     uplink.peers =
       try fields["peers"]?.sequence().map { peer in
-        let parts = try peer.mapping(allowed: ["subnet", "via"])
+        let parts = try peer.mapping(allowed: ["subnet", "via", "subnet6", "via6"])
         lines.note([peer] + parts.values)
         guard let subnet = parts["subnet"], let via = parts["via"] else {
-          throw peer.error("a peer needs subnet and via")
+          throw peer.error("a peer needs subnet and via (subnet6 and via6 add its IPv6 guests)")
         }
         return PeerRoute(
           subnet: try subnet.value("an IPv4 subnet, like 10.136.12.0/24", IPv4Network.init),
-          via: try via.value("an IPv4 address", IPv4Address.init)
+          via: try via.value("an IPv4 address", IPv4Address.init),
+          subnet6: try parts["subnet6"]?.value("an IPv6 subnet, like fd00:10::136:12:0/112", IPv6Network.init),
+          via6: try parts["via6"]?.value("an IPv6 address", IPv6Address.init)
         )
       } ?? []
     return uplink
   }
 
   private static func parseGuestAddress(_ field: YAMLField, lines: inout SourceLines) throws -> GuestAddress {
-    let fields = try field.mapping(allowed: ["mac", "address", "uplinks"])
+    let fields = try field.mapping(allowed: ["mac", "address", "address6", "uplinks"])
     lines.note([field] + fields.values)
-    guard let mac = fields["mac"], let address = fields["address"] else {
-      throw field.error("an entry needs mac and address")
+    guard let mac = fields["mac"], fields["address"] != nil || fields["address6"] != nil else {
+      throw field.error("an entry needs mac and address (or address6)")
     }
     return GuestAddress(
       mac: try mac.value("a MAC address", MACAddress.init),
-      address: try address.value("an IPv4 address", IPv4Address.init),
+      address: try fields["address"]?.value("an IPv4 address", IPv4Address.init),
+      address6: try fields["address6"]?.value("an IPv6 address, like fd00:10::136:11:5", IPv6Address.init),
       uplinks: try fields["uplinks"]?.words()
     )
   }

@@ -65,6 +65,28 @@ public enum ConfigValidator {
           "\(field).gateway",
           "subnet \(network.subnet) overlaps guestNetworks[\(otherIndex)] (\(other.subnet))")
       }
+      if let gateway6 = network.gateway6, let subnet6 = network.subnet6 {
+        if gateway6.address.isLinkLocal || gateway6.address.isMulticast || gateway6.address.isUnspecified
+          || gateway6.address.isLoopback
+        {
+          fail(
+            "\(field).gateway6",
+            "\(gateway6.address) is not a global or unique local address; the link-local gateway fe80::1 is added by itself"
+          )
+        } else if gateway6.prefixLength < 64 || gateway6.prefixLength > 126 {
+          fail(
+            "\(field).gateway6",
+            "prefix /\(gateway6.prefixLength) does not fit a guest network; use /64 to /126 (a range inside the production /64 for scenario II)"
+          )
+        }
+        for (otherIndex, other) in config.guestNetworks.enumerated().prefix(index) {
+          if let otherSubnet6 = other.subnet6, otherSubnet6.overlaps(subnet6) {
+            fail(
+              "\(field).gateway6",
+              "subnet \(subnet6) overlaps guestNetworks[\(otherIndex)] (\(otherSubnet6))")
+          }
+        }
+      }
     }
 
     for (index, uplink) in config.uplinks.enumerated() {
@@ -90,6 +112,35 @@ public enum ConfigValidator {
             "\(field).peers[\(peerIndex)].subnet",
             "\(peer.subnet) overlaps guest network '\(network.name)' (\(network.subnet))")
         }
+        if (peer.subnet6 == nil) != (peer.via6 == nil) {
+          fail("\(field).peers[\(peerIndex)]", "subnet6 and via6 go together")
+        }
+        if let subnet6 = peer.subnet6 {
+          for network in config.guestNetworks {
+            if let guests6 = network.subnet6, guests6.overlaps(subnet6) {
+              fail(
+                "\(field).peers[\(peerIndex)].subnet6",
+                "\(subnet6) overlaps guest network '\(network.name)' (\(guests6))")
+            }
+          }
+          for (otherIndex, other) in config.uplinks.enumerated() {
+            for (otherPeerIndex, otherPeer) in other.peers.enumerated()
+            where (otherIndex, otherPeerIndex) < (index, peerIndex)
+              && otherPeer.subnet6.map { $0.overlaps(subnet6) } == true
+            {
+              fail(
+                "\(field).peers[\(peerIndex)].subnet6",
+                "\(subnet6) overlaps uplinks[\(otherIndex)].peers[\(otherPeerIndex)] (\(otherPeer.subnet6!)): two paths to the same guests"
+              )
+            }
+          }
+        }
+        if let via6 = peer.via6, let address6 = uplink.address6, !address6.network.contains(via6) {
+          fail(
+            "\(field).peers[\(peerIndex)].via6",
+            "gateway \(via6) is not on \(uplink.interface)'s subnet \(address6.network): the route would not work"
+          )
+        }
         for (otherIndex, other) in config.uplinks.enumerated() {
           for (otherPeerIndex, otherPeer) in other.peers.enumerated()
           where (otherIndex, otherPeerIndex) < (index, peerIndex) && otherPeer.subnet.overlaps(peer.subnet) {
@@ -110,20 +161,38 @@ public enum ConfigValidator {
         seen[network.gateway.address] = "the gateway of '\(network.name)'"
       }
     }
+    var seen6: [IPv6Address: String] = [:]
     var macs: [MACAddress: String] = [:]
     for name in config.domains.keys.sorted() {
       for (index, entry) in config.domains[name, default: []].enumerated() {
         let field = "domains.\(name)[\(index)]"
-        if let owner = seen[entry.address] {
-          fail("\(field).address", "\(entry.address) is already used by \(owner)")
-        } else {
-          seen[entry.address] = "domain \(name)"
+        if let address = entry.address {
+          if let owner = seen[address] {
+            fail("\(field).address", "\(address) is already used by \(owner)")
+          } else {
+            seen[address] = "domain \(name)"
+          }
+          if !config.guestNetworks.contains(where: { $0.subnet.contains(address) }) {
+            fail("\(field).address", "\(address) is in no guest network's subnet")
+          }
+        }
+        if let address6 = entry.address6 {
+          if let problem = GuestAddress.problem6(address6) {
+            fail("\(field).address6", problem)
+          } else if let owner = seen6[address6] {
+            fail("\(field).address6", "\(address6) is already used by \(owner)")
+          } else if !config.guestNetworks.contains(where: { $0.subnet6?.contains(address6) == true }) {
+            fail("\(field).address6", "\(address6) is in no guest network's gateway6 subnet")
+          } else if config.guestNetworks.contains(where: { $0.gateway6?.address == address6 }) {
+            fail("\(field).address6", "\(address6) is the gateway6 of a guest network")
+          }
+          seen6[address6] = "domain \(name)"
+        }
+        if entry.address == nil && entry.address6 == nil {
+          fail(field, "an entry needs address or address6")
         }
         if let owner = macs[entry.mac] { fail("\(field).mac", "\(entry.mac) is already used by \(owner)") }
         macs[entry.mac] = "domain \(name)"
-        if !config.guestNetworks.contains(where: { $0.subnet.contains(entry.address) }) {
-          fail("\(field).address", "\(entry.address) is in no guest network's subnet")
-        }
         for (uplinkIndex, uplink) in (entry.uplinks ?? []).enumerated()
         where config.uplink(named: uplink) == nil {
           fail("\(field).uplinks[\(uplinkIndex)]", "no uplink is named '\(uplink)'")

@@ -29,9 +29,11 @@ public enum Doctor {
     -> [Finding]
   {
     var future = snapshot
+    // The snapshot's routes are IPv4 (`ip -4`); an IPv6 guest's /128 cannot collide with them.
     for nic in interfaces {
+      guard let address = nic.address else { continue }
       let route = HostSnapshot.Route(
-        destination: .host(nic.address), devices: [nic.bridge], routeProtocol: "\(config.routeProtocol)")
+        destination: .host(address), devices: [nic.bridge], routeProtocol: "\(config.routeProtocol)")
       let exists = future.routes.contains {
         $0.destination == route.destination && $0.devices == route.devices
       }
@@ -39,7 +41,7 @@ public enum Doctor {
     }
     let context = DoctorContext(snapshot: future, config: config)
     let mtu = MTUCheck.findings(context, bridges: Set(interfaces.map(\.bridge)))
-    let paths = PathCheck.findings(context, addresses: Set(interfaces.map(\.address)))
+    let paths = PathCheck.findings(context, addresses: Set(interfaces.compactMap(\.address)))
     return (mtu + paths).filter { $0.severity == .critical }
   }
 }

@@ -72,11 +72,26 @@ public enum DomainXML {
       guard let macText = element.attribute("mac"), let mac = MACAddress(macText) else {
         throw fail("mac '\(element.attribute("mac") ?? "")' is not a MAC address")
       }
-      guard let addressText = element.attribute("address"), let address = IPv4Address(addressText) else {
-        throw fail("address '\(element.attribute("address") ?? "")' of \(mac) is not an IPv4 address")
+      // Either family or both: `address` (IPv4) and `address6`.
+      let addressText = element.attribute("address")
+      let address6Text = element.attribute("address6")
+      guard addressText != nil || address6Text != nil else {
+        throw fail("\(mac) has neither address nor address6")
+      }
+      let address = try addressText.map { text in
+        guard let address = IPv4Address(text) else {
+          throw fail("address '\(text)' of \(mac) is not an IPv4 address")
+        }
+        return address
+      }
+      let address6 = try address6Text.map { text in
+        guard let address = IPv6Address(text) else {
+          throw fail("address6 '\(text)' of \(mac) is not an IPv6 address")
+        }
+        return address
       }
       let uplinks = element.attribute("uplinks").map { $0.split(separator: " ").map(String.init) }
-      return GuestAddress(mac: mac, address: address, uplinks: uplinks)
+      return GuestAddress(mac: mac, address: address, address6: address6, uplinks: uplinks)
     }
   }
 

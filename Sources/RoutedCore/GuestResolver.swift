@@ -19,25 +19,51 @@ public enum GuestResolver {
         let network = config.guestNetwork(bridge: nic.sourceBridge, libvirtNetwork: nic.sourceNetwork),
         let entry = addresses.first(where: { $0.mac == mac })
       else { continue }
-      // A guest from a peer host (migrated, or started here with its own address) keeps that address: it
-      // lies in a peer subnet this network's uplinks route to, or in the fleet's BGP prefixes, and its /32
-      // here is more specific than any route to its home host.
-      let visitor =
-        config.uplinks.contains { uplink in
-          network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet.contains(entry.address) }
-        } || config.bgp?.covers(entry.address) == true
-      guard network.subnet.contains(entry.address) || visitor else {
-        throw DomainError(
-          "domain \(name): NIC \(mac) address \(entry.address) is outside guest network '\(network.name)' (\(network.subnet))"
-        )
+      if let address = entry.address {
+        // A guest from a peer host (migrated, or started here with its own address) keeps that address: it
+        // lies in a peer subnet this network's uplinks route to, or in the fleet's BGP prefixes, and its /32
+        // here is more specific than any route to its home host.
+        let visitor =
+          config.uplinks.contains { uplink in
+            network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet.contains(address) }
+          } || config.bgp?.covers(address) == true
+        guard network.subnet.contains(address) || visitor else {
+          throw DomainError(
+            "domain \(name): NIC \(mac) address \(address) is outside guest network '\(network.name)' (\(network.subnet))"
+          )
+        }
+        guard address != network.gateway.address, address != network.subnet.address,
+          address != network.subnet.broadcast
+        else {
+          throw DomainError(
+            "domain \(name): NIC \(mac) address \(address) is the gateway, network or broadcast address of '\(network.name)'"
+          )
+        }
       }
-      guard entry.address != network.gateway.address, entry.address != network.subnet.address,
-        entry.address != network.subnet.broadcast
-      else {
-        throw DomainError(
-          "domain \(name): NIC \(mac) address \(entry.address) is the gateway, network or broadcast address of '\(network.name)'"
-        )
+      if let address6 = entry.address6 {
+        guard let gateway6 = network.gateway6, let subnet6 = network.subnet6 else {
+          throw DomainError(
+            "domain \(name): NIC \(mac) has IPv6 address \(address6), but guest network '\(network.name)' has no gateway6"
+          )
+        }
+        if let problem = GuestAddress.problem6(address6) {
+          throw DomainError("domain \(name): NIC \(mac) address6: \(problem)")
+        }
+        let visitor = config.uplinks.contains { uplink in
+          network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet6?.contains(address6) == true }
+        }
+        guard subnet6.contains(address6) || visitor else {
+          throw DomainError(
+            "domain \(name): NIC \(mac) address6 \(address6) is outside guest network '\(network.name)' (\(subnet6))"
+          )
+        }
+        guard address6 != gateway6.address, address6 != subnet6.address else {
+          throw DomainError(
+            "domain \(name): NIC \(mac) address6 \(address6) is the gateway6 or subnet-router anycast address of '\(network.name)'"
+          )
+        }
       }
+      guard entry.address != nil || entry.address6 != nil else { continue }
       let uplinks = entry.uplinks ?? network.uplinks
       for uplink in uplinks where !network.uplinks.contains(uplink) {
         let allowed = network.uplinks.isEmpty ? "none" : network.uplinks.joined(separator: ", ")
@@ -45,12 +71,14 @@ public enum GuestResolver {
           "domain \(name): NIC \(mac) asks for uplink '\(uplink)', which guest network '\(network.name)' does not allow (allowed: \(allowed))"
         )
       }
-      if let twin = managed.first(where: { $0.address == entry.address }) {
-        throw DomainError("domain \(name): NICs \(twin.mac) and \(mac) both have address \(entry.address)")
+      let nic = ManagedInterface(
+        mac: mac, address: entry.address, address6: entry.address6, network: network.name,
+        bridge: network.bridge, uplinks: uplinks)
+      if let twin = managed.first(where: { other in other.addresses.contains { nic.addresses.contains($0) } }) {
+        let shared = twin.addresses.first { nic.addresses.contains($0) }!
+        throw DomainError("domain \(name): NICs \(twin.mac) and \(mac) both have address \(shared)")
       }
-      managed.append(
-        ManagedInterface(
-          mac: mac, address: entry.address, network: network.name, bridge: network.bridge, uplinks: uplinks))
+      managed.append(nic)
     }
     // Records, locks and log lines are keyed by name and UUID: a domain routed-hook acts on needs both.
     if !managed.isEmpty, let problem = domain.identityProblem { throw DomainError(problem) }
@@ -63,10 +91,12 @@ public enum GuestResolver {
   ) throws(DomainError) {
     for record in records where record.domain.uuid != domain.uuid {
       for nic in interfaces {
-        if let clash = record.interfaces.first(where: { $0.address == nic.address }) {
-          throw DomainError(
-            "domain \(domain.name): address \(nic.address) is already used by running domain \(record.domain.name) (NIC \(clash.mac))"
-          )
+        for address in nic.addresses {
+          if let clash = record.interfaces.first(where: { $0.addresses.contains(address) }) {
+            throw DomainError(
+              "domain \(domain.name): address \(address) is already used by running domain \(record.domain.name) (NIC \(clash.mac))"
+            )
+          }
         }
       }
     }

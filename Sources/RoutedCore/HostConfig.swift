@@ -39,23 +39,29 @@ public struct GuestNetwork: Sendable, Equatable {
   public var bridge: String
   public var libvirtNetwork: String?
   public var gateway: IPv4Interface
+  /// The host's IPv6 address on the bridge, with the guests' prefix (`fd00:10::136:11:fffe/112`); nil for an
+  /// IPv4-only network. Guests route through the shared link-local gateway `fe80::1`, which every host's
+  /// bridge carries too.
+  public var gateway6: IPv6Interface?
   public var mtu: Int
   /// Names of the uplinks this network's guests may use, in config order.
   public var uplinks: [String]
 
   public init(
-    name: String, bridge: String, libvirtNetwork: String? = nil, gateway: IPv4Interface, mtu: Int,
-    uplinks: [String]
+    name: String, bridge: String, libvirtNetwork: String? = nil, gateway: IPv4Interface,
+    gateway6: IPv6Interface? = nil, mtu: Int, uplinks: [String]
   ) {
     self.name = name
     self.bridge = bridge
     self.libvirtNetwork = libvirtNetwork
     self.gateway = gateway
+    self.gateway6 = gateway6
     self.mtu = mtu
     self.uplinks = uplinks
   }
 
   public var subnet: IPv4Network { gateway.network }
+  public var subnet6: IPv6Network? { gateway6?.network }
 }
 
 /// How the host routes between guests and one of its real interfaces (the talk's scenarios II–IV).
@@ -78,10 +84,12 @@ public struct Uplink: Sendable, Equatable {
   public var peers: [PeerRoute]
   /// Optional: this host's own address on the link, so `check --peer` can verify the other side's gateway.
   public var address: IPv4Interface?
+  /// Optional: the same for IPv6.
+  public var address6: IPv6Interface?
 
   public init(
     name: String, interface: String, mode: UplinkMode, layer: Int = 2, peers: [PeerRoute] = [],
-    address: IPv4Interface? = nil
+    address: IPv4Interface? = nil, address6: IPv6Interface? = nil
   ) {
     self.name = name
     self.interface = interface
@@ -89,29 +97,49 @@ public struct Uplink: Sendable, Equatable {
     self.layer = layer
     self.peers = peers
     self.address = address
+    self.address6 = address6
   }
 }
 
-/// Another host's guest subnet, reached through a gateway on this uplink.
+/// Another host's guest subnet, reached through a gateway on this uplink; with its IPv6 subnet and gateway
+/// when that host routes IPv6 guests too.
 public struct PeerRoute: Sendable, Equatable {
   public var subnet: IPv4Network
   public var via: IPv4Address
+  public var subnet6: IPv6Network?
+  public var via6: IPv6Address?
 
-  public init(subnet: IPv4Network, via: IPv4Address) {
+  public init(subnet: IPv4Network, via: IPv4Address, subnet6: IPv6Network? = nil, via6: IPv6Address? = nil) {
     self.subnet = subnet
     self.via = via
+    self.subnet6 = subnet6
+    self.via6 = via6
   }
 }
 
-/// One guest NIC's address, by MAC, and optionally the uplinks it may use (default: all of its network's).
+/// One guest NIC's addresses, by MAC (IPv4, IPv6 or both), and optionally the uplinks it may use (default:
+/// all of its network's).
 public struct GuestAddress: Sendable, Equatable {
   public var mac: MACAddress
-  public var address: IPv4Address
+  public var address: IPv4Address?
+  public var address6: IPv6Address?
   public var uplinks: [String]?
 
-  public init(mac: MACAddress, address: IPv4Address, uplinks: [String]? = nil) {
+  public init(mac: MACAddress, address: IPv4Address?, address6: IPv6Address? = nil, uplinks: [String]? = nil) {
     self.mac = mac
     self.address = address
+    self.address6 = address6
     self.uplinks = uplinks
+  }
+}
+
+extension GuestAddress {
+  /// Why an IPv6 address cannot be a guest's: link-local (every NIC has its own; the gateway is fe80::1),
+  /// multicast, unspecified or loopback. Nil when it can.
+  public static func problem6(_ address: IPv6Address) -> String? {
+    if address.isLinkLocal { return "\(address) is link-local; a guest's routed address must be global or unique local" }
+    if address.isMulticast { return "\(address) is a multicast address" }
+    if address.isUnspecified || address.isLoopback { return "\(address) cannot be a guest's address" }
+    return nil
   }
 }

@@ -39,11 +39,13 @@ public enum KernelStep: Sendable, Equatable {
   /// Set the MTU and IFF_UP.
   case setLink(KernelLink, mtu: Int)
   /// Add (exclusively) or delete an address tagged with IFA_PROTO.
-  case changeAddress(add: Bool, KernelLink, IPv4Interface, routeProtocol: UInt8)
+  case changeAddress(add: Bool, KernelLink, IPInterface, routeProtocol: UInt8)
   case writeSysctl(InterfaceSysctl)
   /// One nftables transaction: all or nothing; an empty one sends nothing.
   case commit([NftOperation])
   case changeRoute(RouteChange)
+  /// Add (exclusively, tagged with NDA_PROTOCOL) or delete a proxy neighbour entry on the device `outputIndex`.
+  case changeNeighbour(add: Bool, ProxyNeighbour, outputIndex: Int32)
 }
 
 /// A step and what reverses it once done; steps without an undo are never reversed (idempotent host state).
@@ -78,6 +80,8 @@ public struct KernelRefusal: Error, Sendable, Equatable, CustomStringConvertible
     case noSuchSysctl
     /// Someone else's route holds the prefix (EEXIST).
     case foreignRoute
+    /// Someone else's proxy neighbour entry holds the address on that device (EEXIST).
+    case foreignNeighbour
   }
 
   public var kind: Kind

@@ -13,27 +13,39 @@ public struct KernelLink: Sendable, Equatable {
   }
 }
 
-/// An IPv4 address on an interface.
+/// An address on an interface, of either family.
 public struct KernelAddress: Sendable, Equatable {
   public var index: Int32
-  public var address: IPv4Interface
+  public var address: IPInterface
   /// IFA_PROTO, 0 when unset.
   public var routeProtocol: UInt8
   /// IFA_LABEL: the interface's name (or an alias label such as `eth0:1`).
   public var label: String?
 
-  public init(index: Int32, address: IPv4Interface, routeProtocol: UInt8, label: String? = nil) {
+  /// IFA_FLAGS: IFA_F_DADFAILED, IFA_F_TENTATIVE, IFA_F_PERMANENT, …
+  public var flags: UInt32
+
+  public init(index: Int32, address: IPInterface, routeProtocol: UInt8, label: String? = nil, flags: UInt32 = 0) {
     self.index = index
     self.address = address
     self.routeProtocol = routeProtocol
     self.label = label
+    self.flags = flags
   }
+
+  public init(index: Int32, address: IPv4Interface, routeProtocol: UInt8, label: String? = nil) {
+    self.init(index: index, address: .v4(address), routeProtocol: routeProtocol, label: label)
+  }
+
+  /// IFA_F_DADFAILED from <linux/if_addr.h>: another node on the link has this address.
+  public static let dadFailed: UInt32 = 0x08
+  public var isDADFailed: Bool { flags & Self.dadFailed != 0 }
 }
 
-/// An IPv4 route as rtnetlink reports it.
+/// A route as rtnetlink reports it, of either family.
 public struct KernelRoute: Sendable, Equatable, CustomStringConvertible {
-  public var destination: IPv4Network
-  public var gateway: IPv4Address?
+  public var destination: IPNetwork
+  public var gateway: IPAddress?
   public var outputIndex: Int32?
   public var outputName: String?
   public var routeProtocol: UInt8
@@ -46,6 +58,15 @@ public struct KernelRoute: Sendable, Equatable, CustomStringConvertible {
 
   public init(
     destination: IPv4Network, gateway: IPv4Address?, outputIndex: Int32?, outputName: String? = nil,
+    routeProtocol: UInt8, table: UInt32 = KernelRoute.mainTable, type: UInt8 = KernelRoute.unicast
+  ) {
+    self.init(
+      destination: .v4(destination), gateway: gateway.map(IPAddress.v4), outputIndex: outputIndex,
+      outputName: outputName, routeProtocol: routeProtocol, table: table, type: type)
+  }
+
+  public init(
+    destination: IPNetwork, gateway: IPAddress?, outputIndex: Int32?, outputName: String? = nil,
     routeProtocol: UInt8, table: UInt32 = KernelRoute.mainTable, type: UInt8 = KernelRoute.unicast
   ) {
     self.destination = destination
@@ -150,7 +171,12 @@ public struct KernelQuery: Sendable, Equatable {
   /// Set elements by key (one datagram of GETs).
   public var elements: [(set: OwnedSet, key: SetElementKey)] = []
   /// Main-table routes by exact prefix (one FIB lookup each); their devices are named.
-  public var routes: [IPv4Network] = []
+  public var routes: [IPNetwork] = []
+  /// IPv6 addresses by interface (one RTM_GETADDR each: IPv6 answers a single address, so the cost does not
+  /// grow with the guests' taps, which all have a link-local address).
+  public var addresses6: [(interface: String, address: IPv6Interface)] = []
+  /// Proxy neighbour entries by address and device (one RTM_GETNEIGH each).
+  public var neighbours: [(address: IPv6Address, device: String)] = []
 
   public init() {}
 
@@ -158,15 +184,24 @@ public struct KernelQuery: Sendable, Equatable {
     a.sysctls == b.sysctls && a.links == b.links && a.addresses == b.addresses && a.nftables == b.nftables
       && a.chains == b.chains && a.routes == b.routes && a.elements.count == b.elements.count
       && zip(a.elements, b.elements).allSatisfy { $0.set == $1.set && $0.key == $1.key }
+      && a.addresses6.count == b.addresses6.count
+      && zip(a.addresses6, b.addresses6).allSatisfy { $0.interface == $1.interface && $0.address == $1.address }
+      && a.neighbours.count == b.neighbours.count
+      && zip(a.neighbours, b.neighbours).allSatisfy { $0.address == $1.address && $0.device == $1.device }
   }
 
   /// Asks for what shows whether `object` is in the kernel as planned.
   mutating func include(_ object: KernelObject) {
     switch object {
     case .link(let name, _): link(name)
-    case .address(let name, _, _):
+    case .address(let name, .v4, _):
       link(name)
       addresses = true
+    case .address(let name, .v6(let address), _):
+      link(name)
+      if !addresses6.contains(where: { $0.interface == name && $0.address == address }) {
+        addresses6.append((name, address))
+      }
     case .sysctl(let setting): sysctls.append(setting)
     case .table, .set: nftables = true
     case .chain(let chain):
@@ -176,6 +211,11 @@ public struct KernelQuery: Sendable, Equatable {
     case .route(let route):
       link(route.device)
       self.route(route.destination)
+    case .neighbour(let neighbour):
+      link(neighbour.device)
+      if !neighbours.contains(where: { $0.address == neighbour.address && $0.device == neighbour.device }) {
+        neighbours.append((neighbour.address, neighbour.device))
+      }
     }
   }
 
@@ -187,7 +227,7 @@ public struct KernelQuery: Sendable, Equatable {
     if !elements.contains(where: { $0.set == set && $0.key == key }) { elements.append((set, key)) }
   }
 
-  mutating func route(_ destination: IPv4Network) {
+  mutating func route(_ destination: IPNetwork) {
     if !routes.contains(destination) { routes.append(destination) }
   }
 }
@@ -209,6 +249,8 @@ public struct KernelView: Sendable, Equatable {
   public var elements: [KernelElement] = []
   /// Each queried prefix with the main-table route for exactly it, if any (device named).
   public var routes: [KernelRouteLookup] = []
+  /// Each queried proxy neighbour entry that exists.
+  public var neighbours: [KernelNeighbour] = []
 
   public init() {}
 
@@ -219,7 +261,7 @@ public struct KernelView: Sendable, Equatable {
   }
 
   /// The address on the named interface, if both exist.
-  public func address(_ address: IPv4Interface, on name: String) -> KernelAddress? {
+  public func address(_ address: IPInterface, on name: String) -> KernelAddress? {
     guard let link = link(named: name) else { return nil }
     return addresses.first { $0.index == link.index && $0.address == address }
   }
@@ -247,8 +289,31 @@ public struct KernelView: Sendable, Equatable {
   }
 
   /// The main-table route for exactly `destination`, if there is one.
-  public func route(exactly destination: IPv4Network) -> KernelRoute? {
+  public func route(exactly destination: IPNetwork) -> KernelRoute? {
     routes.first { $0.destination == destination }?.route
+  }
+
+  /// The proxy entry for `address` on the named device, if both exist.
+  public func neighbour(_ address: IPv6Address, on name: String) -> KernelNeighbour? {
+    guard let link = link(named: name) else { return nil }
+    return neighbours.first { $0.index == link.index && $0.address == address }
+  }
+}
+
+/// An IPv6 proxy neighbour entry (NTF_PROXY) as rtnetlink reports it.
+public struct KernelNeighbour: Sendable, Equatable {
+  public var address: IPv6Address
+  public var index: Int32
+  /// NDA_PROTOCOL, 0 when unset.
+  public var routeProtocol: UInt8
+  /// The device's name, when it was looked up (dumps for `status`).
+  public var deviceName: String?
+
+  public init(address: IPv6Address, index: Int32, routeProtocol: UInt8, deviceName: String? = nil) {
+    self.address = address
+    self.index = index
+    self.routeProtocol = routeProtocol
+    self.deviceName = deviceName
   }
 }
 
@@ -265,10 +330,10 @@ public struct KernelSysctl: Sendable, Equatable {
 
 /// One route lookup by exact prefix.
 public struct KernelRouteLookup: Sendable, Equatable {
-  public var destination: IPv4Network
+  public var destination: IPNetwork
   public var route: KernelRoute?
 
-  public init(destination: IPv4Network, route: KernelRoute?) {
+  public init(destination: IPNetwork, route: KernelRoute?) {
     self.destination = destination
     self.route = route
   }

@@ -7,8 +7,8 @@ public enum LearnedRoutes {
   public static let protocols: [UInt8] = [BirdConfig.birdRouteProtocol, 186]
 
   /// Whether a route of `routeProtocol` for `destination` is a daemon's copy of a guest announced elsewhere.
-  public static func isLearned(routeProtocol: UInt8, destination: IPv4Network) -> Bool {
-    destination.prefixLength == 32 && protocols.contains(routeProtocol)
+  public static func isLearned(routeProtocol: UInt8, destination: IPNetwork) -> Bool {
+    destination.isHost && protocols.contains(routeProtocol)
   }
 
   /// The daemons' guest routes among `routes`, by address (what `status` lists).

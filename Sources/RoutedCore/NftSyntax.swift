@@ -12,6 +12,11 @@ public enum NftSyntax {
     case .masquerade(let set): "ip saddr . oifname @\(set) masquerade"
     case .dropARPRequests(let interface, let set):
       "iifname \(quoted(interface)) arp operation request arp daddr ip != @\(set) drop"
+    case .dropSpoofed6(let bridge, let set):
+      "iifname \(quoted(bridge)) ip6 saddr != :: ip6 saddr != fe80::/10 ip6 saddr != @\(set) drop"
+    case .acceptEgress6(let bridge, let set): "iifname \(quoted(bridge)) ip6 saddr . oifname @\(set) accept"
+    case .acceptIngress6(let bridge, let set): "oifname \(quoted(bridge)) ip6 daddr . iifname @\(set) accept"
+    case .masquerade6(let set): "ip6 saddr . oifname @\(set) masquerade"
     }
   }
 
@@ -20,6 +25,8 @@ public enum NftSyntax {
     switch type {
     case .address: "ipv4_addr"
     case .addressAndInterface: "ipv4_addr . ifname"
+    case .address6: "ipv6_addr"
+    case .address6AndInterface: "ipv6_addr . ifname"
     }
   }
 

@@ -66,7 +66,8 @@ enum PathCheck {
     }
     for record in context.snapshot.records {
       for nic in record.interfaces {
-        add(Target(network: .host(nic.address), expected: nic.bridge, owner: "guest \(record.name)"))
+        guard let address = nic.address else { continue }
+        add(Target(network: .host(address), expected: nic.bridge, owner: "guest \(record.name)"))
       }
     }
     for route in context.snapshot.routes

@@ -51,26 +51,59 @@ public struct DomainRecord: Sendable, Equatable {
 /// A guest NIC routed-hook manages: on a guest network, with an address.
 public struct ManagedInterface: Sendable, Hashable, Codable {
   public var mac: MACAddress
-  public var address: IPv4Address
+  /// The NIC's IPv4 address; nil for an IPv6-only NIC.
+  public var address: IPv4Address?
+  /// The NIC's IPv6 address, on a guest network with `gateway6`.
+  public var address6: IPv6Address?
   /// The guest network's name.
   public var network: String
   public var bridge: String
   /// Names of the uplinks this NIC may use.
   public var uplinks: [String]
 
-  public init(mac: MACAddress, address: IPv4Address, network: String, bridge: String, uplinks: [String]) {
+  public init(
+    mac: MACAddress, address: IPv4Address?, address6: IPv6Address? = nil, network: String, bridge: String,
+    uplinks: [String]
+  ) {
     self.mac = mac
     self.address = address
+    self.address6 = address6
     self.network = network
     self.bridge = bridge
     self.uplinks = uplinks
   }
+
+  /// Both families' addresses, IPv4 first.
+  public var addresses: [IPAddress] {
+    var addresses: [IPAddress] = []
+    if let address { addresses.append(.v4(address)) }
+    if let address6 { addresses.append(.v6(address6)) }
+    return addresses
+  }
+
+  /// The addresses as text, `10.136.11.5` or `10.136.11.5 fd00:10::136:11:5`.
+  public var addressText: String {
+    var text = address.map(\.description) ?? ""
+    if let address6 { text += text.isEmpty ? address6.description : " \(address6)" }
+    return text
+  }
 }
 
-/// Facts read from the live host that the planner needs: the addresses already on each interface.
+/// Facts read from the live host that the planner needs: the addresses already on each interface, and for
+/// IPv6 guest networks what the kernel offers and how the uplinks take router advertisements.
 public struct HostFacts: Sendable, Equatable {
   /// IPv4 addresses per interface name.
   public var addresses: [String: [IPv4Interface]]
+  /// Whether the kernel has per-interface `force_forwarding` for IPv6 (6.17 on).
+  public var forceForwarding6: Bool
+  /// `net.ipv6.conf.IF.accept_ra` of the uplinks IPv6 guest networks use.
+  public var acceptRA: [String: Int]
 
-  public init(addresses: [String: [IPv4Interface]] = [:]) { self.addresses = addresses }
+  public init(
+    addresses: [String: [IPv4Interface]] = [:], forceForwarding6: Bool = false, acceptRA: [String: Int] = [:]
+  ) {
+    self.addresses = addresses
+    self.forceForwarding6 = forceForwarding6
+    self.acceptRA = acceptRA
+  }
 }

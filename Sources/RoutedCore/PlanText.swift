@@ -9,7 +9,7 @@ public enum PlanText {
     if !plan.guestChanges.isEmpty {
       let who = plan.domain.map { "\($0.name) (\($0.uuid))" } ?? "guest"
       out.append("")
-      out.append("# guest \(who): set elements and /32 routes only")
+      out.append("# guest \(who): set elements, /32 and /128 routes, proxy neighbour entries only")
       out += plan.guestChanges.map(changeLine)
     }
     if out.isEmpty { out.append("# nothing to change") }
@@ -34,10 +34,12 @@ public enum PlanText {
       switch object {
       case .link(let interface, let mtu): head.append("ip link set \(interface) mtu \(mtu) up")
       case .address(let interface, let address, let proto):
-        head.append("ip address add \(address) dev \(interface) proto \(proto)")
+        head.append(
+          "ip\(address.isV6 ? " -6" : "") address add \(address) dev \(interface) proto \(proto)"
+            + (address.v6?.address.isLinkLocal == true ? " nodad" : ""))
       case .sysctl(let sysctl): head.append("sysctl -w \(sysctl.description.replacingSpaces())")
       case .element: elements.append(changeLine(.add(object)))
-      case .route: routes.append(changeLine(.add(object)))
+      case .route, .neighbour: routes.append(changeLine(.add(object)))
       case .table, .set, .chain: break
       }
     }
@@ -61,9 +63,12 @@ public enum PlanText {
       return
         "nft \(verb) element \(set.table.rawValue) \(set.name) { \(NftSyntax.element(key, comment: comment)) }"
     case .route(let route):
-      return "ip route \(change.kind == .add ? "add" : "del") \(route)"
+      return "ip\(route.destination.isV6 ? " -6" : "") route \(change.kind == .add ? "add" : "del") \(route)"
+    case .neighbour(let neighbour):
+      return "ip -6 neigh \(change.kind == .add ? "add" : "del") \(neighbour)"
     case .address(let interface, let address, let proto):
-      return "ip address \(change.kind == .add ? "add" : "del") \(address) dev \(interface) proto \(proto)"
+      return
+        "ip\(address.isV6 ? " -6" : "") address \(change.kind == .add ? "add" : "del") \(address) dev \(interface) proto \(proto)"
     case .link(let interface, let mtu):
       return "ip link set \(interface) mtu \(mtu) up"
     case .sysctl(let sysctl):

@@ -5,8 +5,14 @@ public enum Planner {
     public static let egress = "egress"
     public static let ingress = "ingress"
     public static let masquerade = "masquerade_guests"
+    public static let egress6 = "egress6"
+    public static let ingress6 = "ingress6"
+    public static let masquerade6 = "masquerade6_guests"
     public static func guests(_ network: GuestNetwork) -> String {
       "guests_\(Names.nftIdentifier(network.name))"
+    }
+    public static func guests6(_ network: GuestNetwork) -> String {
+      "guests6_\(Names.nftIdentifier(network.name))"
     }
     public static func answer(_ uplink: Uplink) -> String { "answer_\(Names.nftIdentifier(uplink.name))" }
   }
@@ -14,17 +20,20 @@ public enum Planner {
   /// The comment on host-wide set elements; guest elements carry the domain name.
   public static let hostComment = "host"
 
-  /// The host-wide objects: gateway, MTU, sysctls, owned tables with their sets and chains, peer routes.
+  /// The host-wide objects: gateway, MTU, sysctls, owned tables with their sets and chains, peer routes; for
+  /// guest networks with `gateway6`, their IPv6 twins in the same tables and the IPv6 sysctls.
   public static func baseline(config: HostConfig, facts: HostFacts) -> [KernelObject] {
     var objects: [KernelObject] = []
     let uplinks = usedUplinks(config)
     let proxyUplinks = uplinks.filter { $0.mode == .proxyARP }
     let natUplinks = uplinks.filter { $0.mode == .nat }
+    let networks6 = config.guestNetworks.filter { $0.gateway6 != nil }
+    let uplinks6 = usedUplinks(config, networks: networks6)
 
     for network in config.guestNetworks {
       objects.append(.link(interface: network.bridge, mtu: network.mtu))
       objects.append(
-        .address(interface: network.bridge, network.gateway, routeProtocol: config.routeProtocol))
+        .address(interface: network.bridge, .v4(network.gateway), routeProtocol: config.routeProtocol))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .forwarding, value: 1)))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .proxyARP, value: 1)))
       objects.append(.sysctl(InterfaceSysctl(interface: network.bridge, key: .proxyDelay, value: 0)))
@@ -36,18 +45,28 @@ public enum Planner {
         objects.append(.sysctl(InterfaceSysctl(interface: uplink.interface, key: .proxyDelay, value: 0)))
       }
     }
+    objects += baseline6(config: config, networks: networks6, uplinks: uplinks6, facts: facts)
 
     objects.append(.table(.filter))
     for network in config.guestNetworks {
-      objects.append(.set(OwnedSet(table: .filter, name: SetName.guests(network), keyType: .address)))
+      objects.append(.set(guestsSet(network)))
+      if network.gateway6 != nil { objects.append(.set(guestsSet6(network))) }
     }
     objects.append(.set(egressSet))
     objects.append(.set(ingressSet))
+    if !networks6.isEmpty {
+      objects.append(.set(egressSet6))
+      objects.append(.set(ingressSet6))
+    }
     objects.append(
       .chain(
         OwnedChain(
           table: .filter, name: "prerouting", kind: .filter, hook: .prerouting, priority: -150,
-          rules: config.guestNetworks.map { .dropSpoofed(bridge: $0.bridge, set: SetName.guests($0)) })))
+          rules: config.guestNetworks.flatMap { network -> [Rule] in
+            [.dropSpoofed(bridge: network.bridge, set: SetName.guests(network))]
+              + (network.gateway6 == nil
+                ? [] : [.dropSpoofed6(bridge: network.bridge, set: SetName.guests6(network))])
+          })))
     objects.append(
       .chain(
         OwnedChain(
@@ -57,10 +76,18 @@ public enum Planner {
               .acceptBridged(bridge: network.bridge),
               .acceptEgress(bridge: network.bridge, set: SetName.egress),
               .acceptIngress(bridge: network.bridge, set: SetName.ingress),
-              .acceptReplies(bridge: network.bridge),
-              .dropFromBridge(bridge: network.bridge),
-              .dropToBridge(bridge: network.bridge),
             ]
+              + (network.gateway6 == nil
+                ? []
+                : [
+                  .acceptEgress6(bridge: network.bridge, set: SetName.egress6),
+                  .acceptIngress6(bridge: network.bridge, set: SetName.ingress6),
+                ])
+              + [
+                .acceptReplies(bridge: network.bridge),
+                .dropFromBridge(bridge: network.bridge),
+                .dropToBridge(bridge: network.bridge),
+              ]
           })))
 
     if !natUplinks.isEmpty {
@@ -71,6 +98,15 @@ public enum Planner {
           OwnedChain(
             table: .nat, name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
             rules: [.masquerade(set: SetName.masquerade)])))
+    }
+    if uplinks6.contains(where: { $0.mode == .nat }) {
+      objects.append(.table(.nat6))
+      objects.append(.set(masqueradeSet6))
+      objects.append(
+        .chain(
+          OwnedChain(
+            table: .nat6, name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
+            rules: [.masquerade6(set: SetName.masquerade6)])))
     }
 
     if !proxyUplinks.isEmpty {
@@ -99,10 +135,62 @@ public enum Planner {
               routeProtocol: config.routeProtocol)))
       }
     }
+    for uplink in uplinks6 {
+      for peer in uplink.peers {
+        guard let subnet6 = peer.subnet6, let via6 = peer.via6 else { continue }
+        objects.append(
+          .route(
+            OwnedRoute(
+              destination: .v6(subnet6), gateway: .v6(via6), device: uplink.interface,
+              routeProtocol: config.routeProtocol)))
+      }
+    }
     return objects
   }
 
-  /// The per-guest objects for these NICs: set elements commented with the domain name, and /32 routes.
+  /// IPv6's host-wide settings. Forwarding differs from IPv4: a packet is forwarded when
+  /// `conf/all/forwarding` is on, whatever the interfaces say (their own `forwarding` only makes them behave
+  /// as routers: NA router flag, RAs ignored, proxy_ndp answered), and writing `all` sets every interface's
+  /// value. Kernels from 6.17 have `force_forwarding` per input interface, which routed-hook sets on the
+  /// bridges and used uplinks only; older kernels (Debian 12's 6.1) need `all`, and the forward chain scoped
+  /// to the bridges is what keeps guests' traffic to the allowed paths (doctor reports the rest).
+  static func baseline6(config: HostConfig, networks: [GuestNetwork], uplinks: [Uplink], facts: HostFacts)
+    -> [KernelObject]
+  {
+    guard !networks.isEmpty else { return [] }
+    var objects: [KernelObject] = []
+    func set(_ interface: String, _ key: InterfaceSysctl.Key, _ value: Int) {
+      objects.append(.sysctl(InterfaceSysctl(interface: interface, key: key, value: value)))
+    }
+    if !facts.forceForwarding6 { set("all", .forwarding6, 1) }
+    for network in networks {
+      guard let gateway6 = network.gateway6 else { continue }
+      objects.append(.address(interface: network.bridge, .v6(gateway6), routeProtocol: config.routeProtocol))
+      objects.append(
+        .address(
+          interface: network.bridge, .v6(IPv6Interface.linkLocalGateway), routeProtocol: config.routeProtocol))
+      set(network.bridge, .forwarding6, 1)
+      if facts.forceForwarding6 { set(network.bridge, .forceForwarding6, 1) }
+      // A guest's router advertisement must never configure the host (Calico does the same on workloads).
+      set(network.bridge, .acceptRA, 0)
+      // No proxy_ndp on the bridge, ever: it would answer the guests' own DAD probes.
+    }
+    for uplink in uplinks {
+      set(uplink.interface, .forwarding6, 1)
+      if facts.forceForwarding6 { set(uplink.interface, .forceForwarding6, 1) }
+      if uplink.mode == .proxyARP {
+        set(uplink.interface, .proxyNDP, 1)
+        set(uplink.interface, .proxyDelay6, 0)
+      }
+      // With forwarding on, accept_ra=1 ignores RAs: an uplink that took its address or default route from
+      // them would lose both when their lifetimes end. 2 keeps what the admin had; 0 stays 0.
+      if facts.acceptRA[uplink.interface, default: 0] >= 1 { set(uplink.interface, .acceptRA, 2) }
+    }
+    return objects
+  }
+
+  /// The per-guest objects for these NICs: set elements commented with the domain name, /32 and /128
+  /// routes, and for IPv6 on proxy-arp uplinks a proxy neighbour entry.
   public static func guestObjects(
     for interfaces: [ManagedInterface], domain: DomainIdentity, config: HostConfig
   )
@@ -112,28 +200,49 @@ public enum Planner {
     let comment = domain.name
     for nic in interfaces {
       guard let network = config.guestNetworks.first(where: { $0.name == nic.network }) else { continue }
-      let address = nic.address
-      objects.append(
-        .element(
-          OwnedSet(table: .filter, name: SetName.guests(network), keyType: .address),
-          SetElementKey(address: address),
-          comment: comment))
-      for uplink in nic.uplinks.compactMap(config.uplink(named:)) {
-        let key = SetElementKey(address: address, interface: uplink.interface)
-        objects.append(.element(egressSet, key, comment: comment))
-        switch uplink.mode {
-        case .proxyARP:
-          objects.append(.element(ingressSet, key, comment: comment))
-          objects.append(.element(answerSet(uplink), SetElementKey(address: address), comment: comment))
-        case .routed:
-          objects.append(.element(ingressSet, key, comment: comment))
-        case .nat:
-          objects.append(.element(masqueradeSet, key, comment: comment))
+      let uplinks = nic.uplinks.compactMap(config.uplink(named:))
+      if let address = nic.address {
+        objects.append(.element(guestsSet(network), SetElementKey(address: address), comment: comment))
+        for uplink in uplinks {
+          let key = SetElementKey(address: address, interface: uplink.interface)
+          objects.append(.element(egressSet, key, comment: comment))
+          switch uplink.mode {
+          case .proxyARP:
+            objects.append(.element(ingressSet, key, comment: comment))
+            objects.append(.element(answerSet(uplink), SetElementKey(address: address), comment: comment))
+          case .routed:
+            objects.append(.element(ingressSet, key, comment: comment))
+          case .nat:
+            objects.append(.element(masqueradeSet, key, comment: comment))
+          }
         }
+        objects.append(
+          .route(
+            OwnedRoute(destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol)))
       }
-      objects.append(
-        .route(
-          OwnedRoute(destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol)))
+      if let address6 = nic.address6, network.gateway6 != nil {
+        let address = IPAddress.v6(address6)
+        objects.append(.element(guestsSet6(network), SetElementKey(address: address), comment: comment))
+        for uplink in uplinks {
+          let key = SetElementKey(address: address, interface: uplink.interface)
+          objects.append(.element(egressSet6, key, comment: comment))
+          switch uplink.mode {
+          case .proxyARP:
+            objects.append(.element(ingressSet6, key, comment: comment))
+            objects.append(
+              .neighbour(
+                ProxyNeighbour(address: address6, device: uplink.interface, routeProtocol: config.routeProtocol)))
+          case .routed:
+            objects.append(.element(ingressSet6, key, comment: comment))
+          case .nat:
+            objects.append(.element(masqueradeSet6, key, comment: comment))
+          }
+        }
+        objects.append(
+          .route(
+            OwnedRoute(
+              destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol)))
+      }
     }
     return objects
   }
@@ -187,9 +296,13 @@ public enum Planner {
       default: false
       }
     }
+    // Delays stay 0; accept_ra goes back to the kernel's default (1). `conf/all/forwarding` for IPv6 stays as
+    // it is: writing 0 there would turn IPv6 forwarding off for the whole host.
     let reset = objects.compactMap { object -> KernelObject? in
-      guard case .sysctl(var sysctl) = object, sysctl.key != .proxyDelay else { return nil }
-      sysctl.value = 0
+      guard case .sysctl(var sysctl) = object, sysctl.key != .proxyDelay, sysctl.key != .proxyDelay6,
+        sysctl.interface != "all"
+      else { return nil }
+      sysctl.value = sysctl.key == .acceptRA ? 1 : 0
       return .sysctl(sysctl)
     }
     return (remove, reset)
@@ -216,13 +329,23 @@ public enum Planner {
   static let egressSet = OwnedSet(table: .filter, name: SetName.egress, keyType: .addressAndInterface)
   static let ingressSet = OwnedSet(table: .filter, name: SetName.ingress, keyType: .addressAndInterface)
   static let masqueradeSet = OwnedSet(table: .nat, name: SetName.masquerade, keyType: .addressAndInterface)
+  static let egressSet6 = OwnedSet(table: .filter, name: SetName.egress6, keyType: .address6AndInterface)
+  static let ingressSet6 = OwnedSet(table: .filter, name: SetName.ingress6, keyType: .address6AndInterface)
+  static let masqueradeSet6 = OwnedSet(
+    table: .nat6, name: SetName.masquerade6, keyType: .address6AndInterface)
+  static func guestsSet(_ network: GuestNetwork) -> OwnedSet {
+    OwnedSet(table: .filter, name: SetName.guests(network), keyType: .address)
+  }
+  static func guestsSet6(_ network: GuestNetwork) -> OwnedSet {
+    OwnedSet(table: .filter, name: SetName.guests6(network), keyType: .address6)
+  }
   static func answerSet(_ uplink: Uplink) -> OwnedSet {
     OwnedSet(table: .arpFilter, name: SetName.answer(uplink), keyType: .address)
   }
 
-  /// Uplinks some guest network may use, in config order.
-  static func usedUplinks(_ config: HostConfig) -> [Uplink] {
-    let used = Set(config.guestNetworks.flatMap(\.uplinks))
+  /// Uplinks some guest network (of `networks`, default all) may use, in config order.
+  public static func usedUplinks(_ config: HostConfig, networks: [GuestNetwork]? = nil) -> [Uplink] {
+    let used = (networks ?? config.guestNetworks).flatMap(\.uplinks)
     return config.uplinks.filter { used.contains($0.name) }
   }
 }

@@ -32,8 +32,9 @@ public enum PortPlanner {
     guard var record = existing, let nic = record.interfaces.first(where: { $0.mac == port.mac }) else {
       return Plan()
     }
-    let objects = record.objects.filter { $0.belongs(to: nic.address) }
-    record.objects.removeAll { $0.belongs(to: nic.address) }
+    let addresses = nic.addresses
+    let objects = record.objects.filter { $0.belongs(to: addresses) }
+    record.objects.removeAll { $0.belongs(to: addresses) }
     record.interfaces.removeAll { $0.mac == port.mac }
     return Plan(
       guestChanges: objects.map(KernelChange.remove), record: record.interfaces.isEmpty ? nil : record,
@@ -42,11 +43,12 @@ public enum PortPlanner {
 }
 
 extension KernelObject {
-  /// True for the per-guest objects of one guest address: its set elements and its /32 route.
-  func belongs(to address: IPv4Address) -> Bool {
+  /// True for the per-guest objects of a NIC's addresses: set elements, /32 and /128 routes, proxy entries.
+  func belongs(to addresses: [IPAddress]) -> Bool {
     switch self {
-    case .element(_, let key, _): key.address == address
-    case .route(let route): route.destination == .host(address)
+    case .element(_, let key, _): addresses.contains(key.address)
+    case .route(let route): addresses.contains { route.destination == .host($0) }
+    case .neighbour(let neighbour): addresses.contains(.v6(neighbour.address))
     default: false
     }
   }

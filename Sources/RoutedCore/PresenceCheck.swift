@@ -35,24 +35,33 @@ public enum PresenceCheck {
       guard let link = view.link(named: route.device), let existing = view.route(exactly: route.destination)
       else { return false }
       return existing.isSame(as: route, outputIndex: link.index)
+    case .neighbour(let neighbour):
+      return view.neighbour(neighbour.address, on: neighbour.device)?.routeProtocol == neighbour.routeProtocol
     }
   }
 
-  /// Every per-guest object we own among what exists: set elements whose comment is not "host", and /32
-  /// unicast routes with our protocol (`routes` are those with `routeProtocol`, devices named).
+  /// Every per-guest object we own among what exists: set elements whose comment is not "host", /32 and
+  /// /128 unicast routes with our protocol (`routes` are those with `routeProtocol`, devices named), and proxy
+  /// neighbour entries with our protocol (devices named).
   public static func ownedGuestObjects(
-    elements: [KernelElement], routes: [KernelRoute], routeProtocol: UInt8
+    elements: [KernelElement], routes: [KernelRoute], neighbours: [KernelNeighbour] = [], routeProtocol: UInt8
   ) -> [KernelObject] {
     var objects: [KernelObject] = []
     for element in elements where element.comment != Planner.hostComment {
       objects.append(.element(element.set, element.key, comment: element.comment ?? ""))
     }
-    for route in routes where route.destination.prefixLength == 32 && route.type == KernelRoute.unicast {
+    for route in routes where route.destination.isHost && route.type == KernelRoute.unicast {
       objects.append(
         .route(
           OwnedRoute(
             destination: route.destination, gateway: route.gateway, device: route.outputName ?? "",
             routeProtocol: routeProtocol)))
+    }
+    for neighbour in neighbours where neighbour.routeProtocol == routeProtocol {
+      objects.append(
+        .neighbour(
+          ProxyNeighbour(
+            address: neighbour.address, device: neighbour.deviceName ?? "", routeProtocol: routeProtocol)))
     }
     return objects
   }

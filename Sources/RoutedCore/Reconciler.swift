@@ -29,24 +29,25 @@ public enum Reconciler {
 
     // One address, one running guest: the talk's "two paths" pitfall, and what the hook refuses at start.
     let holders = Dictionary(
-      records.flatMap { record in record.interfaces.map { ($0.address, record.domain.uuid) } },
+      records.flatMap { record in record.interfaces.flatMap { $0.addresses.map { ($0, record.domain.uuid) } } },
       uniquingKeysWith: { first, _ in first })
-    var owner: [IPv4Address: DomainIdentity] = [:]
+    var owner: [IPAddress: DomainIdentity] = [:]
     for domain in domains {
-      for nic in domain.interfaces
-      where owner[nic.address] == nil || holders[nic.address] == domain.identity.uuid {
-        owner[nic.address] = domain.identity
+      for address in domain.interfaces.flatMap(\.addresses)
+      where owner[address] == nil || holders[address] == domain.identity.uuid {
+        owner[address] = domain.identity
       }
     }
     domains.removeAll { domain in
-      guard let clash = domain.interfaces.first(where: { owner[$0.address] != domain.identity }) else {
+      guard let clash = domain.interfaces.flatMap(\.addresses).first(where: { owner[$0] != domain.identity })
+      else {
         return false
       }
-      let other = owner[clash.address]!
+      let other = owner[clash]!
       problems.append(
         .init(
           domain: domain.identity, uri: domain.uri,
-          message: "address \(clash.address) is also claimed by running domain \(other.name)"))
+          message: "address \(clash) is also claimed by running domain \(other.name)"))
       return true
     }
 

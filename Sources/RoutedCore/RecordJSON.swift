@@ -2,11 +2,14 @@
 public enum RecordJSON {
   public static func text(_ record: DomainRecord) -> String {
     let interfaces = record.interfaces.map { nic in
-      JSON.object([
-        ("mac", .string(nic.mac.description)), ("address", .string(nic.address.description)),
+      var members: [(key: String, value: JSON)] = [("mac", .string(nic.mac.description))]
+      if let address = nic.address { members.append(("address", .string(address.description))) }
+      if let address6 = nic.address6 { members.append(("address6", .string(address6.description))) }
+      members += [
         ("network", .string(nic.network)), ("bridge", .string(nic.bridge)),
         ("uplinks", .array(nic.uplinks.map(JSON.string))),
-      ])
+      ]
+      return JSON.object(members)
     }
     let objects = record.objects.compactMap(json)
     return JSON.object([
@@ -23,13 +26,18 @@ public enum RecordJSON {
     else { return nil }
     var interfaces: [ManagedInterface] = []
     for item in interfaceList {
-      guard let mac = item["mac"]?.string.flatMap(MACAddress.init),
-        let address = item["address"]?.string.flatMap(IPv4Address.init),
+      // Records written before IPv6 always have `address`; an IPv6-only NIC has only `address6`.
+      let address = item["address"]?.string.map(IPv4Address.init)
+      let address6 = item["address6"]?.string.map(IPv6Address.init)
+      guard let mac = item["mac"]?.string.flatMap(MACAddress.init), address != nil || address6 != nil,
+        address.map({ $0 != nil }) != false, address6.map({ $0 != nil }) != false,
         let network = item["network"]?.string, let bridge = item["bridge"]?.string,
         let uplinks = item["uplinks"]?.array?.compactMap(\.string)
       else { return nil }
       interfaces.append(
-        ManagedInterface(mac: mac, address: address, network: network, bridge: bridge, uplinks: uplinks))
+        ManagedInterface(
+          mac: mac, address: address ?? nil, address6: address6 ?? nil, network: network, bridge: bridge,
+          uplinks: uplinks))
     }
     var objects: [KernelObject] = []
     for item in objectList {
@@ -56,6 +64,16 @@ public enum RecordJSON {
       if let gateway = route.gateway { members.append(("gateway", .string(gateway.description))) }
       members += [("device", .string(route.device)), ("protocol", .number(Double(route.routeProtocol)))]
       return .object([("route", .object(members))])
+    case .neighbour(let neighbour):
+      return .object([
+        (
+          "neighbour",
+          .object([
+            ("address", .string(neighbour.address.description)), ("device", .string(neighbour.device)),
+            ("protocol", .number(Double(neighbour.routeProtocol))),
+          ])
+        )
+      ])
     default:
       return nil
     }
@@ -65,22 +83,29 @@ public enum RecordJSON {
     if let element = json["element"] {
       guard let table = element["table"]?.string.flatMap(OwnedTable.init(rawValue:)),
         let name = element["set"]?.string,
-        let address = element["address"]?.string.flatMap(IPv4Address.init),
+        let address = element["address"]?.string.flatMap(IPAddress.init),
         let comment = element["comment"]?.string
       else { return nil }
       let interface = element["interface"]?.string
       let set = OwnedSet(
-        table: table, name: name, keyType: interface == nil ? .address : .addressAndInterface)
+        table: table, name: name, keyType: .of(address, withInterface: interface != nil))
       return .element(set, SetElementKey(address: address, interface: interface), comment: comment)
     }
     if let route = json["route"] {
-      guard let destination = route["destination"]?.string.flatMap(IPv4Network.init),
+      guard let destination = route["destination"]?.string.flatMap(IPNetwork.init),
         let device = route["device"]?.string,
         let proto = route["protocol"]?.number, let routeProtocol = UInt8(exactly: proto)
       else { return nil }
-      let gateway = route["gateway"]?.string.flatMap(IPv4Address.init)
+      let gateway = route["gateway"]?.string.flatMap(IPAddress.init)
       return .route(
         OwnedRoute(destination: destination, gateway: gateway, device: device, routeProtocol: routeProtocol))
+    }
+    if let neighbour = json["neighbour"] {
+      guard let address = neighbour["address"]?.string.flatMap(IPv6Address.init),
+        let device = neighbour["device"]?.string,
+        let proto = neighbour["protocol"]?.number, let routeProtocol = UInt8(exactly: proto)
+      else { return nil }
+      return .neighbour(ProxyNeighbour(address: address, device: device, routeProtocol: routeProtocol))
     }
     return nil
   }

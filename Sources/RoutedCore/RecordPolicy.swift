@@ -20,9 +20,9 @@ public enum RecordPolicy {
   }
 
   /// The addresses a domain gives up when its record goes from `old` to `new`.
-  public static func released(old: DomainRecord?, new: DomainRecord?) -> [IPv4Address] {
-    let kept = new?.interfaces.map(\.address) ?? []
-    return (old?.interfaces.map(\.address) ?? []).filter { !kept.contains($0) }
+  public static func released(old: DomainRecord?, new: DomainRecord?) -> [IPAddress] {
+    let kept = new?.interfaces.flatMap(\.addresses) ?? []
+    return (old?.interfaces.flatMap(\.addresses) ?? []).filter { !kept.contains($0) }
   }
 
   /// Why the baseline must stay: the guests still routed here (their routing lives in its tables); nil when

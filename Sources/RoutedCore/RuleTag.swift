@@ -11,6 +11,10 @@ extension Rule {
     case .dropToBridge(let bridge): "rh:to:\(bridge)"
     case .masquerade(let set): "rh:masquerade:\(set)"
     case .dropARPRequests(let interface, let set): "rh:arp:\(interface):\(set)"
+    case .dropSpoofed6(let bridge, let set): "rh:spoof6:\(bridge):\(set)"
+    case .acceptEgress6(let bridge, let set): "rh:egress6:\(bridge):\(set)"
+    case .acceptIngress6(let bridge, let set): "rh:ingress6:\(bridge):\(set)"
+    case .masquerade6(let set): "rh:masquerade6:\(set)"
     }
   }
 

@@ -56,15 +56,29 @@ public struct KernelHandle {
   /// IPv4 addresses per interface: every interface that has one, plus each of `interfaces` that exists
   /// (with an empty list when it has none). One address dump and a lookup per named interface, so the
   /// cost does not grow with the guests' taps, which have no IPv4 address.
-  public func readHostFacts(interfaces: [String]) throws -> HostFacts {
+  ///
+  /// With `ipv6Uplinks` (the uplinks IPv6 guest networks use), also whether the kernel has IPv6
+  /// `force_forwarding` and each of those uplinks' `accept_ra`, in the same visit to /proc/sys.
+  public func readHostFacts(interfaces: [String], ipv6Uplinks: [String] = []) throws -> HostFacts {
     rtnetlink.resetCache()
     var facts = HostFacts()
     for name in try files.existing(interfaces) { facts.addresses[name] = [] }
     for address in try rtnetlink.addresses() {
+      guard let v4 = address.address.v4 else { continue }
       // IFA_LABEL names the interface, except for alias labels (`eth0:1`), which need a lookup.
       let label = address.label.flatMap { $0.contains(":") ? nil : $0 }
       guard let name = try label ?? rtnetlink.linkName(index: address.index) else { continue }
-      facts.addresses[name, default: []].append(address.address)
+      facts.addresses[name, default: []].append(v4)
+    }
+    if !ipv6Uplinks.isEmpty {
+      let settings =
+        [InterfaceSysctl(interface: "all", key: .forceForwarding6, value: 0)]
+        + ipv6Uplinks.map { InterfaceSysctl(interface: $0, key: .acceptRA, value: 0) }
+      let values = try files.read(settings)
+      facts.forceForwarding6 = values[0] != nil
+      for (name, value) in zip(ipv6Uplinks, values.dropFirst()) {
+        if let value { facts.acceptRA[name] = value }
+      }
     }
     return facts
   }

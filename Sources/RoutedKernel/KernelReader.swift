@@ -15,6 +15,10 @@ extension KernelHandle {
       if let link = try rtnetlink.link(named: name) { view.links.append(link) }
     }
     if query.addresses { view.addresses = try rtnetlink.addresses() }
+    for (name, address) in query.addresses6 {
+      guard let link = view.link(named: name) else { continue }
+      if let found = try rtnetlink.address(address, index: link.index) { view.addresses.append(found) }
+    }
     if query.nftables {
       view.tables = try nftables.tables()
       view.sets = try nftables.sets()
@@ -38,13 +42,17 @@ extension KernelHandle {
       }
       view.routes.append(KernelRouteLookup(destination: destination, route: route))
     }
+    for (address, device) in query.neighbours {
+      guard let link = view.link(named: device) else { continue }
+      if let found = try rtnetlink.neighbour(address, index: link.index) { view.neighbours.append(found) }
+    }
     return view
   }
 
-  /// Every element of our sets (tables sorted as nft lists them) and every main-table route with
-  /// `routeProtocol`, devices named: what `status` and `reconcile` compare with the records.
+  /// Every element of our sets (tables sorted as nft lists them), every main-table route and IPv6 proxy
+  /// entry with `routeProtocol`, devices named: what `status` and `reconcile` compare with the records.
   public func readOwnedObjects(routeProtocol: UInt8) throws -> (
-    elements: [KernelElement], routes: [KernelRoute]
+    elements: [KernelElement], routes: [KernelRoute], neighbours: [KernelNeighbour]
   ) {
     rtnetlink.resetCache()
     let tables = try nftables.tables()
@@ -59,6 +67,9 @@ extension KernelHandle {
         elements.append(KernelElement(set: set, key: element.key, comment: element.comment))
       }
     }
-    return (elements, try rtnetlink.routes(routeProtocol: routeProtocol))
+    return (
+      elements, try rtnetlink.routes(routeProtocol: routeProtocol),
+      try rtnetlink.proxyNeighbours(routeProtocol: routeProtocol)
+    )
   }
 }

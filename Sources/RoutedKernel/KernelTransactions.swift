@@ -36,6 +36,6 @@ extension KernelHandle {
   public func ownedGuestObjects(routeProtocol: UInt8) throws -> [KernelObject] {
     let owned = try readOwnedObjects(routeProtocol: routeProtocol)
     return PresenceCheck.ownedGuestObjects(
-      elements: owned.elements, routes: owned.routes, routeProtocol: routeProtocol)
+      elements: owned.elements, routes: owned.routes, neighbours: owned.neighbours, routeProtocol: routeProtocol)
   }
 }

@@ -116,6 +116,13 @@ struct AttributeTable {
     return String(cString: mnl_attr_get_str(attribute))
   }
 
+  /// Sixteen bytes in network order (RTA_DST, IFA_ADDRESS, NDA_DST of IPv6).
+  func ipv6(_ type: Int32) -> IPv6Address? {
+    guard let attribute = self[type], mnl_attr_get_payload_len(attribute) == 16 else { return nil }
+    return IPv6Address(
+      networkBytes: UnsafeRawBufferPointer(start: mnl_attr_get_payload(attribute), count: 16))
+  }
+
   /// Four bytes in network order (RTA_DST, IFA_LOCAL, …).
   func ipv4(_ type: Int32) -> IPv4Address? {
     guard let attribute = self[type], mnl_attr_get_payload_len(attribute) == 4 else { return nil }

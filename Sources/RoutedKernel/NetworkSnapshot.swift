@@ -36,14 +36,14 @@ extension KernelHandle {
       HostSnapshot.Link(
         name: link.name, index: Int(link.index), mtu: link.mtu, flags: link.flagNames,
         master: link.master.flatMap { names[$0] }, kind: link.kind,
-        addresses: addresses.filter { $0.index == link.index }.map(\.address))
+        addresses: addresses.filter { $0.index == link.index }.compactMap(\.address.v4))
     }
     let routes: [HostSnapshot.Route]
     if let addresses = routesTo {
       // The hook's path: one FIB lookup per address, so a start costs the same with 10 or 4,000 routes.
       routes = try addresses.flatMap { address -> [HostSnapshot.Route] in
         let reply = try channel.request(
-          RtnetlinkMessage.getRoute(matching: address, sequence: channel.nextSequence()))
+          RtnetlinkMessage.getRoute(matching: .v4(address), sequence: channel.nextSequence()))
         guard reply.error == 0 else { return [] }
         // Route devices outside the bridges read are named one lookup each.
         let routes = reply.messages.compactMap(RouteMessage.init)
@@ -72,11 +72,15 @@ extension LinkMessage {
 /// Main-table unicast routes, with every hop of a multipath route, named for doctor.
 extension RouteMessage {
   func snapshotRoute(names: LinkNames) -> HostSnapshot.Route? {
-    guard route.type == KernelRoute.unicast, route.table == KernelRoute.mainTable else { return nil }
+    // Doctor's snapshot is IPv4 (`ip -4`); IPv6 routes are not read into it.
+    guard route.type == KernelRoute.unicast, route.table == KernelRoute.mainTable,
+      let destination = route.destination.v4
+    else { return nil }
     var devices = route.outputIndex.flatMap { names[$0] }.map { [$0] } ?? []
     devices += hops.compactMap { names[$0.index] }
     return HostSnapshot.Route(
-      destination: route.destination, gateway: route.gateway ?? hops.lazy.compactMap { $0.gateway }.first,
+      destination: destination,
+      gateway: (route.gateway ?? hops.lazy.compactMap { $0.gateway }.first)?.v4,
       devices: devices, routeProtocol: HostSnapshot.Route.protocolName(Int(route.routeProtocol)),
       metric: metric)
   }

@@ -115,7 +115,8 @@ extension Rule {
     switch self {
     case .dropSpoofed(_, let set), .acceptEgress(_, let set), .acceptIngress(_, let set),
       .masquerade(let set),
-      .dropARPRequests(_, let set):
+      .dropARPRequests(_, let set), .dropSpoofed6(_, let set), .acceptEgress6(_, let set),
+      .acceptIngress6(_, let set), .masquerade6(let set):
       [set]
     case .acceptBridged, .acceptReplies, .dropFromBridge, .dropToBridge: []
     }

@@ -224,6 +224,7 @@ extension OwnedTable {
     case .arpFilter: UInt16(NFPROTO_ARP)
     case .filter: UInt16(NFPROTO_INET)
     case .nat: UInt16(NFPROTO_IPV4)
+    case .nat6: UInt16(NFPROTO_IPV6)
     }
   }
 
@@ -249,19 +250,23 @@ extension OwnedChain {
 }
 
 extension SetKeyType {
-  /// nft's datatype ids: ipv4_addr is 7, ifname 41, and a concatenation packs them 6 bits each.
+  /// nft's datatype ids: ipv4_addr is 7, ipv6_addr 8, ifname 41, and a concatenation packs them 6 bits each.
   var nftType: UInt32 {
     switch self {
     case .address: 7
     case .addressAndInterface: 7 << 6 | 41
+    case .address6: 8
+    case .address6AndInterface: 8 << 6 | 41
     }
   }
 
-  /// Key bytes: 4 for the address, 16 (IFNAMSIZ) for the interface name.
+  /// Key bytes: 4 or 16 for the address, 16 (IFNAMSIZ) for the interface name.
   var length: UInt32 {
     switch self {
     case .address: 4
     case .addressAndInterface: 20
+    case .address6: 16
+    case .address6AndInterface: 32
     }
   }
 
@@ -269,9 +274,10 @@ extension SetKeyType {
   var userdata: [UInt8] {
     switch self {
     // Key byte order: big endian (2).
-    case .address: Userdata.u32(type: 0, 2)
+    case .address, .address6: Userdata.u32(type: 0, 2)
     // Byte order "invalid" (0) for a concatenation, then the typeof nest nft writes for one (EXPR_CONCAT is 13).
-    case .addressAndInterface: Userdata.u32(type: 0, 0) + [3, 8] + Userdata.u32(type: 0, 13) + [1, 0]
+    case .addressAndInterface, .address6AndInterface:
+      Userdata.u32(type: 0, 0) + [3, 8] + Userdata.u32(type: 0, 13) + [1, 0]
     }
   }
 
@@ -280,6 +286,8 @@ extension SetKeyType {
     switch (nftType, length) {
     case (7, 4): self = .address
     case (7 << 6 | 41, 20): self = .addressAndInterface
+    case (8, 16): self = .address6
+    case (8 << 6 | 41, 32): self = .address6AndInterface
     default: return nil
     }
   }
@@ -296,11 +304,20 @@ extension SetElementKey {
   /// Decodes a key of `keyType` from the kernel's bytes.
   init?(bytes: some Collection<UInt8>, keyType: SetKeyType) {
     let bytes = Array(bytes)
-    guard bytes.count >= 4, let address = IPv4Address(networkBytes: bytes[0..<4]) else { return nil }
+    let width = keyType.isV6 ? 16 : 4
+    guard bytes.count >= width else { return nil }
+    let address: IPAddress
+    if keyType.isV6 {
+      guard let v6 = IPv6Address(networkBytes: bytes[0..<16]) else { return nil }
+      address = .v6(v6)
+    } else {
+      guard let v4 = IPv4Address(networkBytes: bytes[0..<4]) else { return nil }
+      address = .v4(v4)
+    }
     switch keyType {
-    case .address: self.init(address: address)
-    case .addressAndInterface:
-      self.init(address: address, interface: String(nulTerminated: bytes.dropFirst(4)))
+    case .address, .address6: self.init(address: address)
+    case .addressAndInterface, .address6AndInterface:
+      self.init(address: address, interface: String(nulTerminated: bytes.dropFirst(width)))
     }
   }
 }

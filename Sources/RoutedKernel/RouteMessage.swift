@@ -2,14 +2,14 @@ import CNetlink
 import Glibc
 import RoutedCore
 
-/// RTM_NEWROUTE of an IPv4 route, decoded: `rtmsg`, its attributes, and each hop of a multipath route
+/// RTM_NEWROUTE of an IPv4 or IPv6 route, decoded: `rtmsg`, its attributes, and each hop of a multipath route
 /// (`rtnexthop` with its own attributes).
 struct RouteMessage {
   var route: KernelRoute
   /// RTA_PRIORITY.
   var metric: Int?
   /// Every multipath hop's device index and gateway, in order.
-  var hops: [(index: Int32, gateway: IPv4Address?)]
+  var hops: [(index: Int32, gateway: IPAddress?)]
 
   init?(_ message: NetlinkMessage) {
     guard Int(message.type) == RTM_NEWROUTE else { return nil }
@@ -17,17 +17,29 @@ struct RouteMessage {
       let decoded = message.withPayload(
         rtmsg.self,
         { header, info -> RouteMessage? in
-          guard info.rtm_family == UInt8(AF_INET) else { return nil }
+          let v6 = info.rtm_family == UInt8(AF_INET6)
+          guard info.rtm_family == UInt8(AF_INET) || v6 else { return nil }
           let attributes = AttributeTable(
             header, offset: MemoryLayout<rtmsg>.size, maxType: Int32(__RTA_MAX.rawValue - 1))
-          let destination = attributes.ipv4(Int32(RTA_DST.rawValue)) ?? IPv4Address(0)
+          func address(_ table: AttributeTable, _ type: Int32) -> IPAddress? {
+            v6 ? table.ipv6(type).map(IPAddress.v6) : table.ipv4(type).map(IPAddress.v4)
+          }
+          let length = Int(info.rtm_dst_len)
+          let destination: IPNetwork =
+            v6
+            ? .v6(
+              IPv6Network(
+                containing: attributes.ipv6(Int32(RTA_DST.rawValue)) ?? .unspecified, prefixLength: length))
+            : .v4(
+              IPv4Network(
+                containing: attributes.ipv4(Int32(RTA_DST.rawValue)) ?? IPv4Address(0), prefixLength: length))
           let route = KernelRoute(
-            destination: IPv4Network(containing: destination, prefixLength: Int(info.rtm_dst_len)),
-            gateway: attributes.ipv4(Int32(RTA_GATEWAY.rawValue)),
+            destination: destination,
+            gateway: address(attributes, Int32(RTA_GATEWAY.rawValue)),
             outputIndex: attributes.u32(Int32(RTA_OIF.rawValue)).map { Int32(bitPattern: $0) },
             routeProtocol: info.rtm_protocol,
             table: attributes.u32(Int32(RTA_TABLE.rawValue)) ?? UInt32(info.rtm_table), type: info.rtm_type)
-          var hops: [(index: Int32, gateway: IPv4Address?)] = []
+          var hops: [(index: Int32, gateway: IPAddress?)] = []
           if let multipath = attributes[Int32(RTA_MULTIPATH.rawValue)] {
             var hop = UnsafeRawPointer(mnl_attr_get_payload(multipath)!)
             var remaining = Int(mnl_attr_get_payload_len(multipath))
@@ -36,9 +48,10 @@ struct RouteMessage {
               let next = hop.loadUnaligned(as: rtnexthop.self)
               let length = Int(next.rtnh_len)
               guard length >= fixed, length <= remaining else { break }
-              let gateway = AttributeTable(
-                payload: hop + fixed, length: length - fixed, maxType: Int32(__RTA_MAX.rawValue - 1)
-              ).ipv4(Int32(RTA_GATEWAY.rawValue))
+              let gateway = address(
+                AttributeTable(
+                  payload: hop + fixed, length: length - fixed, maxType: Int32(__RTA_MAX.rawValue - 1)),
+                Int32(RTA_GATEWAY.rawValue))
               hops.append((next.rtnh_ifindex, gateway))
               let aligned = (length + 3) & ~3
               hop += aligned
@@ -52,7 +65,7 @@ struct RouteMessage {
     self = decoded
   }
 
-  private init(route: KernelRoute, metric: Int?, hops: [(index: Int32, gateway: IPv4Address?)]) {
+  private init(route: KernelRoute, metric: Int?, hops: [(index: Int32, gateway: IPAddress?)]) {
     self.route = route
     self.metric = metric
     self.hops = hops

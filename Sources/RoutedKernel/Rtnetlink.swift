@@ -72,8 +72,19 @@ final class Rtnetlink {
     return reply.messages.compactMap(AddressMessage.decode)
   }
 
+  /// One IPv6 address on one interface, or nil when it is not there.
+  func address(_ address: IPv6Interface, index: Int32) throws -> KernelAddress? {
+    let reply = try channel.request(
+      RtnetlinkMessage.getAddress(address, index: index, sequence: channel.nextSequence()))
+    if reply.error == EADDRNOTAVAIL || reply.error == ENODEV { return nil }
+    try check(reply, "address \(address)")
+    return reply.messages.lazy.compactMap(AddressMessage.decode).first {
+      $0.index == index && $0.address == .v6(address)
+    }
+  }
+
   /// Adds (EXCL) or deletes an address.
-  func changeAddress(add: Bool, link: KernelLink, _ address: IPv4Interface, routeProtocol: UInt8) throws {
+  func changeAddress(add: Bool, link: KernelLink, _ address: IPInterface, routeProtocol: UInt8) throws {
     let message = RtnetlinkMessage.address(
       add: add, index: link.index, address, routeProtocol: routeProtocol, sequence: channel.nextSequence())
     try check(try channel.request(message), "address \(address) dev \(link.name): \(add ? "add" : "delete")")
@@ -82,7 +93,7 @@ final class Rtnetlink {
   /// The main-table route whose prefix is exactly `destination`, found by a FIB lookup of its address.
   /// Its `outputName` stays nil: callers compare by index, and naming it would take a dump of every link
   /// (a tap per guest) on each call.
-  func route(exactly destination: IPv4Network) throws -> KernelRoute? {
+  func route(exactly destination: IPNetwork) throws -> KernelRoute? {
     let message = RtnetlinkMessage.getRoute(matching: destination.address, sequence: channel.nextSequence())
     let reply = try channel.request(message)
     // No route at all: the lookup itself fails (ENETUNREACH, EHOSTUNREACH, …), which means absent.
@@ -93,17 +104,48 @@ final class Rtnetlink {
     return route
   }
 
-  /// Every main-table IPv4 route with protocol `routeProtocol`.
+  /// Every main-table route of both families with protocol `routeProtocol`.
   func routes(routeProtocol: UInt8) throws -> [KernelRoute] {
-    let reply = try channel.request(RtnetlinkMessage.getRoutes(sequence: channel.nextSequence()))
-    try check(reply, "dump routes")
-    return try reply.messages.compactMap { RouteMessage($0)?.route }.filter {
+    var messages: [NetlinkMessage] = []
+    for v6 in [false, true] {
+      let reply = try channel.request(RtnetlinkMessage.getRoutes(v6: v6, sequence: channel.nextSequence()))
+      try check(reply, "dump routes")
+      messages += reply.messages
+    }
+    return try messages.compactMap { RouteMessage($0)?.route }.filter {
       $0.routeProtocol == routeProtocol && $0.table == KernelRoute.mainTable
     }.map { route in
       var route = route
       route.outputName = try route.outputIndex.flatMap(linkName(index:))
       return route
     }
+  }
+
+  /// The proxy entry for `address` on interface `index`, or nil.
+  func neighbour(_ address: IPv6Address, index: Int32) throws -> KernelNeighbour? {
+    let reply = try channel.request(
+      RtnetlinkMessage.getNeighbour(address, index: index, sequence: channel.nextSequence()))
+    if reply.error == ENOENT || reply.error == ENODEV { return nil }
+    try check(reply, "neighbour proxy \(address)")
+    return reply.messages.lazy.compactMap(NeighbourMessage.decode).first { $0.address == address }
+  }
+
+  /// Every IPv6 proxy entry with protocol `routeProtocol`, devices named.
+  func proxyNeighbours(routeProtocol: UInt8) throws -> [KernelNeighbour] {
+    let reply = try channel.request(RtnetlinkMessage.getProxyNeighbours(sequence: channel.nextSequence()))
+    try check(reply, "dump proxy neighbours")
+    return try reply.messages.compactMap(NeighbourMessage.decode).filter { $0.routeProtocol == routeProtocol }
+      .map { neighbour in
+        var neighbour = neighbour
+        neighbour.deviceName = try linkName(index: neighbour.index)
+        return neighbour
+      }
+  }
+
+  /// Adds (EXCL, tagged) or deletes a proxy entry; returns the errno rather than throwing.
+  func changeNeighbour(add: Bool, _ neighbour: ProxyNeighbour, index: Int32) throws -> NetlinkReply {
+    try channel.request(
+      RtnetlinkMessage.neighbour(add: add, neighbour, index: index, sequence: channel.nextSequence()))
   }
 
   /// Adds, replaces or deletes an owned route; returns the errno rather than throwing, so callers can

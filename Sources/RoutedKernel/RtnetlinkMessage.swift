@@ -32,10 +32,13 @@ enum RtnetlinkMessage {
   }
 
   private static func putAddress(
-    _ header: UnsafeMutablePointer<nlmsghdr>, _ type: Int32, _ address: IPv4Address
+    _ header: UnsafeMutablePointer<nlmsghdr>, _ type: Int32, _ address: IPAddress
   ) {
-    address.bytes.withUnsafeBytes { mnl_attr_put(header, UInt16(type), 4, $0.baseAddress) }
+    let bytes = address.bytes
+    bytes.withUnsafeBytes { mnl_attr_put(header, UInt16(type), bytes.count, $0.baseAddress) }
   }
+
+  private static func family(_ address: IPAddress) -> UInt8 { UInt8(address.isV6 ? AF_INET6 : AF_INET) }
 
   /// RTM_GETLINK for one interface by name, without statistics (nobody here reads them).
   static func getLink(name: String, sequence: UInt32) -> [UInt8] {
@@ -89,23 +92,39 @@ enum RtnetlinkMessage {
     }
   }
 
-  /// RTM_NEWADDR / RTM_DELADDR of an IPv4 address, tagged with IFA_PROTO so `ip addr` shows whose it is.
+  /// RTM_GETADDR of one IPv6 address on one interface: the kernel answers with it or EADDRNOTAVAIL. IPv4
+  /// has no such request; its addresses come from a dump.
+  static func getAddress(_ address: IPv6Interface, index: Int32, sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETADDR, flags: acknowledged, sequence: sequence) { header in
+      let message = extraHeader(header, ifaddrmsg.self)
+      message.pointee.ifa_family = UInt8(AF_INET6)
+      message.pointee.ifa_prefixlen = UInt8(address.prefixLength)
+      message.pointee.ifa_index = UInt32(bitPattern: index)
+      putAddress(header, Int32(IFA_ADDRESS), .v6(address.address))
+    }
+  }
+
+  /// RTM_NEWADDR / RTM_DELADDR, tagged with IFA_PROTO so `ip addr` shows whose it is. An IPv6 link-local
+  /// address (the shared gateway fe80::1) is added with IFA_F_NODAD: every host's bridge carries it, each on
+  /// a link of its own, and DAD would only hold it tentative for a second.
   static func address(
-    add: Bool, index: Int32, _ address: IPv4Interface, routeProtocol: UInt8, sequence: UInt32
+    add: Bool, index: Int32, _ address: IPInterface, routeProtocol: UInt8, sequence: UInt32
   ) -> [UInt8] {
     let flags = add ? UInt16(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) : acknowledged
     return build(type: add ? RTM_NEWADDR : RTM_DELADDR, flags: flags, sequence: sequence) { header in
       let message = extraHeader(header, ifaddrmsg.self)
-      message.pointee.ifa_family = UInt8(AF_INET)
+      message.pointee.ifa_family = family(address.address)
       message.pointee.ifa_prefixlen = UInt8(address.prefixLength)
       message.pointee.ifa_index = UInt32(index)
+      if add, address.v6?.address.isLinkLocal == true { message.pointee.ifa_flags = UInt8(IFA_F_NODAD) }
       putAddress(header, Int32(IFA_LOCAL), address.address)
       putAddress(header, Int32(IFA_ADDRESS), address.address)
       if add { mnl_attr_put_u8(header, UInt16(IFA_PROTO), routeProtocol) }
     }
   }
 
-  /// RTM_NEWROUTE / RTM_DELROUTE in the main table, laid out as `ip route` lays it out.
+  /// RTM_NEWROUTE / RTM_DELROUTE in the main table, laid out as `ip route` lays it out (IPv6 routes have no
+  /// link scope: `ip -6 route` sends RT_SCOPE_UNIVERSE for every operation).
   static func route(
     _ operation: RouteChange.Operation, _ route: OwnedRoute, outputIndex: Int32, sequence: UInt32
   ) -> [UInt8] {
@@ -118,14 +137,16 @@ enum RtnetlinkMessage {
     }
     return build(type: type, flags: UInt16(flags), sequence: sequence) { header in
       let message = extraHeader(header, rtmsg.self)
-      message.pointee.rtm_family = UInt8(AF_INET)
+      let v6 = route.destination.isV6
+      message.pointee.rtm_family = family(route.destination.address)
       message.pointee.rtm_dst_len = UInt8(route.destination.prefixLength)
       message.pointee.rtm_table = UInt8(RT_TABLE_MAIN.rawValue)
       message.pointee.rtm_protocol = route.routeProtocol
       if operation == .delete {
-        message.pointee.rtm_scope = UInt8(RT_SCOPE_NOWHERE.rawValue)
+        message.pointee.rtm_scope = UInt8((v6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE).rawValue)
       } else {
-        message.pointee.rtm_scope = UInt8((route.gateway == nil ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE).rawValue)
+        message.pointee.rtm_scope = UInt8(
+          (route.gateway == nil && !v6 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE).rawValue)
         message.pointee.rtm_type = UInt8(RTN_UNICAST)
       }
       putAddress(header, Int32(RTA_DST.rawValue), route.destination.address)
@@ -137,20 +158,55 @@ enum RtnetlinkMessage {
   }
 
   /// RTM_GETROUTE asking for the FIB entry that matches one address (O(1), unlike a dump).
-  static func getRoute(matching address: IPv4Address, sequence: UInt32) -> [UInt8] {
+  static func getRoute(matching address: IPAddress, sequence: UInt32) -> [UInt8] {
     build(type: RTM_GETROUTE, flags: acknowledged, sequence: sequence) { header in
       let message = extraHeader(header, rtmsg.self)
-      message.pointee.rtm_family = UInt8(AF_INET)
-      message.pointee.rtm_dst_len = 32
+      message.pointee.rtm_family = family(address)
+      message.pointee.rtm_dst_len = address.isV6 ? 128 : 32
       message.pointee.rtm_flags = UInt32(RTM_F_FIB_MATCH)
       putAddress(header, Int32(RTA_DST.rawValue), address)
     }
   }
 
-  /// RTM_GETROUTE dump of every IPv4 route.
-  static func getRoutes(sequence: UInt32) -> [UInt8] {
+  /// RTM_GETROUTE dump of every route of one family.
+  static func getRoutes(v6: Bool = false, sequence: UInt32) -> [UInt8] {
     build(type: RTM_GETROUTE, flags: dump, sequence: sequence) { header in
-      extraHeader(header, rtmsg.self).pointee.rtm_family = UInt8(AF_INET)
+      extraHeader(header, rtmsg.self).pointee.rtm_family = UInt8(v6 ? AF_INET6 : AF_INET)
+    }
+  }
+
+  /// RTM_NEWNEIGH / RTM_DELNEIGH of an IPv6 proxy entry, as `ip -6 neigh add proxy ADDR dev IF protocol P`
+  /// lays it out: NUD_PERMANENT, NTF_PROXY, NDA_PROTOCOL (add only) before NDA_DST.
+  static func neighbour(add: Bool, _ neighbour: ProxyNeighbour, index: Int32, sequence: UInt32) -> [UInt8] {
+    let flags = add ? UInt16(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) : acknowledged
+    return build(type: add ? RTM_NEWNEIGH : RTM_DELNEIGH, flags: flags, sequence: sequence) { header in
+      let message = extraHeader(header, ndmsg.self)
+      message.pointee.ndm_family = UInt8(AF_INET6)
+      message.pointee.ndm_ifindex = index
+      message.pointee.ndm_state = UInt16(NUD_PERMANENT)
+      message.pointee.ndm_flags = UInt8(NTF_PROXY)
+      if add { mnl_attr_put_u8(header, UInt16(NDA_PROTOCOL), neighbour.routeProtocol) }
+      putAddress(header, Int32(NDA_DST), .v6(neighbour.address))
+    }
+  }
+
+  /// RTM_GETNEIGH of one proxy entry (kernel ≥ 5.0): the entry, or ENOENT.
+  static func getNeighbour(_ address: IPv6Address, index: Int32, sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETNEIGH, flags: acknowledged, sequence: sequence) { header in
+      let message = extraHeader(header, ndmsg.self)
+      message.pointee.ndm_family = UInt8(AF_INET6)
+      message.pointee.ndm_ifindex = index
+      message.pointee.ndm_flags = UInt8(NTF_PROXY)
+      putAddress(header, Int32(NDA_DST), .v6(address))
+    }
+  }
+
+  /// RTM_GETNEIGH dump of every IPv6 proxy entry.
+  static func getProxyNeighbours(sequence: UInt32) -> [UInt8] {
+    build(type: RTM_GETNEIGH, flags: dump, sequence: sequence) { header in
+      let message = extraHeader(header, ndmsg.self)
+      message.pointee.ndm_family = UInt8(AF_INET6)
+      message.pointee.ndm_flags = UInt8(NTF_PROXY)
     }
   }
 }

@@ -64,6 +64,38 @@ enum RuleCompiler {
       builder.payload(offset: 24, length: 4, register: 1)
       builder.lookup(set, inverted: true)
       builder.verdict(NF_DROP)
+    case .dropSpoofed6(let bridge, let set):
+      // The IPv6 source (16 bytes at offset 8) is loaded for each test, as nft does.
+      builder.interfaceIs(bridge, input: true)
+      builder.ipv6Only()
+      builder.payload(offset: 8, length: 16, register: 1)
+      builder.compare(NFT_CMP_NEQ, [UInt8](repeating: 0, count: 16))
+      builder.payload(offset: 8, length: 16, register: 1)
+      builder.mask([0xff, 0xc0] + [UInt8](repeating: 0, count: 14))
+      builder.compare(NFT_CMP_NEQ, [0xfe, 0x80] + [UInt8](repeating: 0, count: 14))
+      builder.payload(offset: 8, length: 16, register: 1)
+      builder.lookup(set, inverted: true)
+      builder.verdict(NF_DROP)
+    case .acceptEgress6(let bridge, let set):
+      builder.interfaceIs(bridge, input: true)
+      builder.ipv6Only()
+      builder.payload(offset: 8, length: 16, register: 1)
+      // The name goes to the next 128-bit register: the address fills register 1.
+      builder.meta(NFT_META_OIFNAME, register: 2)
+      builder.lookup(set, inverted: false)
+      builder.verdict(NF_ACCEPT)
+    case .acceptIngress6(let bridge, let set):
+      builder.interfaceIs(bridge, input: false)
+      builder.ipv6Only()
+      builder.payload(offset: 24, length: 16, register: 1)
+      builder.meta(NFT_META_IIFNAME, register: 2)
+      builder.lookup(set, inverted: false)
+      builder.verdict(NF_ACCEPT)
+    case .masquerade6(let set):
+      builder.payload(offset: 8, length: 16, register: 1)
+      builder.meta(NFT_META_OIFNAME, register: 2)
+      builder.lookup(set, inverted: false)
+      builder.add("masq")
     }
   }
 }
@@ -118,6 +150,29 @@ private struct ExpressionBuilder {
     guard table == .filter else { return }
     meta(NFT_META_NFPROTO, register: 1)
     compare(NFT_CMP_EQ, [UInt8(NFPROTO_IPV4)])
+  }
+
+  /// The implicit `meta nfproto ipv6` nft adds before an `ip6` header match in an inet table.
+  func ipv6Only() {
+    guard table == .filter else { return }
+    meta(NFT_META_NFPROTO, register: 1)
+    compare(NFT_CMP_EQ, [UInt8(NFPROTO_IPV6)])
+  }
+
+  /// `reg 1 = reg 1 & mask ^ 0`: a prefix match, before the compare.
+  func mask(_ mask: [UInt8]) {
+    let zero = [UInt8](repeating: 0, count: mask.count)
+    add("bitwise") { expression in
+      nftnl_expr_set_u32(expression, UInt16(NFTNL_EXPR_BITWISE_SREG), 1)
+      nftnl_expr_set_u32(expression, UInt16(NFTNL_EXPR_BITWISE_DREG), 1)
+      nftnl_expr_set_u32(expression, UInt16(NFTNL_EXPR_BITWISE_LEN), UInt32(mask.count))
+      mask.withUnsafeBytes {
+        _ = nftnl_expr_set(expression, UInt16(NFTNL_EXPR_BITWISE_MASK), $0.baseAddress, UInt32($0.count))
+      }
+      zero.withUnsafeBytes {
+        _ = nftnl_expr_set(expression, UInt16(NFTNL_EXPR_BITWISE_XOR), $0.baseAddress, UInt32($0.count))
+      }
+    }
   }
 
   /// Loads bytes of the network header into a register.

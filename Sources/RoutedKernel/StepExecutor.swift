@@ -32,7 +32,20 @@ extension KernelHandle {
     case .writeSysctl(let setting): try files.write(setting)
     case .commit(let operations): try nftables.commit(NftBatch(operations))
     case .changeRoute(let change): try changeRoute(change)
+    case .changeNeighbour(let add, let neighbour, let index): try changeNeighbour(add: add, neighbour, index: index)
     }
+  }
+
+  private func changeNeighbour(add: Bool, _ neighbour: ProxyNeighbour, index: Int32) throws {
+    let reply = try rtnetlink.changeNeighbour(add: add, neighbour, index: index)
+    guard reply.error != 0 else { return }
+    // An entry that appeared since the view was read: someone else's is a collision.
+    if add, reply.error == EEXIST, let existing = try rtnetlink.neighbour(neighbour.address, index: index),
+      existing.routeProtocol != neighbour.routeProtocol
+    {
+      throw SystemError(ApplyDecision.collision(neighbour, existing))
+    }
+    throw SystemError.system("neighbour \(neighbour): \(add ? "add" : "delete")", reply.error, detail: reply.detail)
   }
 
   private func changeRoute(_ change: RouteChange) throws {
@@ -64,7 +77,7 @@ extension SystemError {
       switch refusal.kind {
       case .noSuchInterface: ENODEV
       case .noSuchSysctl: ENOENT
-      case .foreignRoute: EEXIST
+      case .foreignRoute, .foreignNeighbour: EEXIST
       }
     self.init(refusal.message, errno: Errno(code))
   }

@@ -26,7 +26,7 @@ import Testing
 
   static let baseline: [KernelObject] = [
     .link(interface: "br-ex", mtu: 9000),
-    .address(interface: "br-ex", gateway, routeProtocol: proto),
+    .address(interface: "br-ex", .v4(gateway), routeProtocol: proto),
     .sysctl(forwarding),
     .table(.filter), .set(guests), .set(egress), .chain(forward),
   ]
@@ -177,7 +177,7 @@ import Testing
       plan: Plan(guestChanges: [guest("web01", "10.136.11.5")[2]].map(KernelChange.add)),
       view: {
         var view = KernelView(links: [bridge])
-        let host = IPv4Network.host(IPv4Address("10.136.11.5")!)
+        let host = IPNetwork.host(.v4(IPv4Address("10.136.11.5")!))
         view.routes = [
           KernelRouteLookup(
             destination: host,
@@ -219,7 +219,7 @@ import Testing
         links: [bridge],
         routes: [
           KernelRouteLookup(
-            destination: IPv4Network("10.136.11.5/32")!,
+            destination: IPNetwork("10.136.11.5/32")!,
             route: KernelRoute(
               destination: IPv4Network("10.136.11.5/32")!, gateway: nil, outputIndex: 4, outputName: "osa10",
               routeProtocol: 4))
@@ -243,7 +243,7 @@ import Testing
     #expect(query.sysctls.isEmpty && !query.addresses && !query.nftables)
     #expect(query.elements.count == 2)
     #expect(query.links == ["br-ex"])
-    #expect(query.routes == [IPv4Network("10.136.11.5/32")!])
+    #expect(query.routes == [IPNetwork("10.136.11.5/32")!])
   }
 
   @Test func aStartReadsTheBaselineOnceAndRulesOfItsChains() {
@@ -268,6 +268,8 @@ import Testing
     case .writeSysctl(let setting): "sysctl \(setting)"
     case .commit(let operations): "nft [\(operations.map(describe).joined(separator: ", "))]"
     case .changeRoute(let change): "route \(change.operation) \(change.route) #\(change.outputIndex)"
+    case .changeNeighbour(let add, let neighbour, let index):
+      "neighbour \(add ? "add" : "delete") \(neighbour) #\(index)"
     }
   }
 

@@ -20,7 +20,7 @@ import Testing
     view.addresses.append(KernelAddress(index: 3, address: foreign, routeProtocol: 0))
     let objects =
       Fixture.baseline + [
-        .route(Self.peer), .address(interface: "br-ex", foreign, routeProtocol: 151),
+        .route(Self.peer), .address(interface: "br-ex", .v4(foreign), routeProtocol: 151),
       ]
     let changes = BaselineRemovalDecision.decide(objects, view: view)
     #expect(

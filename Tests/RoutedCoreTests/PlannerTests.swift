@@ -34,7 +34,7 @@ import Testing
           .route(
             OwnedRoute(destination: IPv4Network("10.136.11.5/32")!, device: "br-ex", routeProtocol: 151)),
         ].map(KernelChange.add))
-    #expect(plan.record?.interfaces.map(\.address.description) == [a])
+    #expect(plan.record?.interfaces.map(\.addressText) == [a])
     #expect(plan.record?.objects.count == 9)
   }
 
@@ -42,7 +42,7 @@ import Testing
     let baseline = Planner.baseline(config: config, facts: facts)
     #expect(baseline.contains(.link(interface: "br-ex", mtu: 57344)))
     #expect(
-      baseline.contains(.address(interface: "br-ex", IPv4Interface("10.136.11.254/24")!, routeProtocol: 151)))
+      baseline.contains(.address(interface: "br-ex", .v4(IPv4Interface("10.136.11.254/24")!), routeProtocol: 151)))
     let sysctls = baseline.compactMap { if case .sysctl(let s) = $0 { s.description } else { nil } }
     #expect(
       sysctls == [
@@ -112,7 +112,7 @@ import Testing
   @Test func configDomainsServeDomainsWithoutMetadata() throws {
     let plan = try Planner.plan(
       .apply, domain: try Fixture.domain("nometa.xml"), config: config, records: [], facts: facts)
-    #expect(plan.record?.interfaces.map(\.address.description) == ["10.136.11.7"])
+    #expect(plan.record?.interfaces.map(\.addressText) == ["10.136.11.7"])
     #expect(plan.record?.interfaces.first?.uplinks == ["production"])
   }
 
@@ -123,7 +123,7 @@ import Testing
     ]
     let plan = try Planner.plan(
       .apply, domain: try Fixture.domain("web01.xml"), config: config, records: [], facts: facts)
-    #expect(plan.record?.interfaces.map(\.address.description) == ["10.136.11.5"])
+    #expect(plan.record?.interfaces.map(\.addressText) == ["10.136.11.5"])
   }
 
   @Test(arguments: ["ethernet.xml", "lxc.xml"])
@@ -243,7 +243,7 @@ import Testing
     // web01 (10.136.11.5, LPAR 11's network) started on LPAR 12, as after a migration.
     let plan = try Planner.plan(
       .apply, domain: try Fixture.domain("web01.xml"), config: lpar12, records: [], facts: Fixture.facts)
-    #expect(plan.record?.interfaces.map(\.address.description) == ["10.136.11.5"])
+    #expect(plan.record?.interfaces.map(\.addressText) == ["10.136.11.5"])
     #expect(
       plan.guestChanges.contains(
         .add(

@@ -47,7 +47,7 @@ import Testing
     let old = Self.record(["10.136.11.5", "10.136.11.6"], objects: [])
     #expect(
       RecordPolicy.released(old: old, new: Self.record(["10.136.11.6"], objects: []))
-        == [IPv4Address("10.136.11.5")!])
+        == [.v4(IPv4Address("10.136.11.5")!)])
     #expect(RecordPolicy.released(old: old, new: nil).count == 2)
     #expect(RecordPolicy.released(old: nil, new: old) == [])
   }

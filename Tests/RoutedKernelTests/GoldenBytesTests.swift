@@ -87,4 +87,60 @@ import Testing
       routeProtocol: 151)
     try expect(RtnetlinkMessage.route(.add, peer, outputIndex: 2, sequence: 1), matches: "route-via")
   }
+
+  // IPv6: the same objects of the other family, and the proxy neighbour entries.
+
+  @Test func sets6() throws {
+    let guests6 = OwnedSet(table: .filter, name: "guests6_production", keyType: .address6)
+    try expect(batch { NftMessage.newSet(guests6, id: 1, sequence: $0) }, matches: "set-address6")
+    let egress6 = OwnedSet(table: .filter, name: "egress6", keyType: .address6AndInterface)
+    try expect(batch { NftMessage.newSet(egress6, id: 1, sequence: $0) }, matches: "set-concat6")
+    try expect(batch { NftMessage.newTable(.nat6, sequence: $0) }, matches: "table-nat6")
+  }
+
+  @Test(arguments: [
+    (
+      "rule-drop-spoofed6", Rule.dropSpoofed6(bridge: "br-ex", set: "guests6_production"), "prerouting",
+      UInt32(4)
+    ),
+    ("rule-egress6", .acceptEgress6(bridge: "br-ex", set: "egress6"), "forward", 5),
+    ("rule-ingress6", .acceptIngress6(bridge: "br-ex", set: "ingress6"), "forward", 6),
+    ("rule-masquerade6", .masquerade6(set: "masq6"), "postrouting", 9),
+  ])
+  func rule6(fixture: String, rule: Rule, chain: String, setID: UInt32) throws {
+    let table: OwnedTable = if case .masquerade6 = rule { .nat6 } else { .filter }
+    let owner = OwnedChain(
+      table: table, name: chain, kind: .filter, hook: .forward, priority: 0, rules: [rule])
+    try expect(
+      batch { NftMessage.newRule(rule, in: owner, setID: { _ in setID }, sequence: $0) }, matches: fixture)
+  }
+
+  @Test func element6WithComment() throws {
+    let egress6 = OwnedSet(table: .filter, name: "egress6", keyType: .address6AndInterface)
+    let key = SetElementKey(address: IPAddress("fd00:10::136:11:5")!, interface: "osa10")
+    try expect(
+      batch { NftMessage.newElement(egress6, key, comment: "web01", setID: 5, sequence: $0) },
+      matches: "element-add6")
+    try expect(batch { NftMessage.deleteElement(egress6, key, sequence: $0) }, matches: "element-delete6")
+    #expect(SetElementKey(bytes: key.bytes, keyType: .address6AndInterface) == key)
+  }
+
+  @Test func routes6() throws {
+    let host = OwnedRoute(
+      destination: IPNetwork("fd00:10::136:11:5/128")!, device: "br-ex", routeProtocol: 151)
+    try expect(RtnetlinkMessage.route(.add, host, outputIndex: 2, sequence: 1), matches: "route6-link")
+    try expect(RtnetlinkMessage.route(.delete, host, outputIndex: 2, sequence: 1), matches: "route6-delete")
+    let peer = OwnedRoute(
+      destination: IPNetwork("fd00:10::136:12:0/112")!, gateway: IPAddress("fd00:31:56::2")!, device: "osa10",
+      routeProtocol: 151)
+    try expect(RtnetlinkMessage.route(.add, peer, outputIndex: 4, sequence: 1), matches: "route6-via")
+  }
+
+  @Test func proxyNeighbours() throws {
+    let entry = ProxyNeighbour(address: IPv6Address("fd00:10::136:11:5")!, device: "osa10", routeProtocol: 151)
+    try expect(
+      RtnetlinkMessage.neighbour(add: true, entry, index: 4, sequence: 1), matches: "neighbour-add")
+    try expect(
+      RtnetlinkMessage.neighbour(add: false, entry, index: 4, sequence: 1), matches: "neighbour-delete")
+  }
 }

@@ -199,7 +199,7 @@ enum SamplePlan {
   static var baseline: [KernelObject] {
     [
       .link(interface: "br-ex", mtu: 9000),
-      .address(interface: "br-ex", IPv4Interface("10.136.11.254/24")!, routeProtocol: routeProtocol),
+      .address(interface: "br-ex", .v4(IPv4Interface("10.136.11.254/24")!), routeProtocol: routeProtocol),
       .sysctl(InterfaceSysctl(interface: "br-ex", key: .forwarding, value: 1)),
       .sysctl(InterfaceSysctl(interface: "br-ex", key: .proxyARP, value: 1)),
       .sysctl(InterfaceSysctl(interface: "osa10", key: .forwarding, value: 1)),

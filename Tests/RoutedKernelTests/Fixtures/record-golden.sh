@@ -10,6 +10,7 @@ trap 'ip netns del "$ns"' EXIT
 ip -n "$ns" link add br-ex type bridge
 ip -n "$ns" link add osa10 type veth peer name osa10p
 ip -n "$ns" link set br-ex up
+ip -n "$ns" link set osa10 up
 
 record() { # record NAME COMMAND...: writes NAME.hex, a comment with the command, then hex lines
   name=$1
@@ -48,3 +49,20 @@ record element-delete nft delete element inet routed_hook egress '{ 10.136.11.5 
 record route-link ip route add 10.136.11.5/32 dev br-ex proto 151
 record route-via ip route add 10.136.12.0/24 via 10.136.11.7 dev br-ex proto 151
 record route-delete ip route del 10.136.11.5/32 dev br-ex proto 151
+record set-address6 nft create set inet routed_hook guests6_production '{ type ipv6_addr; }'
+record set-concat6 nft create set inet routed_hook egress6 '{ type ipv6_addr . ifname; }'
+ip netns exec "$ns" nft add set inet routed_hook ingress6 '{ type ipv6_addr . ifname; }'
+record table-nat6 nft create table ip6 routed_hook_nat
+ip netns exec "$ns" nft add set ip6 routed_hook_nat masq6 '{ type ipv6_addr . ifname; }'
+ip netns exec "$ns" nft add chain ip6 routed_hook_nat postrouting '{ type nat hook postrouting priority 100; policy accept; }'
+record rule-drop-spoofed6 nft add rule inet routed_hook prerouting iifname '"br-ex"' ip6 saddr != :: ip6 saddr != fe80::/10 ip6 saddr != @guests6_production drop comment '"rh:spoof6:br-ex:guests6_production"'
+record rule-egress6 nft add rule inet routed_hook forward iifname '"br-ex"' ip6 saddr . oifname @egress6 accept comment '"rh:egress6:br-ex:egress6"'
+record rule-ingress6 nft add rule inet routed_hook forward oifname '"br-ex"' ip6 daddr . iifname @ingress6 accept comment '"rh:ingress6:br-ex:ingress6"'
+record rule-masquerade6 nft add rule ip6 routed_hook_nat postrouting ip6 saddr . oifname @masq6 masquerade comment '"rh:masquerade6:masq6"'
+record element-add6 nft create element inet routed_hook egress6 '{ fd00:10::136:11:5 . "osa10" comment "web01" }'
+record element-delete6 nft delete element inet routed_hook egress6 '{ fd00:10::136:11:5 . "osa10" }'
+record route6-link ip -6 route add fd00:10::136:11:5/128 dev br-ex proto 151
+record route6-via ip -6 route add fd00:10::136:12:0/112 via fd00:31:56::2 dev osa10 proto 151
+record route6-delete ip -6 route del fd00:10::136:11:5/128 dev br-ex proto 151
+record neighbour-add ip -6 neigh add proxy fd00:10::136:11:5 dev osa10 protocol 151
+record neighbour-delete ip -6 neigh del proxy fd00:10::136:11:5 dev osa10
