@@ -10,7 +10,7 @@ public enum ApplyDecision {
   /// What to read before deciding.
   public static func query(for plan: Plan) -> KernelQuery {
     var query = KernelQuery()
-    for object in plan.baseline where object.route == nil && object.elementKey == nil {
+    for object in plan.baseline where object.route == nil && object.elementKey == nil && object.neighbour == nil {
       query.include(object)
     }
     // Elements, then routes, in the order they are decided: removals, baseline, additions.
@@ -18,6 +18,7 @@ public enum ApplyDecision {
     let decided = removals + plan.baseline + adds
     for object in decided where object.elementKey != nil { query.include(object) }
     for object in decided where object.route != nil { query.include(object) }
+    for object in decided where object.neighbour != nil { query.include(object) }
     return query
   }
 
@@ -179,8 +180,15 @@ public enum ApplyDecision {
     // never answers for an address it cannot route.
     var neighbourRemovals: [PlannedStep] = []
     var neighbourAdds: [PlannedStep] = []
-    for object in removals where firstSight(object) {
-      guard case .neighbour(let neighbour) = object else { continue }
+    // The element loops above marked every guest object seen; neighbours keep their own list.
+    var neighboursSeen: [ProxyNeighbour] = []
+    func firstSight(_ neighbour: ProxyNeighbour) -> Bool {
+      if neighboursSeen.contains(neighbour) { return false }
+      neighboursSeen.append(neighbour)
+      return true
+    }
+    for object in removals {
+      guard case .neighbour(let neighbour) = object, firstSight(neighbour) else { continue }
       guard let link = view.link(named: neighbour.device),
         let existing = view.neighbour(neighbour.address, on: neighbour.device),
         existing.routeProtocol == neighbour.routeProtocol
@@ -194,8 +202,8 @@ public enum ApplyDecision {
           undo: .changeNeighbour(add: true, neighbour, outputIndex: link.index)))
       report.removed.append(object)
     }
-    for object in adds where firstSight(object) {
-      guard case .neighbour(let neighbour) = object else { continue }
+    for object in adds {
+      guard case .neighbour(let neighbour) = object, firstSight(neighbour) else { continue }
       guard let link = view.link(named: neighbour.device) else {
         throw KernelRefusal(.noSuchInterface, "neighbour \(neighbour): no such interface \(neighbour.device)")
       }
@@ -277,6 +285,11 @@ public enum ApplyDecision {
 extension KernelObject {
   var route: OwnedRoute? {
     if case .route(let route) = self { return route }
+    return nil
+  }
+
+  var neighbour: ProxyNeighbour? {
+    if case .neighbour(let neighbour) = self { return neighbour }
     return nil
   }
 

@@ -157,7 +157,8 @@ public struct OwnedRoute: Sendable, Hashable, CustomStringConvertible {
 
   public var description: String {
     let via = gateway.map { " via \($0)" } ?? ""
-    let scope = gateway == nil ? " scope link" : ""
+    // `ip -6 route` has no link scope: every IPv6 route is universe.
+    let scope = gateway == nil && !destination.isV6 ? " scope link" : ""
     return "\(destination)\(via) dev \(device) proto \(routeProtocol)\(scope)"
   }
 }

@@ -16,6 +16,9 @@ final class Testbed: @unchecked Sendable {
   let scratch: ScratchDirectory
   let configPath: String
   let stateDirectory: String
+  /// Both families: guests in the production /64's range fd00:10::136:11:0/112, a /128 each and a default
+  /// route via the shared link-local gateway fe80::1; prod fd00:10::7/64; the intranet fd00:172:18::/64.
+  let dualStack: Bool
 
   static let config = """
     routeProtocol: 151
@@ -36,7 +39,11 @@ final class Testbed: @unchecked Sendable {
 
     """
 
-  init(guestCount: Int = 3) throws {
+  static let dualStackConfig = config.replacingOccurrences(
+    of: "    gateway: 10.136.11.254/24\n", with: "    gateway: 10.136.11.254/24\n    gateway6: fd00:10::136:11:fffe/112\n")
+
+  init(guestCount: Int = 3, dualStack: Bool = false) throws {
+    self.dualStack = dualStack
     let id = String(UUID().uuidString.prefix(6)).lowercased()
     self.id = id
     host = "rht-\(id)-host"
@@ -44,7 +51,7 @@ final class Testbed: @unchecked Sendable {
     intranet = "rht-\(id)-intra"
     guests = (1...guestCount).map { "rht-\(id)-g\($0)" }
     scratch = try ScratchDirectory()
-    configPath = try scratch.write("routed-hook.yaml", Testbed.config)
+    configPath = try scratch.write("routed-hook.yaml", dualStack ? Testbed.dualStackConfig : Testbed.config)
     stateDirectory = scratch.url.appendingPathComponent("state").path
     do { try build() } catch {
       destroy()
@@ -73,9 +80,26 @@ final class Testbed: @unchecked Sendable {
         "ip", "-n", guest, "route", "add", "default", "via", "10.136.11.254", "dev", "eth0", "onlink",
       ])
       try Shell.run(["ip", "-n", guest, "route", "add", "172.18.0.0/15", "dev", "eth0"])
+      if dualStack {
+        // With DAD, as a guest does it: the test sees whether anything on the host answers for it.
+        try Shell.run(["ip", "-n", guest, "-6", "address", "add", "\(Testbed.address6(index))/128", "dev", "eth0"])
+        try Shell.run(["ip", "-n", guest, "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0"])
+      }
     }
     try link(host, "osa10", "10.131.11.254/8", production, "eth0", "10.0.0.7/8")
     try link(host, "osa172", "172.18.0.11/15", intranet, "eth0", "172.18.0.1/15")
+    if dualStack {
+      for (namespace, address) in [
+        (host, "fd00:10::131:11:254/64"), (production, "fd00:10::7/64"), (intranet, "fd00:172:18::1/64"),
+      ] {
+        let device = namespace == host ? "osa10" : "eth0"
+        try Shell.run(["ip", "-n", namespace, "-6", "address", "add", address, "dev", device, "nodad"])
+      }
+      try Shell.run([
+        "ip", "-n", host, "-6", "address", "add", "fd00:172:18::11/64", "dev", "osa172", "nodad",
+      ])
+      try Shell.run(["ip", "-n", intranet, "-6", "route", "add", "fd00:10::/64", "via", "fd00:172:18::11"])
+    }
     // The intranet server even knows a way back to the guests: only routed-hook's filter stops it.
     try Shell.run(["ip", "-n", intranet, "route", "add", "10.136.0.0/16", "via", "172.18.0.11"])
   }
@@ -101,18 +125,21 @@ final class Testbed: @unchecked Sendable {
 
   static func mac(_ index: Int) -> String { String(format: "52:54:00:11:00:%02x", 5 + index) }
   static func address(_ index: Int) -> String { "10.136.11.\(5 + index)" }
+  static func address6(_ index: Int) -> String { "fd00:10::136:11:\(5 + index)" }
   static func uuid(_ index: Int) -> String { String(format: "6f1c7d1e-2b4a-4c1e-9d55-%012x", index) }
   static func name(_ index: Int) -> String { "guest\(index)" }
 
   /// A domain XML as libvirt writes it for guest `index`.
-  static func domainXML(_ index: Int, bridge: String = "br-ex", withTarget: Bool = true) -> String {
+  static func domainXML(
+    _ index: Int, bridge: String = "br-ex", withTarget: Bool = true, dualStack: Bool = false
+  ) -> String {
     """
     <domain type='kvm' id='\(index + 1)'>
       <name>\(name(index))</name>
       <uuid>\(uuid(index))</uuid>
       <metadata>
         <rh:guest xmlns:rh="urn:routed-hook:1">
-          <rh:interface mac="\(mac(index))" address="\(address(index))"/>
+          <rh:interface mac="\(mac(index))" address="\(address(index))"\(dualStack ? " address6=\"\(address6(index))\"" : "")/>
         </rh:guest>
       </metadata>
       <devices>
@@ -136,7 +163,7 @@ final class Testbed: @unchecked Sendable {
   ) throws -> HookProcess.Result {
     try HookProcess.run(
       ["hook", "qemu", Testbed.name(index), op, subop, extra],
-      stdin: Data((xml ?? Testbed.domainXML(index)).utf8),
+      stdin: Data((xml ?? Testbed.domainXML(index, dualStack: dualStack)).utf8),
       environment: ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory].merging(
         environment
       ) { $1 },
@@ -215,7 +242,8 @@ final class Testbed: @unchecked Sendable {
   func stop(_ index: Int) throws {
     for (op, subop, extra, target) in [("stopped", "end", "-", true), ("release", "end", "destroyed", false)]
     {
-      let result = try hook(index, op, subop, extra, xml: Testbed.domainXML(index, withTarget: target))
+      let result = try hook(
+        index, op, subop, extra, xml: Testbed.domainXML(index, withTarget: target, dualStack: dualStack))
       guard result.status == 0, result.stdout.isEmpty else {
         throw Shell.Failure(
           description: "\(op) of \(Testbed.name(index)) exited \(result.status): \(result.stderr)")
@@ -277,6 +305,18 @@ final class Testbed: @unchecked Sendable {
       let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]")
     else { return nil }
     return line[line.index(after: open)..<close].lowercased()
+  }
+
+  /// The MAC `namespace`'s kernel learns for `address` on eth0 from a fresh neighbour solicitation (its
+  /// entry flushed, then one ping to trigger the NS), read back with `ip -j`; nil when nobody answers. A
+  /// proxied answer carries no override flag, so the first answer wins: a single MAC is all a LAN host sees.
+  /// (ndisc6 ignores proxied advertisements, which is why it is not used here.)
+  func ndpAnswer(from namespace: String, for address: String) throws -> String? {
+    _ = try Shell.inNamespace(namespace, ["ip", "-6", "neigh", "flush", "to", address], allowFailure: true)
+    _ = try Shell.inNamespace(namespace, ["ping", "-n", "-c", "1", "-W", "1", address], allowFailure: true)
+    let json = try Shell.inNamespace(namespace, ["ip", "-j", "-6", "neigh", "show", "to", address, "dev", "eth0"]).out
+    let entries = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+    return (entries.first?["lladdr"] as? String)?.lowercased()
   }
 
   /// The MAC of `interface` in `namespace`, read with `ip -j`.

@@ -18,6 +18,11 @@ final class GoldenHost {
         try ip("link", "set", "\(link)p", "up")
         try ip("address", "add", address, "dev", link)
       }
+      for (link, address) in [
+        ("osa10", "fd00:10::131:11:254/64"), ("hsi0", "fd00:31:56::1/64"), ("osa172", "fd00:172:18::11/64"),
+      ] {
+        try ip("-6", "address", "add", address, "dev", link, "nodad")
+      }
     } catch {
       remove()
       throw error
