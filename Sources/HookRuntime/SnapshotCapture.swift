@@ -50,6 +50,7 @@ public struct SnapshotCapture {
       snapshot.iptablesForward = SnapshotParser.iptablesChain(text)
     }
     snapshot.ovs = ovs()
+    snapshot.ipv6 = ipv6(links.map(\.name))
     if let status = try? GuestRouting(settings: settings).status(routeProtocol: routeProtocol) {
       snapshot.records = status.domains.map { domain in
         HostSnapshot.RecordedDomain(
@@ -81,6 +82,31 @@ public struct SnapshotCapture {
       bridgeNetfilter: HostSnapshot.BridgeNetfilter(
         loaded: iptables != nil, callIptables: iptables ?? 0,
         callIp6tables: value("bridge/bridge-nf-call-ip6tables") ?? 0))
+  }
+
+  /// IPv6 addresses, sysctls, proxy entries and default routes; nil when IPv6 is off (no /proc/sys/net/ipv6).
+  func ipv6(_ names: [String]) -> HostSnapshot.IPv6State? {
+    guard access("/proc/sys/net/ipv6/conf/all", F_OK) == 0,
+      let addresses = ChildProcess.output(["ip", "-j", "-6", "address", "show"]),
+      let proxies = ChildProcess.output(["ip", "-N", "-j", "-6", "neigh", "show", "proxy"]),
+      let routes = ChildProcess.output(["ip", "-N", "-j", "-6", "route", "show", "default"])
+    else { return nil }
+    func read(_ path: String) -> Int? {
+      guard case .contents(let bytes)? = try? Files.read("/proc/sys/net/ipv6/\(path)", limit: 64) else {
+        return nil
+      }
+      return Int(String(decoding: bytes, as: UTF8.self).split(separator: "\n").first ?? "")
+    }
+    var sysctls: [String: HostSnapshot.IPv6State.Settings] = [:]
+    for name in ["all"] + names {
+      guard let forwarding = read("conf/\(name)/forwarding") else { continue }
+      sysctls[name] = .init(
+        forwarding: forwarding, forceForwarding: read("conf/\(name)/force_forwarding"),
+        proxyNDP: read("conf/\(name)/proxy_ndp") ?? 0, acceptRA: read("conf/\(name)/accept_ra") ?? 1)
+    }
+    return HostSnapshot.IPv6State(
+      addresses: SnapshotParser.addresses6(addresses), sysctls: sysctls,
+      proxyEntries: SnapshotParser.proxyEntries(proxies), defaultRoutes: SnapshotParser.defaultRoutes6(routes))
   }
 
   /// The names in a `/proc/net/*_tables_names` file: a legacy table is loaded only after first use, and

@@ -177,4 +177,41 @@ enum SnapshotParser {
       return HostSnapshot.OVSBridge(name: name, ports: ports)
     }.sorted { $0.name < $1.name }
   }
+
+  /// `ip -j -6 address show`: every IPv6 address with the state flags `ip` sets to true.
+  static func addresses6(_ text: String) -> [HostSnapshot.IPv6State.Address] {
+    var result: [HostSnapshot.IPv6State.Address] = []
+    for entry in JSON.parse(Array(text.utf8))?.array ?? [] {
+      guard let name = entry["ifname"]?.string else { continue }
+      for info in entry["addr_info"]?.array ?? [] {
+        guard info["family"]?.string == "inet6", let local = info["local"]?.string.flatMap(IPv6Address.init),
+          let length = info["prefixlen"]?.int
+        else { continue }
+        let flags = ["dadfailed", "tentative", "dynamic", "permanent", "deprecated"].filter {
+          info[$0]?.bool == true
+        }
+        result.append(.init(interface: name, address: IPv6Interface(address: local, prefixLength: length), flags: flags))
+      }
+    }
+    return result
+  }
+
+  /// `ip -N -j -6 neigh show proxy`.
+  static func proxyEntries(_ text: String) -> [HostSnapshot.IPv6State.ProxyEntry] {
+    (JSON.parse(Array(text.utf8))?.array ?? []).compactMap { entry in
+      guard let address = entry["dst"]?.string.flatMap(IPv6Address.init), let device = entry["dev"]?.string
+      else { return nil }
+      let proto = entry["protocol"]?.string ?? entry["protocol"]?.int.map { "\($0)" }
+      return .init(address: address, device: device, routeProtocol: proto)
+    }
+  }
+
+  /// `ip -N -j -6 route show default`.
+  static func defaultRoutes6(_ text: String) -> [HostSnapshot.IPv6State.DefaultRoute] {
+    (JSON.parse(Array(text.utf8))?.array ?? []).compactMap { entry in
+      guard let device = entry["dev"]?.string else { return nil }
+      let proto = entry["protocol"]?.string ?? entry["protocol"]?.int.map { "\($0)" } ?? ""
+      return .init(device: device, routeProtocol: proto)
+    }
+  }
 }

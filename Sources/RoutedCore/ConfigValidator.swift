@@ -126,7 +126,7 @@ public enum ConfigValidator {
           for (otherIndex, other) in config.uplinks.enumerated() {
             for (otherPeerIndex, otherPeer) in other.peers.enumerated()
             where (otherIndex, otherPeerIndex) < (index, peerIndex)
-              && otherPeer.subnet6.map { $0.overlaps(subnet6) } == true
+              && otherPeer.subnet6?.overlaps(subnet6) == true
             {
               fail(
                 "\(field).peers[\(peerIndex)].subnet6",

@@ -17,6 +17,11 @@ public enum Doctor {
     findings += ScopeCheck.findings(context)
     findings += ForwardFilterCheck.findings(context)
     findings += BridgeNetfilterCheck.findings(context)
+    findings += NeighbourProxyCheck.findings(context)
+    findings += DADFailedCheck.findings(context)
+    findings += GuestPrefixCheck.findings(context)
+    findings += RouterAdvertisementCheck.findings(context)
+    findings += IPv6ForwardingCheck.findings(context)
     if config != nil { findings += DriftCheck.findings(context) }
     return findings
   }

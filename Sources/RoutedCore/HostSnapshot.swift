@@ -19,11 +19,14 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
   public var records: [RecordedDomain]
   /// Owned per-guest objects in the kernel that no record explains.
   public var orphans: [String]
+  /// IPv6: addresses with their state, the IPv6 sysctls, proxy entries and default routes; nil in snapshots
+  /// saved before IPv6 (and then no IPv6 check runs).
+  public var ipv6: IPv6State?
 
   public init(
     links: [Link] = [], routes: [Route] = [], sysctls: Sysctls = Sysctls(), nftables: [NftTable] = [],
     arptables: ArptablesFilter? = nil, iptablesForward: IptablesChain? = nil, ovs: [OVSBridge]? = nil,
-    records: [RecordedDomain] = [], orphans: [String] = []
+    records: [RecordedDomain] = [], orphans: [String] = [], ipv6: IPv6State? = nil
   ) {
     self.links = links
     self.routes = routes
@@ -34,6 +37,7 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
     self.ovs = ovs
     self.records = records
     self.orphans = orphans
+    self.ipv6 = ipv6
   }
 
   /// The link named `name`, if any.
@@ -277,6 +281,86 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
       self.mtu = mtu
       self.mtuRequest = mtuRequest
     }
+  }
+
+  /// What doctor's IPv6 checks read.
+  public struct IPv6State: Sendable, Equatable, Codable {
+    public var addresses: [Address]
+    /// Per interface, and `all`.
+    public var sysctls: [String: Settings]
+    public var proxyEntries: [ProxyEntry]
+    /// Default routes (`::/0`), with `ip -N`'s numeric protocol (9 is `ra`).
+    public var defaultRoutes: [DefaultRoute]
+
+    public init(
+      addresses: [Address] = [], sysctls: [String: Settings] = [:], proxyEntries: [ProxyEntry] = [],
+      defaultRoutes: [DefaultRoute] = []
+    ) {
+      self.addresses = addresses
+      self.sysctls = sysctls
+      self.proxyEntries = proxyEntries
+      self.defaultRoutes = defaultRoutes
+    }
+
+    public struct Address: Sendable, Equatable, Codable {
+      public var interface: String
+      public var address: IPv6Interface
+      /// `ip -j`'s flags that are set: `dadfailed`, `tentative`, `dynamic` (from SLAAC), `permanent`, …
+      public var flags: [String]
+
+      public init(interface: String, address: IPv6Interface, flags: [String] = []) {
+        self.interface = interface
+        self.address = address
+        self.flags = flags
+      }
+    }
+
+    /// `net.ipv6.conf.IF.{forwarding,force_forwarding,proxy_ndp,accept_ra}`; force_forwarding is nil on
+    /// kernels without it.
+    public struct Settings: Sendable, Equatable, Codable {
+      public var forwarding: Int
+      public var forceForwarding: Int?
+      public var proxyNDP: Int
+      public var acceptRA: Int
+
+      public init(forwarding: Int = 0, forceForwarding: Int? = nil, proxyNDP: Int = 0, acceptRA: Int = 1) {
+        self.forwarding = forwarding
+        self.forceForwarding = forceForwarding
+        self.proxyNDP = proxyNDP
+        self.acceptRA = acceptRA
+      }
+    }
+
+    public struct ProxyEntry: Sendable, Equatable, Codable {
+      public var address: IPv6Address
+      public var device: String
+      /// `ip -N`'s numeric NDA_PROTOCOL; nil when the entry has none.
+      public var routeProtocol: String?
+
+      public init(address: IPv6Address, device: String, routeProtocol: String? = nil) {
+        self.address = address
+        self.device = device
+        self.routeProtocol = routeProtocol
+      }
+    }
+
+    public struct DefaultRoute: Sendable, Equatable, Codable {
+      public var device: String
+      public var routeProtocol: String
+
+      public init(device: String, routeProtocol: String) {
+        self.device = device
+        self.routeProtocol = routeProtocol
+      }
+    }
+
+    /// Whether `name` proxies NDP: its own `proxy_ndp`, or `all`'s (the kernel ORs them).
+    public func proxyNDP(_ name: String) -> Bool {
+      sysctls["all"]?.proxyNDP ?? 0 != 0 || sysctls[name]?.proxyNDP ?? 0 != 0
+    }
+
+    /// Whether `name` behaves as a router (ignores RAs with accept_ra=1).
+    public func routerBehaviour(_ name: String) -> Bool { sysctls[name]?.forwarding ?? 0 != 0 }
   }
 
   /// A domain record and, per recorded object, whether it is in the kernel (what `routed-hook status` shows).

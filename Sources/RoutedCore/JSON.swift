@@ -32,6 +32,7 @@ public enum JSON: Equatable, Sendable {
   public var string: String? { if case .string(let value) = self { value } else { nil } }
   public var number: Double? { if case .number(let value) = self { value } else { nil } }
   public var array: [JSON]? { if case .array(let value) = self { value } else { nil } }
+  public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
 
   /// Parses a whole document; nil when it is not JSON.
   public static func parse(_ bytes: [UInt8]) -> JSON? {

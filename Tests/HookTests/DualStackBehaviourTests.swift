@@ -99,6 +99,12 @@ struct DualStackBehaviourTests {
     let bed = try Testbed(guestCount: 2, dualStack: true)
     try bed.start(0)
     #expect(try dadSettled(bed.guests[1]), "guest 2's address passed DAD while nothing answered for it")
+    let ipv6IDs: Set = [
+      "proxy-entry-on-guest-bridge", "proxy-entry-stale", "proxy-ndp-unused", "dad-failed",
+      "guest-prefix-overlaps-uplink", "accept-ra-ignored",
+    ]
+    let healthy = try DoctorProcessTests().doctor(bed)
+    #expect(!healthy.report.findings.contains { ipv6IDs.contains($0.id) }, "\(healthy.stdout)")
     // By hand, as an admin who proxies on every interface would.
     try Shell.inNamespace(bed.host, ["sysctl", "-qw", "net.ipv6.conf.br-ex.proxy_ndp=1"])
     try Shell.inNamespace(bed.host, ["ip", "-6", "neigh", "add", "proxy", Testbed.address6(1), "dev", "br-ex"])
@@ -106,6 +112,16 @@ struct DualStackBehaviourTests {
     try Shell.inNamespace(g2, ["ip", "-6", "address", "del", "\(Testbed.address6(1))/128", "dev", "eth0"])
     try Shell.inNamespace(g2, ["ip", "-6", "address", "add", "\(Testbed.address6(1))/128", "dev", "eth0"])
     #expect(try !dadSettled(g2), "the host answered the guest's DAD probe: dadfailed")
+    // An entry of ours left for a guest that is not running (guest 2 never started here).
+    try Shell.inNamespace(
+      bed.host, ["ip", "-6", "neigh", "add", "proxy", Testbed.address6(1), "dev", "osa10", "protocol", "151"])
+    let broken = try DoctorProcessTests().doctor(bed)
+    #expect(broken.status == 1)
+    let onBridge = try #require(broken.report.findings.first { $0.id == "proxy-entry-on-guest-bridge" }, "\(broken.stdout)")
+    #expect(onBridge.severity == "critical" && onBridge.evidence["address"] == Testbed.address6(1))
+    #expect(onBridge.fix == "ip -6 neigh del proxy \(Testbed.address6(1)) dev br-ex")
+    let stale = try #require(broken.report.findings.first { $0.id == "proxy-entry-stale" }, "\(broken.stdout)")
+    #expect(stale.evidence["interface"] == "osa10" && stale.evidence["domain"] == "none")
 
     let refused = try HookProcess.run(
       [

@@ -96,4 +96,29 @@ import Testing
           ])
       ])
   }
+
+  @Test func ipv6AddressesKeepStateFlagsAndProxyEntriesTheirNumericTag() {
+    // `ip -j -6 address show` (the dadfailed and dynamic entries as ip prints a failed DAD and a SLAAC address).
+    let addresses = """
+      [{"ifindex":3,"link":"d1","ifname":"d0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,\
+      "addr_info":[{"family":"inet6","local":"fd00::2","prefixlen":64,"scope":"global","nodad":true,\
+      "valid_life_time":4294967295,"preferred_life_time":4294967295},{"family":"inet6","local":"fd00::1",\
+      "prefixlen":64,"scope":"global","tentative":true,"dadfailed":true,"valid_life_time":4294967295},\
+      {"family":"inet6","local":"2001:db8::386a:baff:fe48:36be","prefixlen":64,"scope":"global","dynamic":true,\
+      "mngtmpaddr":true,"valid_life_time":86394,"preferred_life_time":14394}]}]
+      """
+    #expect(
+      SnapshotParser.addresses6(addresses).map { "\($0.interface) \($0.address) \($0.flags)" } == [
+        "d0 fd00::2/64 []", "d0 fd00::1/64 [\"dadfailed\", \"tentative\"]",
+        "d0 2001:db8::386a:baff:fe48:36be/64 [\"dynamic\"]",
+      ])
+    let proxies = #"[{"dst":"fd00::5","dev":"d0","proxy":null,"protocol":"151"},{"dst":"fd00::6","dev":"d0","proxy":null}]"#
+    #expect(
+      SnapshotParser.proxyEntries(proxies) == [
+        .init(address: IPv6Address("fd00::5")!, device: "d0", routeProtocol: "151"),
+        .init(address: IPv6Address("fd00::6")!, device: "d0", routeProtocol: nil),
+      ])
+    let routes = #"[{"dst":"default","gateway":"fd00::9","dev":"d0","protocol":"9","metric":1024,"flags":[],"pref":"medium"}]"#
+    #expect(SnapshotParser.defaultRoutes6(routes) == [.init(device: "d0", routeProtocol: "9")])
+  }
 }

@@ -272,3 +272,77 @@ import Testing
     ])
   }
 }
+
+@Suite struct DualStackDoctorTests {
+  typealias V6 = HostSnapshot.IPv6State
+
+  func snapshot(_ ipv6: V6, records: [HostSnapshot.RecordedDomain] = []) -> HostSnapshot {
+    HostSnapshot(
+      links: [
+        .init(name: "lo", index: 1, mtu: 65536, flags: ["LOOPBACK", "UP"]),
+        .init(name: "br-ex", index: 2, mtu: 9000, kind: "bridge"),
+        .init(name: "osa10", index: 3, mtu: 1500, kind: "veth"),
+        .init(name: "hsi0", index: 4, mtu: 1500, kind: "veth"),
+        .init(name: "osa172", index: 5, mtu: 1500, kind: "veth"),
+      ], records: records, ipv6: ipv6)
+  }
+
+  let web01 = HostSnapshot.RecordedDomain(
+    name: "web01", uuid: "6f1c7d1e-2b4a-4c1e-9d55-0d9a0f1e2b3c",
+    interfaces: [
+      ManagedInterface(
+        mac: MACAddress("52:54:00:11:00:05")!, address: nil, address6: IPv6Address("fd00:10::136:11:5")!,
+        network: "guests", bridge: "br-ex", uplinks: ["production"])
+    ])
+
+  func ids(_ snapshot: HostSnapshot, config: HostConfig? = DualStackConfigTests.config) -> [String] {
+    Doctor.findings(snapshot, config: config).map(\.id).filter { !$0.hasPrefix("mtu") }
+  }
+
+  @Test func aHealthyDualStackHostHasNoIPv6Finding() {
+    let healthy = V6(
+      addresses: [.init(interface: "osa10", address: IPv6Interface("fd00:10::131:11:254/64")!, flags: ["permanent"])],
+      sysctls: [
+        "all": .init(forwarding: 0, forceForwarding: 0), "br-ex": .init(forwarding: 1, forceForwarding: 1, acceptRA: 0),
+        "osa10": .init(forwarding: 1, forceForwarding: 1, proxyNDP: 1, acceptRA: 2),
+      ],
+      proxyEntries: [.init(address: IPv6Address("fd00:10::136:11:5")!, device: "osa10", routeProtocol: "151")])
+    let found = ids(snapshot(healthy, records: [web01]))
+    #expect(!found.contains { ["proxy-entry-on-guest-bridge", "proxy-entry-stale", "proxy-ndp-unused", "dad-failed",
+      "guest-prefix-overlaps-uplink", "accept-ra-ignored", "ipv6-forwarding-global"].contains($0) }, "\(found)")
+  }
+
+  @Test func eachIPv6PitfallIsNamed() {
+    let broken = V6(
+      addresses: [
+        .init(interface: "osa10", address: IPv6Interface("fd00:10::136:11:0/112")!, flags: ["permanent"]),
+        .init(interface: "hsi0", address: IPv6Interface("fd00:31:56::11/64")!, flags: ["dynamic"]),
+        .init(interface: "br-ex", address: IPv6Interface("fd00:10::136:11:fffe/112")!, flags: ["dadfailed", "permanent"]),
+      ],
+      sysctls: [
+        "all": .init(forwarding: 1, forceForwarding: 0), "br-ex": .init(forwarding: 1, proxyNDP: 1),
+        "osa10": .init(forwarding: 1, proxyNDP: 1), "hsi0": .init(forwarding: 1, acceptRA: 1),
+        "osa172": .init(forwarding: 1, proxyNDP: 1),
+      ],
+      proxyEntries: [
+        .init(address: IPv6Address("fd00:10::136:11:6")!, device: "br-ex"),
+        .init(address: IPv6Address("fd00:10::136:11:7")!, device: "osa10", routeProtocol: "151"),
+      ])
+    let findings = Doctor.findings(snapshot(broken, records: [web01]), config: DualStackConfigTests.config)
+    let byID = Dictionary(grouping: findings, by: \.id)
+    #expect(byID["proxy-entry-on-guest-bridge"]?.first?.severity == .critical)
+    #expect(byID["proxy-entry-stale"]?.first?.evidence["address"] == "fd00:10::136:11:7")
+    #expect(byID["proxy-ndp-unused"]?.map { $0.evidence["interface"] } == ["osa172"])
+    #expect(byID["dad-failed"]?.first?.summary.hasPrefix("fd00:10::136:11:fffe on br-ex failed") == true)
+    #expect(byID["guest-prefix-overlaps-uplink"]?.first?.severity == .critical, "the same /112 on the uplink")
+    #expect(byID["accept-ra-ignored"]?.first?.fix == "sysctl -w net.ipv6.conf.hsi0.accept_ra=2")
+    #expect(byID["ipv6-forwarding-global"]?.first?.severity == .warning, "this kernel had force_forwarding")
+  }
+
+  @Test func aSnapshotSavedBeforeIPv6DecodesWithoutIt() throws {
+    let old = #"{"links":[],"routes":[],"sysctls":{"ipForward":0,"all":{"forwarding":0,"proxyARP":0},"interfaces":{}},"nftables":[],"records":[],"orphans":[]}"#
+    let decoded = try JSONDecoder().decode(HostSnapshot.self, from: Data(old.utf8))
+    #expect(decoded.ipv6 == nil)
+    #expect(Doctor.findings(decoded, config: nil).isEmpty)
+  }
+}
