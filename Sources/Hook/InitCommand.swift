@@ -12,7 +12,7 @@ extension RoutedHook {
       commandName: "init",
       abstract: "Write a starting config for this host from its bridges, interfaces and routes.",
       discussion: """
-        Bridges (Linux or Open vSwitch) with an IPv4 address and no physical port become guest networks: their address is the guests' gateway. Every other interface with an IPv4 address becomes an uplink, with a mode guessed from the talk's scenarios and marked `# check`: proxy-arp where its subnet holds a guest network, routed (with its routes as peers) where other subnets are routed through it or it has no ARP, nat otherwise. libvirt's virbr* and Docker's docker0 are left out.
+        Bridges (Linux or Open vSwitch) with an IPv4 address and no physical port become guest networks: their address is the guests' gateway. Every other interface with an IPv4 address becomes an uplink, with a mode guessed from the talk's scenarios and marked `# check`: proxy-arp where its subnet holds a guest network, routed (with its routes as peers) where other subnets are routed through it or it has no ARP, nat otherwise. libvirt's virbr* and Docker's docker0 are left out. A guest bridge's global IPv6 address (prefix /64 to /126) becomes the network's gateway6, also marked `# check`.
 
         init never overwrites a file: it fails when the config already exists. The result must pass `routed-hook check`; a guess that does not is printed with the reason, and nothing is written. Until the config exists every guest is left alone, so read the `# check` lines before you start guests with routed-hook metadata.
 

@@ -11,6 +11,9 @@
 ///   - routes via a gateway on it (scenario III, the other LPAR's guests over HiperSockets): `routed`,
 ///     with those routes as `peers`;
 ///   - anything else (scenario IV, a foreign subnet): `nat`, the one mode that lets nothing in.
+/// - IPv6: a guest network's bridge with a global (or unique local) IPv6 address of prefix /64–/126 gets it as
+///   `gateway6`, marked `# check`; `fe80::1` and other link-local addresses are not a gateway6 (the hook adds
+///   `fe80::1` itself).
 public enum InitialConfig {
   /// The YAML text, or why no config can be guessed (no guest network).
   public struct Result: Sendable, Equatable {
@@ -170,6 +173,12 @@ public enum InitialConfig {
         "  - name: \(uplinkName(network.name, taken: []))",
         "    bridge: \(network.name)  # \(network.kind), \(ports), none physical",
         "    gateway: \(gateway)  # \(network.name)'s address",
+      ]
+      if let gateway6 = gateway6(snapshot, network.name) {
+        lines.append(
+          "    gateway6: \(gateway6)  # check: \(network.name)'s IPv6 address; guests get /128s in its range, router fe80::1")
+      }
+      lines += [
         "    mtu: \(link.mtu)  # \(network.name)'s MTU",
         "    uplinks: \(uplinkList)  # check: the uplinks its guests may use",
       ]
@@ -192,6 +201,17 @@ public enum InitialConfig {
     }
     for line in skipped { lines.append("# left out: \(line)") }
     return Result(text: lines.joined(separator: "\n") + "\n", guestNetworks: networks.count)
+  }
+
+  /// The bridge's first IPv6 address that can be a `gateway6`: not link-local, multicast or loopback, and a
+  /// prefix of /64 to /126 (the validator's range).
+  static func gateway6(_ snapshot: HostSnapshot, _ bridge: String) -> IPv6Interface? {
+    snapshot.ipv6?.addresses.first { entry in
+      let address = entry.address.address
+      return entry.interface == bridge && !address.isLinkLocal && !address.isMulticast && !address.isLoopback
+        && !address.isUnspecified && (64...126).contains(entry.address.prefixLength)
+        && !entry.flags.contains("dadfailed")
+    }?.address
   }
 
   /// A config object name from an interface name: letters, digits, `-` and `_`, starting with a letter.

@@ -41,6 +41,29 @@ import Testing
     #expect(config.uplinks.first { $0.interface == "hsi0" }?.peers.map { "\($0.subnet) via \($0.via)" } == ["10.136.12.0/24 via 172.31.56.2"])
   }
 
+  @Test func aBridgesGlobalIPv6AddressBecomesGateway6() throws {
+    var snapshot = try Fixture.snapshot("healthy-seed-lpar11")
+    typealias Address = HostSnapshot.IPv6State.Address
+    snapshot.ipv6 = HostSnapshot.IPv6State(addresses: [
+      Address(interface: "br-ex", address: IPv6Interface("fe80::1/64")!, flags: ["permanent"]),
+      Address(interface: "br-ex", address: IPv6Interface("fd00:10::136:11:fffe/112")!, flags: ["permanent"]),
+      Address(interface: "osa10", address: IPv6Interface("fd00:10::131:11:254/64")!),
+    ])
+    let (text, config) = try Self.load(snapshot)
+    #expect(config.guestNetworks.map { $0.gateway6.map { "\($0)" } } == ["fd00:10::136:11:fffe/112"])
+    #expect(text.contains("    gateway6: fd00:10::136:11:fffe/112  # check: br-ex's IPv6 address"), "\(text)")
+
+    // Only link-local, a /48 or a failed address: no gateway6, and the guess still loads.
+    snapshot.ipv6 = HostSnapshot.IPv6State(addresses: [
+      Address(interface: "br-ex", address: IPv6Interface("fe80::1/64")!),
+      Address(interface: "br-ex", address: IPv6Interface("fd00:136::1/48")!),
+      Address(interface: "br-ex", address: IPv6Interface("fd00:136:11::1/64")!, flags: ["dadfailed", "tentative"]),
+    ])
+    let (plain, ipv4Only) = try Self.load(snapshot)
+    #expect(ipv4Only.guestNetworks.allSatisfy { $0.gateway6 == nil })
+    #expect(!plain.contains("gateway6"))
+  }
+
   @Test func everyGuessIsMarkedCheck() throws {
     let (text, _) = try Self.load(try Fixture.snapshot("healthy-seed-lpar11"))
     let modes = text.split(separator: "\n").filter { $0.contains("mode:") }
