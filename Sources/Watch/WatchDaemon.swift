@@ -347,6 +347,7 @@ public final class WatchDaemon {
     case .table: "table"
     case .set: "set"
     case .chain: "chain"
+    case .neighbour: "neighbour"
     }
   }
 
