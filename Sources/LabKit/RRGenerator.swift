@@ -30,16 +30,19 @@ struct RRGenerator {
 
   /// Connects, runs `warmup` seconds unmeasured and `duration` seconds measured, and closes everything.
   func run(warmup: Double, duration: Double, foreign: ForeignProcesses? = nil) throws -> Outcome {
-    let listener = try NamespaceSwitch.inside(serverNamespace) { try Socket.listen(port: port) }
+    let listener = try NamespaceSwitch.inside(serverNamespace) {
+      try TCPSocket.listen(port: port, backlog: 512, noDelay: true)
+    }
     defer { close(listener) }
     var clients: [Int32] = []
     var servers: [Int32] = []
     defer { (clients + servers).forEach { close($0) } }
     for _ in 0..<connections {
-      let client = try NamespaceSwitch.inside(clientNamespace) { try Socket.stream() }
+      let client = try NamespaceSwitch.inside(clientNamespace) { try TCPSocket.stream(noDelay: true) }
       clients.append(client)
-      try Socket.connect(client, to: address, port: port)
-      servers.append(try Socket.accept(listener))
+      let error = TCPSocket.connect(client, to: address, port: port, timeout: 5)
+      if error != 0 { throw LabError("connect to \(address):\(port): \(String(cString: strerror(error)))") }
+      servers.append(try Self.accept(listener))
     }
     let start = Clock.now()
     let window = (start + warmup)...(start + warmup + duration)
@@ -206,76 +209,17 @@ struct RRGenerator {
     }
   }
 
-  /// Non-blocking TCP sockets with TCP_NODELAY.
-  enum Socket {
-    static func stream() throws -> Int32 {
-      let fd = socket(
-        AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-      guard fd >= 0 else { throw LabError("socket: \(String(cString: strerror(errno)))") }
-      var yes: Int32 = 1
-      setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-      return fd
+  /// Accepts a connection on `listener` as a non-blocking socket with TCP_NODELAY.
+  private static func accept(_ listener: Int32) throws -> Int32 {
+    guard TCPSocket.wait(listener, for: Int16(POLLIN), timeout: 5) else {
+      throw LabError("accept: no connection arrived")
     }
-
-    static func listen(port: Int) throws -> Int32 {
-      let fd = try stream()
-      var any = socketAddress(LabAddress(0), port: port)
-      let bound = withUnsafePointer(to: &any) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-      }
-      guard bound == 0, Glibc.listen(fd, 512) == 0 else {
-        let reason = String(cString: strerror(errno))
-        close(fd)
-        throw LabError("cannot listen on port \(port): \(reason)")
-      }
-      return fd
-    }
-
-    static func connect(_ fd: Int32, to address: LabAddress, port: Int) throws {
-      var target = socketAddress(address, port: port)
-      let started = withUnsafePointer(to: &target) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
-      if started != 0 && errno != EINPROGRESS {
-        throw LabError("connect to \(address):\(port): \(String(cString: strerror(errno)))")
-      }
-      guard wait(fd, Int16(POLLOUT)) else { throw LabError("connect to \(address):\(port): timed out") }
-      var error: Int32 = 0
-      var length = socklen_t(MemoryLayout<Int32>.size)
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-      if error != 0 { throw LabError("connect to \(address):\(port): \(String(cString: strerror(error)))") }
-    }
-
-    static func accept(_ listener: Int32) throws -> Int32 {
-      guard wait(listener, Int16(POLLIN)) else { throw LabError("accept: no connection arrived") }
-      let fd = Glibc.accept(listener, nil, nil)
-      guard fd >= 0 else { throw LabError("accept: \(String(cString: strerror(errno)))") }
-      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-      var yes: Int32 = 1
-      setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-      return fd
-    }
-
-    private static func wait(_ fd: Int32, _ events: Int16, seconds: Double = 5) -> Bool {
-      var entry = pollfd(fd: fd, events: events, revents: 0)
-      let deadline = Clock.now() + seconds
-      while true {
-        let ready = poll(&entry, 1, Int32(max(deadline - Clock.now(), 0) * 1000))
-        if ready > 0 { return true }
-        if ready == 0 || errno != EINTR { return false }
-      }
-    }
-
-    private static func socketAddress(_ address: LabAddress, port: Int) -> sockaddr_in {
-      var value = sockaddr_in()
-      value.sin_family = sa_family_t(AF_INET)
-      value.sin_port = UInt16(port).bigEndian
-      value.sin_addr.s_addr = address.value.bigEndian
-      return value
-    }
+    let fd = Glibc.accept(listener, nil, nil)
+    guard fd >= 0 else { throw LabError("accept: \(String(cString: strerror(errno)))") }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    var yes: Int32 = 1
+    setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+    return fd
   }
 }
