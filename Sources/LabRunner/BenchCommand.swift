@@ -152,12 +152,9 @@ struct BenchCommand: ParsableCommand {
     let before = LabFootprint.now()
     let names = LabNames(lab: topology.lab)
     let clock = PhaseClock(progress: Progress.printer(prefix: "up"))
-    do {
+    try exitOnFailure {
       try LabBuilder(topology: topology, names: names, hook: options.hookDriver(for: topology), sourcePath: file)
         .up(clock: clock)
-    } catch {
-      note("routed-lab: \(error)")
-      throw ExitCode.failure
     }
     note("bench: lab \(topology.lab) is up in \(Int(clock.total * 1000)) ms")
     let result: Result<T, Error> = Result { try body() }

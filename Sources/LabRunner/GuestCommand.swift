@@ -35,15 +35,11 @@ struct GuestCommand: ParsableCommand {
     guard let guest = topology.guest(named: name) else {
       throw ValidationError("no guest '\(name)' in lab \(topology.lab)")
     }
-    let lifecycle = GuestLifecycle(
-      topology: topology, names: LabNames(lab: topology.lab), hook: options.hookDriver(for: topology))
+    let lifecycle = options.lifecycle(of: topology)
     switch action {
     case .start:
       guard !lifecycle.isRunning(name) else { return note("\(name) is already running") }
-      do { try lifecycle.start([guest]) } catch {
-        note("routed-lab: \(error)")
-        throw ExitCode.failure
-      }
+      try exitOnFailure { try lifecycle.start([guest]) }
       note("\(name) started")
     case .stop:
       guard lifecycle.isRunning(name) else { return note("\(name) is not running") }

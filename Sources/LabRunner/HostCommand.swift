@@ -31,12 +31,8 @@ struct HostCommand: ParsableCommand {
     guard topology.host(named: name) != nil else {
       throw ValidationError("no host '\(name)' in lab \(topology.lab)")
     }
-    let lifecycle = GuestLifecycle(
-      topology: topology, names: LabNames(lab: topology.lab), hook: options.hookDriver(for: topology))
-    do { try lifecycle.restartDaemon(host: name) } catch {
-      note("routed-lab: \(error)")
-      throw ExitCode.failure
-    }
+    let lifecycle = options.lifecycle(of: topology)
+    try exitOnFailure { try lifecycle.restartDaemon(host: name) }
     note(
       "\(name): reconnect done for \(lifecycle.runningGuests.filter { $0.host == name }.map(\.name).joined(separator: ", "))"
     )

@@ -19,6 +19,19 @@ struct LabOptions: ParsableArguments {
   func hookDriver(for topology: Topology) -> HookDriver {
     HookDriver(names: LabNames(lab: topology.lab), hookPath: hook ?? HookDriver.defaultPath())
   }
+
+  /// The lab's guests, started and stopped through its hook as libvirt would.
+  func lifecycle(of topology: Topology) -> GuestLifecycle {
+    GuestLifecycle(topology: topology, names: LabNames(lab: topology.lab), hook: hookDriver(for: topology))
+  }
+}
+
+/// Runs a step whose failure ends the command: its error as `routed-lab: …` on standard error, a non-zero exit.
+func exitOnFailure(_ step: () throws -> Void) throws {
+  do { try step() } catch {
+    note("routed-lab: \(error)")
+    throw ExitCode.failure
+  }
 }
 
 /// Prints to standard error, where progress and diagnostics belong.
