@@ -29,7 +29,7 @@ extension RoutedHook {
 
     func run() throws {
       let settings = options.settings
-      if access(settings.configPath, F_OK) != 0, errno == ENOENT {
+      if !options.configExists {
         throw CLIError(
           "\(settings.configPath) does not exist, so routed-hook leaves every guest alone. To start: "
             + "routed-hook init (writes a config from this host's bridges and interfaces), then routed-hook check")

@@ -36,7 +36,7 @@ extension RoutedHook {
     func run() throws {
       let settings = options.settings
       let path = settings.configPath
-      if !print, access(path, F_OK) == 0 {
+      if !print, options.configExists {
         throw CLIError("\(path) exists; init never overwrites a config (move it away, or pass --config NEW.yaml)")
       }
       let host = try CLIError.wrap {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import ArgumentParser
 import HookRuntime
 
@@ -45,4 +48,7 @@ struct CommonOptions: ParsableArguments {
   var settings: Settings {
     Settings.resolve(config: config, stateDirectory: stateDir, environment: Settings.environment())
   }
+
+  /// False only when nothing is at the config's path: another failure (no permission) is left to the read.
+  var configExists: Bool { access(settings.configPath, F_OK) == 0 || errno != ENOENT }
 }
