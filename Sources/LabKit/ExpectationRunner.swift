@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// Checks one expectation against the running lab and says what it measured.
 public struct ExpectationRunner: Sendable {
@@ -125,10 +126,7 @@ public struct ExpectationRunner: Sendable {
     while true {
       let established = (try? bird.sessions())?.filter { $0.state == "Established" }.count ?? 0
       let output = try Command.check(["ip", "-n", names.namespace(host), "-j", "route", "show", "proto", "bird"])
-      let routes = Set(
-        ((try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [[String: Any]] ?? []).compactMap {
-          $0["dst"] as? String
-        })
+      let routes = Set((JSON(tool: output)?.items ?? []).compactMap { $0["dst"]?.string })
       let missing = wanted.filter { !routes.contains($0) }
       let extra = unwanted.filter { routes.contains($0) }
       let elapsed = Date().timeIntervalSince(start)
@@ -262,11 +260,8 @@ public struct ExpectationRunner: Sendable {
     let result = try hook.status(host: host)
     guard result.succeeded else { throw LabError(result.failureSummary) }
     // Routes BIRD learned from peers are listed too, but they are other hosts' guests, not this host's.
-    guard var report = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
-    else { return Probes.tokens(result.stdout) }
-    report["learned"] = nil
-    let text = String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self)
-    return Probes.tokens(text.replacingOccurrences(of: "\\/", with: "/"))
+    guard let report = JSON(tool: result.stdout) else { return Probes.tokens(result.stdout) }
+    return Probes.tokens(JSON.object(report.members.filter { $0.key != "learned" }).text())
   }
 
   /// True when status output names the guest, by name, address or MAC.
@@ -359,13 +354,13 @@ public struct ExpectationRunner: Sendable {
       arguments += ["--ovs-db", "unix:\(names.ovsSocket(host))"]
     }
     let result = try hook.command(host: host, arguments)
-    guard let root = ToolJSON.object(result.stdout), let findings = root["findings"] as? [[String: Any]] else {
+    guard let findings = JSON(tool: result.stdout)?["findings"]?.array else {
       let said =
         (result.stderr.isEmpty ? result.stdout : result.stderr).split(separator: "\n").first ?? "no output"
       return Outcome(passed: false, measured: "no findings JSON (exit \(result.status)): \(said)")
     }
-    let ids = findings.compactMap { $0["id"] as? String }
-    let criticalFound = findings.contains { ($0["severity"] as? String) == "critical" }
+    let ids = findings.compactMap { $0["id"]?.string }
+    let criticalFound = findings.contains { $0["severity"]?.string == "critical" }
     var passed = true
     if let finding, !ids.contains(finding) { passed = false }
     if lacks.contains(where: ids.contains) { passed = false }
@@ -373,15 +368,15 @@ public struct ExpectationRunner: Sendable {
     // One entry per id, in doctor's order, with a count when it names several objects.
     var named: [String] = []
     for item in findings {
-      let id = item["id"] as? String ?? "?"
-      let label = "\(id) (\(item["severity"] as? String ?? "?"))"
+      let id = item["id"]?.string ?? "?"
+      let label = "\(id) (\(item["severity"]?.string ?? "?"))"
       if named.contains(where: { $0.hasPrefix(label) }) { continue }
-      let count = findings.filter { ($0["id"] as? String) == id }.count
+      let count = findings.filter { $0["id"]?.string == id }.count
       named.append(count > 1 ? "\(label) ×\(count)" : label)
     }
     var measured = "exit \(result.status); " + (named.isEmpty ? "no findings" : named.joined(separator: ", "))
-    if let finding, let item = findings.first(where: { ($0["id"] as? String) == finding }),
-      let summary = item["summary"] as? String
+    if let finding, let item = findings.first(where: { $0["id"]?.string == finding }),
+      let summary = item["summary"]?.string
     {
       measured += "; \(finding): \(summary)"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// Streaming workloads with iperf3 (Debian's 3.12): it is the standard bulk-TCP tool, its `-P` runs N parallel
 /// connections and `-O` drops a warm-up from its figures. `str-read` is `-R` (the server writes, the client
@@ -32,13 +33,12 @@ struct IPerfStream {
     let sampler = WindowSampler(start: RRGenerator.Clock.now() + warmup, duration: duration, foreign: foreign)
     let result = try Command.run(argv, timeout: warmup + duration + 20)
     let cpu = try sampler.result()
-    guard let json = ToolJSON.object(result.stdout) else {
+    guard let json = JSON(tool: result.stdout) else {
       throw LabError("iperf3 gave no JSON: \(result.failureSummary)")
     }
-    if let error = json["error"] as? String { throw LabError("iperf3: \(error)") }
-    guard let end = json["end"] as? [String: Any], let received = end["sum_received"] as? [String: Any],
-      let bytes = received["bytes"] as? Double ?? (received["bytes"] as? Int).map(Double.init),
-      let seconds = received["seconds"] as? Double, seconds > 0
+    if let error = json["error"]?.string { throw LabError("iperf3: \(error)") }
+    guard let received = json["end"]?["sum_received"], let bytes = received["bytes"]?.number,
+      let seconds = received["seconds"]?.number, seconds > 0
     else { throw LabError("iperf3's JSON has no end.sum_received: \(result.failureSummary)") }
     return Outcome(bytes: bytes, seconds: seconds, cpu: cpu)
   }

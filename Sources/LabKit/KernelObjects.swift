@@ -14,20 +14,17 @@ struct KernelObjects {
     let routes = try Command.check([
       "ip", "-n", namespace, "-j", "route", "show", "proto", "\(config.routeProtocol)", "table", "all",
     ])
-    for route in ToolJSON.array(routes) {
-      items.insert("route \(route["dst"] ?? "?") dev \(route["dev"] ?? "?")")
+    for route in JSON(tool: routes)?.items ?? [] {
+      items.insert("route \(route["dst"]?.string ?? "?") dev \(route["dev"]?.string ?? "?")")
     }
     let ruleset = try Command.check(["ip", "netns", "exec", namespace, "nft", "-j", "list", "ruleset"])
-    let entries = (ToolJSON.object(ruleset)?["nftables"] as? [[String: Any]]) ?? []
-    for entry in entries {
-      guard let set = entry["set"] as? [String: Any], let table = set["table"] as? String,
-        let family = set["family"] as? String,
+    for entry in JSON(tool: ruleset)?["nftables"]?.items ?? [] {
+      guard let set = entry["set"], let table = set["table"]?.string, let family = set["family"]?.string,
         OwnedTable.allCases.contains(where: { $0.family == family && $0.name == table }),
-        let elements = set["elem"] as? [Any]
+        let elements = set["elem"]?.array
       else { continue }
       for element in elements {
-        let data = try JSONSerialization.data(withJSONObject: element, options: [.sortedKeys])
-        items.insert("element \(table) \(set["name"] ?? "?") \(String(decoding: data, as: UTF8.self))")
+        items.insert("element \(table) \(set["name"]?.string ?? "?") \(element.text())")
       }
     }
     return KernelObjects(items: items)

@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// `status`: what the running lab consists of right now, read with `ip -j` and `routed-hook status --json`.
 public struct LabStatus: Sendable {
   public let topology: Topology
@@ -63,18 +65,16 @@ public struct LabStatus: Sendable {
   /// One line per domain (addresses, objects present of recorded) and the orphan count, when the output
   /// has routed-hook's `domains`/`orphans` shape; nil otherwise, so the raw text is shown instead.
   static func summarize(hookStatus text: String) -> [String]? {
-    guard let root = ToolJSON.object(text), let domains = root["domains"] as? [[String: Any]] else {
-      return nil
-    }
+    guard let root = JSON(tool: text), let domains = root["domains"]?.array else { return nil }
     var lines = domains.map { domain -> String in
-      let name = domain["name"] as? String ?? "?"
-      let addresses = (domain["interfaces"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
-      let objects = domain["objects"] as? [[String: Any]] ?? []
-      let present = objects.filter { $0["present"] as? Bool == true }.count
+      let name = domain["name"]?.string ?? "?"
+      let addresses = (domain["interfaces"]?.items ?? []).compactMap { $0["address"]?.string }
+      let objects = domain["objects"]?.items ?? []
+      let present = objects.filter { $0["present"] == .bool(true) }.count
       return "\(name) \(addresses.joined(separator: ",")): \(present)/\(objects.count) objects present"
     }
     if domains.isEmpty { lines.append("no domains") }
-    lines.append("orphans: \((root["orphans"] as? [Any])?.count ?? 0)")
+    lines.append("orphans: \(root["orphans"]?.items.count ?? 0)")
     return lines
   }
 
@@ -90,15 +90,15 @@ public struct LabStatus: Sendable {
     guard let result = try? Command.run(["ip", "-n", namespace, "-j", "addr", "show"], timeout: 10),
       result.succeeded
     else { return [] }
-    return ToolJSON.array(result.stdout).compactMap { link in
-      guard let name = link["ifname"] as? String, name != "lo" else { return nil }
-      let state = link["operstate"] as? String ?? "?"
-      let mtu = link["mtu"] as? Int ?? 0
-      let addresses = (link["addr_info"] as? [[String: Any]] ?? []).compactMap { info -> String? in
-        guard let local = info["local"] as? String, let prefix = info["prefixlen"] as? Int else { return nil }
+    return (JSON(tool: result.stdout)?.items ?? []).compactMap { link in
+      guard let name = link["ifname"]?.string, name != "lo" else { return nil }
+      let state = link["operstate"]?.string ?? "?"
+      let mtu = link["mtu"]?.int ?? 0
+      let addresses = (link["addr_info"]?.items ?? []).compactMap { info -> String? in
+        guard let local = info["local"]?.string, let prefix = info["prefixlen"]?.int else { return nil }
         return "\(local)/\(prefix)"
       }
-      let master = (link["master"] as? String).map { " master \($0)" } ?? ""
+      let master = link["master"]?.string.map { " master \($0)" } ?? ""
       return "\(name) \(state) mtu \(mtu)\(master) \(addresses.joined(separator: " "))"
         .trimmingCharacters(in: .whitespaces)
     }

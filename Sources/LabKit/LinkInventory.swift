@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// What exists on the machine right now: namespaces, links and their altnames, read with `ip -j`.
 public enum LinkInventory {
@@ -25,27 +26,23 @@ public enum LinkInventory {
     var argv = ["ip", "-j", "link", "show"]
     if let namespace { argv = ["ip", "-n", namespace, "-j", "link", "show"] }
     guard let result = try? Command.run(argv, timeout: 10), result.succeeded else { return [] }
-    return ToolJSON.array(result.stdout).map { object in
+    return (JSON(tool: result.stdout)?.items ?? []).map { object in
       Link(
-        name: object["ifname"] as? String ?? "?", altnames: object["altnames"] as? [String] ?? [],
-        mac: object["address"] as? String, mtu: object["mtu"] as? Int)
+        name: object["ifname"]?.string ?? "?", altnames: object["altnames"]?.items.compactMap(\.string) ?? [],
+        mac: object["address"]?.string, mtu: object["mtu"]?.int)
     }
   }
 }
 
-/// Tiny helpers over JSONSerialization for the `-j` output of ip, nft and routed-hook.
-enum ToolJSON {
-  static func array(_ text: String) -> [[String: Any]] {
-    guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {
-      return []
-    }
-    return value as? [[String: Any]] ?? []
+extension JSON {
+  /// The `-j` output of ip, nft, iperf3 or routed-hook; nil when it is not JSON.
+  init?(tool output: String) {
+    guard let value = JSON.parse(Array(output.utf8)) else { return nil }
+    self = value
   }
 
-  static func object(_ text: String) -> [String: Any]? {
-    guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {
-      return nil
-    }
-    return value as? [String: Any]
-  }
+  /// The members of an object (empty for anything else), for counters whose names are not known beforehand.
+  var members: [(key: String, value: JSON)] { if case .object(let members) = self { members } else { [] } }
+  var int: Int? { number.map { Int($0) } }
+  var items: [JSON] { array ?? [] }
 }

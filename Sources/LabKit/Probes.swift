@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// The independent tools the lab measures with: ping, arping, `ip -j` counters, routes and nft rules.
 /// None of them is routed-hook's code, so a bug in the hook cannot hide itself.
@@ -65,9 +66,8 @@ struct Probes {
     let output = try Command.check([
       "ip", "-n", names.namespace(node), "-j", "-s", "link", "show", "dev", interface,
     ])
-    guard let link = ToolJSON.array(output).first, let stats = link["stats64"] as? [String: Any],
-      let rx = (stats["rx"] as? [String: Any])?["packets"] as? Int,
-      let tx = (stats["tx"] as? [String: Any])?["packets"] as? Int
+    guard let stats = JSON(tool: output)?.items.first?["stats64"], let rx = stats["rx"]?["packets"]?.int,
+      let tx = stats["tx"]?["packets"]?.int
     else { throw LabError("no counters for \(node).\(interface)") }
     return rx + tx
   }
@@ -77,15 +77,14 @@ struct Probes {
     let output = try Command.check([
       "ip", "-n", names.namespace(node), "-j", "-s", "-s", "link", "show", "dev", interface,
     ])
-    guard let link = ToolJSON.array(output).first, let stats = link["stats64"] as? [String: Any] else {
+    guard let stats = JSON(tool: output)?.items.first?["stats64"] else {
       throw LabError("no counters for \(node).\(interface)")
     }
     var total = 0
     for direction in ["rx", "tx"] {
-      guard let counters = stats[direction] as? [String: Any] else { continue }
-      for (key, value) in counters where key.contains("error") || key.contains("drop") || key == "over_errors"
-      {
-        total += value as? Int ?? 0
+      for (key, value) in stats[direction]?.members ?? []
+      where key.contains("error") || key.contains("drop") || key == "over_errors" {
+        total += value.int ?? 0
       }
     }
     return total
@@ -98,22 +97,22 @@ struct Probes {
   /// Routes in any table of a node whose destination is exactly `address` (as /32 or bare).
   func routes(node: String, to address: LabAddress) throws -> [String] {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "route", "show", "table", "all"])
-    return ToolJSON.array(output).compactMap { route in
-      guard let dst = route["dst"] as? String, dst == address.description || dst == "\(address)/32",
+    return (JSON(tool: output)?.items ?? []).compactMap { route in
+      guard let dst = route["dst"]?.string, dst == address.description || dst == "\(address)/32",
         // A routing daemon's route (BGP learned the address from the host the guest runs on now) is not a
         // trace the hook left.
-        !["bird", "bgp"].contains(route["protocol"] as? String ?? "")
+        !["bird", "bgp"].contains(route["protocol"]?.string ?? "")
       else {
         return nil
       }
-      return "\(dst) dev \(route["dev"] as? String ?? "?")"
+      return "\(dst) dev \(route["dev"]?.string ?? "?")"
     }
   }
 
   /// Proxy-ARP neighbour entries for `address` in a node.
   func proxyNeighbours(node: String, address: LabAddress) throws -> Int {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "neigh", "show", "proxy"])
-    return ToolJSON.array(output).filter { ($0["dst"] as? String) == address.description }.count
+    return (JSON(tool: output)?.items ?? []).filter { $0["dst"]?.string == address.description }.count
   }
 
   /// The node's whole nft ruleset as JSON text.
