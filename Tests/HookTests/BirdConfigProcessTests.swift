@@ -33,16 +33,8 @@ struct BirdConfigProcessTests {
   }
 
   func bird(parse path: String) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/sbin/bird")
-    process.arguments = ["-p", "-c", path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    let result = try Command.run(["/usr/sbin/bird", "-p", "-c", path])
+    return (result.status, result.stdout + result.stderr)
   }
 
   @Test func everyShippedBGPConfigParsesWholeAndAsAFragment() throws {

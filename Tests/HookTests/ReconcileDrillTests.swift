@@ -71,21 +71,7 @@ struct ReconcileDrillTests {
     after delay: UInt32, _ bed: Testbed, _ guest: Int, _ op: String, _ subop: String, _ extra: String,
     target: Bool
   ) throws -> Bool {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-    process.arguments =
-      [
-        "netns", "exec", bed.host, HookProcess.binary.path, "hook", "qemu", Testbed.name(guest), op, subop,
-        extra,
-      ]
-    process.environment = ["ROUTED_HOOK_CONFIG": bed.configPath, "ROUTED_HOOK_STATE_DIR": bed.stateDirectory]
-    let input = Pipe()
-    process.standardInput = input
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    try input.fileHandleForWriting.write(contentsOf: Data(Testbed.domainXML(guest, withTarget: target).utf8))
-    try input.fileHandleForWriting.close()
+    let process = try bed.startHook(guest, op, subop, extra, withTarget: target)
     // Poll rather than sleep the whole delay, so a long delay does not outlast a finished call.
     let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(delay) * 1000
     while process.isRunning && DispatchTime.now().uptimeNanoseconds < deadline { usleep(100) }

@@ -189,22 +189,7 @@ struct RoutedBehaviourTests {
     // Kill `started` at random points; whatever it left, status tells and reconnect repairs.
     for round in 0..<12 {
       let guest = 20 + round
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-      process.arguments = [
-        "netns", "exec", bed.host, HookProcess.binary.path, "hook", "qemu", Testbed.name(guest), "started",
-        "begin", "-",
-      ]
-      process.environment = [
-        "ROUTED_HOOK_CONFIG": bed.configPath, "ROUTED_HOOK_STATE_DIR": bed.stateDirectory,
-      ]
-      let input = Pipe()
-      process.standardInput = input
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      try input.fileHandleForWriting.write(contentsOf: Data(Testbed.domainXML(guest).utf8))
-      try input.fileHandleForWriting.close()
+      let process = try bed.startHook(guest, "started", "begin", "-")
       usleep(UInt32(round * 1500))
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()

@@ -170,6 +170,26 @@ final class Testbed: @unchecked Sendable {
       namespace: host)
   }
 
+  /// Starts one hook call inside the host namespace and returns at once, its output discarded: for tests that
+  /// kill it part-way.
+  func startHook(_ index: Int, _ op: String, _ subop: String, _ extra: String, withTarget: Bool = true) throws
+    -> Process
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+    process.arguments = ["netns", "exec", host, HookProcess.binary.path, "hook", "qemu", Testbed.name(index)]
+      + [op, subop, extra]
+    process.environment = ["ROUTED_HOOK_CONFIG": configPath, "ROUTED_HOOK_STATE_DIR": stateDirectory]
+    let input = Pipe()
+    process.standardInput = input
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    try input.fileHandleForWriting.write(contentsOf: Data(Testbed.domainXML(index, withTarget: withTarget).utf8))
+    try input.fileHandleForWriting.close()
+    return process
+  }
+
   /// libvirt's status files for the network hook: `<libvirtRun>/qemu/NAME.xml`.
   var libvirtRunDirectory: String { scratch.url.appendingPathComponent("libvirt").path }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LabKit
 import RoutedCore
 
 /// Whether root-only tests can run; they are skipped, with the reason printed, otherwise.
@@ -22,23 +23,9 @@ func run(_ arguments: [String], allowFailure: Bool = false, daemon: Bool = false
     try spawnDaemon(arguments)
     return ""
   }
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = arguments
-  let output = Pipe()
-  let errors = Pipe()
-  process.standardOutput = output
-  process.standardError = errors
-  try process.run()
-  let data = output.fileHandleForReading.readDataToEndOfFile()
-  let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  if process.terminationStatus != 0 && !allowFailure {
-    throw CommandFailure(
-      description: "\(arguments.joined(separator: " ")): exit \(process.terminationStatus): "
-        + String(decoding: errorData, as: UTF8.self))
-  }
-  return String(decoding: data, as: UTF8.self)
+  let result = try Command.run(arguments, timeout: 600)
+  if !result.succeeded && !allowFailure { throw CommandFailure(description: result.failureSummary) }
+  return result.stdout
 }
 
 private func spawnDaemon(_ arguments: [String]) throws {
