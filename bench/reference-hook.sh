@@ -7,6 +7,17 @@
 set -e
 addr=${REF_GUEST_ADDRESS:?}
 cat >/dev/null
+# The guest's route and rules: `guest add -A -I` makes them (appended, inserted), `guest del -D -D` removes them.
+guest() {
+  ip route "$1" "$addr/32" dev br-ex proto static
+  arptables "$2" INPUT -i osa10 -d "$addr" -j ACCEPT
+  for uplink in osa10 hsi0; do
+    iptables "$3" FORWARD -i br-ex -s "$addr" -o "$uplink" -j ACCEPT
+    iptables "$3" FORWARD -o br-ex -d "$addr" -i "$uplink" -j ACCEPT
+  done
+  iptables "$3" FORWARD -i br-ex -s "$addr" -o osa172 -j ACCEPT
+  iptables -t nat "$2" POSTROUTING -s "$addr" -o osa172 -j MASQUERADE
+}
 case "$2" in
   started)
     ip link set br-ex mtu 57344 up
@@ -15,23 +26,9 @@ case "$2" in
       net.ipv4.conf.osa10.forwarding=1 net.ipv4.conf.osa10.proxy_arp=1 \
       net.ipv4.conf.hsi0.forwarding=1 net.ipv4.conf.osa172.forwarding=1
     ip route replace 10.137.12.0/24 via 172.31.56.2 dev hsi0
-    ip route add "$addr/32" dev br-ex proto static
-    arptables -A INPUT -i osa10 -d "$addr" -j ACCEPT
-    iptables -I FORWARD -i br-ex -s "$addr" -o osa10 -j ACCEPT
-    iptables -I FORWARD -o br-ex -d "$addr" -i osa10 -j ACCEPT
-    iptables -I FORWARD -i br-ex -s "$addr" -o hsi0 -j ACCEPT
-    iptables -I FORWARD -o br-ex -d "$addr" -i hsi0 -j ACCEPT
-    iptables -I FORWARD -i br-ex -s "$addr" -o osa172 -j ACCEPT
-    iptables -t nat -A POSTROUTING -s "$addr" -o osa172 -j MASQUERADE
+    guest add -A -I
     ;;
   stopped)
-    ip route del "$addr/32" dev br-ex proto static
-    arptables -D INPUT -i osa10 -d "$addr" -j ACCEPT
-    iptables -D FORWARD -i br-ex -s "$addr" -o osa10 -j ACCEPT
-    iptables -D FORWARD -o br-ex -d "$addr" -i osa10 -j ACCEPT
-    iptables -D FORWARD -i br-ex -s "$addr" -o hsi0 -j ACCEPT
-    iptables -D FORWARD -o br-ex -d "$addr" -i hsi0 -j ACCEPT
-    iptables -D FORWARD -i br-ex -s "$addr" -o osa172 -j ACCEPT
-    iptables -t nat -D POSTROUTING -s "$addr" -o osa172 -j MASQUERADE
+    guest del -D -D
     ;;
 esac
