@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// `routed-lab bench` on a running lab: every workload on every path, `runs` times, with CPU cost from
 /// machine-wide /proc/stat deltas less the idle lab's rate, retransmissions from both ends' TCP counters,
@@ -125,7 +126,7 @@ public struct BenchRunner {
     }
   }
 
-  private func ends(_ path: BenchSpec.Path) throws -> (String, String, LabAddress) {
+  private func ends(_ path: BenchSpec.Path) throws -> (String, String, IPv4Address) {
     guard let address = topology.primaryAddress(of: path.to) else {
       throw LabError("path \(path.key): \(path.to) has no address")
     }

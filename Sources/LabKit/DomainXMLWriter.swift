@@ -1,14 +1,16 @@
+import RoutedCore
+
 /// One NIC of a domain as the lab runs it: the guest's primary NIC or a hot-plugged one.
 public struct DomainNIC: Sendable, Equatable {
   public var mac: LabMAC
-  public var address: LabAddress
+  public var address: IPv4Address
   /// The tap (`vnetN`) on the host; nil in release-time XML, where libvirt has dropped `<target dev>`.
   public var tap: String?
   public var mtu: Int
   /// `<alias name=…>`: net0, net1, … in the order the NICs were added.
   public var alias: String
 
-  public init(mac: LabMAC, address: LabAddress, tap: String?, mtu: Int, alias: String = "net0") {
+  public init(mac: LabMAC, address: IPv4Address, tap: String?, mtu: Int, alias: String = "net0") {
     self.mac = mac
     self.address = address
     self.tap = tap

@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// One row of the expectation matrix: a claim about the running lab, checked with independent tools.
 public struct Expectation: Sendable, Equatable {
   /// Row label; generated from the kind when the file gives none.
@@ -38,7 +40,7 @@ public enum ExpectationKind: Sendable, Equatable {
   /// No trace of a guest is left on its host: not in hook status, no route to its address, not in nft rules.
   case gone(guest: String)
   /// No trace of one address on a host: no /32 route, no proxy neighbour entry, no nft mention.
-  case goneAddress(host: String, address: LabAddress)
+  case goneAddress(host: String, address: IPv4Address)
   /// A ping of `size` bytes (fragmentation allowed) gets no reply, and the receive/transmit error and drop
   /// counters of the `on` interfaces rise: the talk's MTU mismatch on an attached card.
   case drops(from: String, to: Target, size: Int, on: [InterfaceRef])
@@ -68,7 +70,7 @@ public enum Probe: String, Sendable, Equatable, CaseIterable {
 public enum Target: Sendable, Equatable, CustomStringConvertible {
   case node(String)
   case interface(InterfaceRef)
-  case address(LabAddress)
+  case address(IPv4Address)
 
   public var description: String {
     switch self {

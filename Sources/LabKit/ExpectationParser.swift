@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// Reads one expectation item of a test phase (`reach:`, `arp:`, `nat:` …) from YAML.
 enum ExpectationParser {
   static let kinds = [
@@ -114,7 +116,7 @@ enum ExpectationParser {
   /// A node name, `node.interface`, or a literal IPv4 address.
   private static func target(_ field: TopologyField) throws -> Target {
     let text = try field.string()
-    if let address = LabAddress(text) { return .address(address) }
+    if let address = IPv4Address(text) { return .address(address) }
     if text.contains(".") { return .interface(try interface(field)) }
     return .node(text)
   }

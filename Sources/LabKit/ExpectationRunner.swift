@@ -143,7 +143,7 @@ public struct ExpectationRunner: Sendable {
   }
 
   /// The address a target stands for.
-  func address(of target: Target) -> LabAddress? {
+  func address(of target: Target) -> IPv4Address? {
     switch target {
     case .address(let address): return address
     case .node(let name): return topology.primaryAddress(of: name)
@@ -290,7 +290,7 @@ public struct ExpectationRunner: Sendable {
   }
 
   /// No route, proxy neighbour or nft mention of `address` on `host`; with a guest, not in hook status either.
-  private func gone(address: LabAddress, host: String, guestName: String?) throws -> Outcome {
+  private func gone(address: IPv4Address, host: String, guestName: String?) throws -> Outcome {
     let routes = try probes.routes(node: host, to: address)
     let proxies = try probes.proxyNeighbours(node: host, address: address)
     let nft = Probes.tokens(try probes.nftRuleset(node: host)).contains(address.description)

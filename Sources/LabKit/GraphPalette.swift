@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// One colour per subnet, as in the talk's figure: segments first, then each host's guest network.
 struct GraphPalette {
   static let colors = [
@@ -19,7 +21,7 @@ struct GraphPalette {
   /// The guests' subnet of a host as a /24 around its first guest (the talk's 10.136.<LPAR>.0/24).
   func guestSubnet(_ host: Host) -> String? {
     guard let guest = host.guests.first else { return nil }
-    return LabCIDR(address: guest.address.address, prefixLength: 24).network.description
+    return IPv4Network(containing: guest.address.address, prefixLength: 24).description
   }
 
   func scenarioLabel(_ segment: Segment) -> String {

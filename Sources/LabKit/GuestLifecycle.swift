@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// Starts, stops, reconnects, migrates and hot-plugs guests the way libvirt's qemu driver does, calling the
 /// qemu hook at each step and, for NICs on a libvirt network, the network hook's port events.
@@ -55,7 +56,7 @@ public struct GuestLifecycle: Sendable {
   /// A hot-plugged NIC.
   struct ExtraNIC: Equatable {
     var mac: LabMAC
-    var address: LabCIDR
+    var address: IPv4Interface
     var tap: String
     var device: String
   }
@@ -63,7 +64,7 @@ public struct GuestLifecycle: Sendable {
   func extraNICs(_ guest: Guest) -> [ExtraNIC] {
     (FileSystem.read(names.extraNICs(guest.name)) ?? "").split(separator: "\n").compactMap { line in
       let words = line.split(separator: " ").map(String.init)
-      guard words.count == 4, let mac = LabMAC(words[0]), let address = LabCIDR(words[1]) else { return nil }
+      guard words.count == 4, let mac = LabMAC(words[0]), let address = IPv4Interface(words[1]) else { return nil }
       return ExtraNIC(mac: mac, address: address, tap: words[2], device: words[3])
     }
   }
@@ -273,7 +274,7 @@ public struct GuestLifecycle: Sendable {
 
   /// Hot-plugs a second NIC as libvirt does: the address goes into the domain's metadata first (status file),
   /// then `port-created`, then the tap on the switch and the device in the guest, then the status file again.
-  public func hotplug(_ guestName: String, mac: LabMAC, address: LabCIDR) throws -> [String] {
+  public func hotplug(_ guestName: String, mac: LabMAC, address: IPv4Interface) throws -> [String] {
     let guest = placed(named: guestName)!
     guard isRunning(guest.name) else { throw LabError("\(guest.name) is not running") }
     if guest.domain != nil {

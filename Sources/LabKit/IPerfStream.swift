@@ -7,7 +7,7 @@ import RoutedCore
 struct IPerfStream {
   var clientNamespace: String
   var serverNamespace: String
-  var address: LabAddress
+  var address: IPv4Address
   var port: Int
   var workload: BenchWorkload
 

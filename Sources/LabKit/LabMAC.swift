@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// An Ethernet MAC address, written `52:54:00:11:00:05`.
 public struct LabMAC: Hashable, Sendable, CustomStringConvertible {
   public var bytes: [UInt8]
@@ -37,7 +39,7 @@ public struct LabMAC: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// A locally administered MAC in the 52:54:00 (QEMU) range, derived from an address's last three octets.
-  public static func derived(from address: LabAddress) -> LabMAC {
-    LabMAC(bytes: [0x52, 0x54, 0x00] + address.octets.suffix(3))
+  public static func derived(from address: IPv4Address) -> LabMAC {
+    LabMAC(bytes: [0x52, 0x54, 0x00] + address.bytes.suffix(3))
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// The guests of `libvirt: true` hosts as real domains: defined, started, stopped and hot-plugged through
 /// virsh, so that libvirtd (not the lab) calls routed-hook. An LXC guest's network namespace is attached under
@@ -211,7 +212,7 @@ struct LibvirtGuests {
   /// A NIC hot-plugged as an admin would: its address into the domain's routed-hook metadata, then
   /// `virsh attach-interface --live` on the host's libvirt network (libvirtd runs the network hook's
   /// port-created), then the address inside the guest.
-  func hotplug(_ guest: Guest, mac: LabMAC, address: LabCIDR) throws {
+  func hotplug(_ guest: Guest, mac: LabMAC, address: IPv4Interface) throws {
     let libvirt = daemon(host(of: guest))
     try setMetadata(guest, extra: [(mac, address.address)])
     let network = host(of: guest).libvirtNetwork(bridge: host(of: guest).switchConfig.bridge)!
@@ -252,7 +253,7 @@ struct LibvirtGuests {
   }
 
   /// The domain's routed-hook metadata, live: its own NIC and the extra ones.
-  private func setMetadata(_ guest: Guest, extra: [(LabMAC, LabAddress)]) throws {
+  private func setMetadata(_ guest: Guest, extra: [(LabMAC, IPv4Address)]) throws {
     // libvirt puts the root element into the namespace under the key itself and refuses a root that declares
     // it already; the children name the namespace under a prefix of their own.
     let interfaces = ([(guest.mac, guest.address.address)] + extra).map { mac, address in
@@ -269,7 +270,7 @@ struct LibvirtGuests {
   // MARK: Probes into a VM
 
   /// A ping from a QEMU guest, over its serial console: (sent, received).
-  func ping(from guest: Guest, to address: LabAddress, count: Int, deadline: Int) throws -> (Int, Int) {
+  func ping(from guest: Guest, to address: IPv4Address, count: Int, deadline: Int) throws -> (Int, Int) {
     let console = SerialConsole(path: names.serialSocket(guest.host, guest.name))
     let reply = try console.run("ping -c \(count) -w \(deadline) \(address)", timeout: Double(deadline) + 5)
     guard

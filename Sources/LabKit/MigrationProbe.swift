@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 /// Pings a migrating guest at 100 packets a second from several nodes for the whole migration, and says
 /// what each lost: the handover target is no loss beyond QEMU's own switchover and reachability
@@ -27,7 +28,7 @@ struct MigrationProbe {
 
   /// Runs `migration` while `sources` ping `address`, starting `lead` seconds before it and ending `tail`
   /// seconds after it; returns each source's loss and how long the migration itself took.
-  func measure(sources: [String], address: LabAddress, migration: () throws -> [String]) throws
+  func measure(sources: [String], address: IPv4Address, migration: () throws -> [String]) throws
     -> (losses: [Loss], seconds: Double, warnings: [String])
   {
     precondition(!sources.isEmpty)
@@ -50,7 +51,7 @@ struct MigrationProbe {
   }
 
   /// One ping run long enough to cover the migration; replies are counted by sequence number.
-  private func ping(from node: String, address: LabAddress) throws -> Loss {
+  private func ping(from node: String, address: IPv4Address) throws -> Loss {
     let count = Int((Self.lead + Self.tail + 2) / Self.interval)
     let argv = [
       "ip", "netns", "exec", names.namespace(node), "ping", "-n", "-c", "\(count)", "-i", "\(Self.interval)",

@@ -18,7 +18,7 @@ struct Probes {
   /// resolution, including the kernel's random proxy-ARP delay of up to 0.8 s. `pmtu` is ping's `-M`:
   /// "do" sets DF, "dont" lets every hop fragment (ping's default sets DF once the payload is large).
   func ping(
-    from node: String, to address: LabAddress, count: Int = 1, interval: String = "0.2", size: Int? = nil,
+    from node: String, to address: IPv4Address, count: Int = 1, interval: String = "0.2", size: Int? = nil,
     pmtu: String? = nil, deadline: Int = 3
   ) throws -> PingResult {
     var argv = [
@@ -44,7 +44,7 @@ struct Probes {
   /// MACs that answered an arping for `address` sent out of `interface` within two seconds
   /// (long enough for the kernel's random proxy-ARP delay of up to 0.8 s). Every probe is a broadcast (`-b`):
   /// arping otherwise turns to unicast after the first reply, and a slower second claimant never hears it.
-  func arping(from node: String, interface: String, address: LabAddress) throws -> [String] {
+  func arping(from node: String, interface: String, address: IPv4Address) throws -> [String] {
     let result = try Command.run(
       [
         "ip", "netns", "exec", names.namespace(node), "arping", "-b", "-w", "2", "-I", interface,
@@ -95,7 +95,7 @@ struct Probes {
   }
 
   /// Routes in any table of a node whose destination is exactly `address` (as /32 or bare).
-  func routes(node: String, to address: LabAddress) throws -> [String] {
+  func routes(node: String, to address: IPv4Address) throws -> [String] {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "route", "show", "table", "all"])
     return (JSON(tool: output)?.items ?? []).compactMap { route in
       guard let dst = route["dst"]?.string, dst == address.description || dst == "\(address)/32",
@@ -110,7 +110,7 @@ struct Probes {
   }
 
   /// Proxy-ARP neighbour entries for `address` in a node.
-  func proxyNeighbours(node: String, address: LabAddress) throws -> Int {
+  func proxyNeighbours(node: String, address: IPv4Address) throws -> Int {
     let output = try Command.check(["ip", "-n", names.namespace(node), "-j", "neigh", "show", "proxy"])
     return (JSON(tool: output)?.items ?? []).filter { $0["dst"]?.string == address.description }.count
   }

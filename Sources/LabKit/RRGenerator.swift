@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 
 #if canImport(Glibc)
   import Glibc
@@ -14,7 +15,7 @@ import Foundation
 struct RRGenerator {
   var clientNamespace: String
   var serverNamespace: String
-  var address: LabAddress
+  var address: IPv4Address
   var port: Int
   var request: Int
   var response: Int

@@ -1,9 +1,11 @@
+import RoutedCore
+
 /// Holds the request/response generator to sockperf (Debian's 3.7) where the two overlap: one TCP connection
 /// in ping-pong, equal request and response. sockperf reports half the round trip; it is doubled here.
 struct SockperfCheck {
   var clientNamespace: String
   var serverNamespace: String
-  var address: LabAddress
+  var address: IPv4Address
   var port: Int
   var size = 200
 

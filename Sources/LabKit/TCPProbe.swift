@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import RoutedCore
 
 /// TCP connect tests done in-process: a listener in the target's namespace, a client in the source's,
 /// and the address the listener sees as peer (what NAT turned the source into).
@@ -8,7 +9,7 @@ enum TCPProbe {
   /// How a connect attempt ended.
   enum Outcome: Equatable {
     /// Connected, and the far end accepted it from this address.
-    case connected(seenFrom: LabAddress?)
+    case connected(seenFrom: IPv4Address?)
     case refused
     case timedOut
     case failed(String)
@@ -25,7 +26,7 @@ enum TCPProbe {
 
   /// Connects from namespace `client` to `address:port`, with a listener in namespace `server`.
   static func connect(
-    client: String, server: String, address: LabAddress, port: Int, timeout: Double = 1.5
+    client: String, server: String, address: IPv4Address, port: Int, timeout: Double = 1.5
   ) throws -> Outcome {
     let listener = try NamespaceSwitch.inside(server) {
       try TCPSocket.listen(port: port, backlog: 8, noDelay: false)
@@ -50,6 +51,6 @@ enum TCPProbe {
     }
     guard accepted >= 0 else { return .connected(seenFrom: nil) }
     close(accepted)
-    return .connected(seenFrom: LabAddress(UInt32(bigEndian: peer.sin_addr.s_addr)))
+    return .connected(seenFrom: IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr)))
   }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import RoutedCore
 
 /// Non-blocking IPv4 TCP sockets, for the connect probe and the request/response generator.
 enum TCPSocket {
@@ -18,7 +19,7 @@ enum TCPSocket {
   /// A socket listening on every address at `port`.
   static func listen(port: Int, backlog: Int32, noDelay: Bool) throws -> Int32 {
     let fd = try stream(noDelay: noDelay)
-    var any = address(LabAddress(0), port: port)
+    var any = address(IPv4Address(0), port: port)
     let bound = withUnsafePointer(to: &any) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
         bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -34,7 +35,7 @@ enum TCPSocket {
 
   /// Connects `fd` to `address:port`, waiting at most `timeout` seconds: 0 once connected, else the errno that
   /// ended the attempt (ETIMEDOUT when the time ran out).
-  static func connect(_ fd: Int32, to address: LabAddress, port: Int, timeout: Double) -> Int32 {
+  static func connect(_ fd: Int32, to address: IPv4Address, port: Int, timeout: Double) -> Int32 {
     var target = self.address(address, port: port)
     let started = withUnsafePointer(to: &target) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -60,7 +61,7 @@ enum TCPSocket {
     }
   }
 
-  static func address(_ address: LabAddress, port: Int) -> sockaddr_in {
+  static func address(_ address: IPv4Address, port: Int) -> sockaddr_in {
     var value = sockaddr_in()
     value.sin_family = sa_family_t(AF_INET)
     value.sin_port = UInt16(port).bigEndian

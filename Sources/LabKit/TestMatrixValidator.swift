@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// Checks that every test phase names nodes, interfaces, guests and phases that exist.
 struct TestMatrixValidator {
   let topology: Topology
@@ -231,7 +233,7 @@ struct TestMatrixValidator {
     return topology.attachments(of: node).map(\.name)
   }
 
-  private func address(of ref: InterfaceRef) -> LabAddress? {
+  private func address(of ref: InterfaceRef) -> IPv4Address? {
     if let guest = topology.guest(named: ref.node) { return guest.address.address }
     return topology.attachments(of: ref.node).first { $0.name == ref.interface }?.address?.address
   }

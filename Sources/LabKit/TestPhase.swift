@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// A named step of the test matrix: lifecycle actions first, then expectations (own and repeated ones).
 public struct TestPhase: Sendable, Equatable {
   public var name: String
@@ -30,7 +32,7 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   /// one's loss and longest outage, and fails when an outage exceeds a second.
   case migrate(guest: String, to: String, hold: Bool, measure: [String] = [])
   /// A second NIC hot-plugged into a running guest: tap on the switch, status-file metadata, `port-created`.
-  case hotplug(guest: String, mac: LabMAC, address: LabCIDR)
+  case hotplug(guest: String, mac: LabMAC, address: IPv4Interface)
   /// The hot-plugged NIC with this MAC removed again: `port-deleted`, tap gone.
   case unplug(guest: String, mac: LabMAC)
   /// A shell command run by hand inside a node's namespace (a later step of a pitfall built by hand).

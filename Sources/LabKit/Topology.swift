@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// A whole lab as declared in a topology file: segments, KVM hosts with their guests, outside machines, tests.
 public struct Topology: Sendable, Equatable {
   /// Short lab name; it prefixes every namespace (`rl-<lab>-<node>`) and ownership altname.
@@ -51,7 +53,7 @@ public struct Topology: Sendable, Equatable {
   }
 
   /// The address a node is reached at when named as a target: a guest's address, else its first interface's.
-  public func primaryAddress(of node: String) -> LabAddress? {
+  public func primaryAddress(of node: String) -> IPv4Address? {
     if let guest = guest(named: node) { return guest.address.address }
     return attachments(of: node).compactMap(\.address).first?.address
   }
@@ -60,7 +62,7 @@ public struct Topology: Sendable, Equatable {
 /// A shared layer-2 network (LAN, HiperSockets, intranet): a Linux bridge in its own namespace.
 public struct Segment: Sendable, Equatable {
   public var name: String
-  public var subnet: LabCIDR
+  public var subnet: IPv4Network
   public var mtu: Int
   /// The talk's scenario this segment stands for (II, III, IV), shown in the graph.
   public var scenario: String?
@@ -70,7 +72,7 @@ public struct Segment: Sendable, Equatable {
   public var arp: Bool
 
   public init(
-    name: String, subnet: LabCIDR, mtu: Int = 1500, scenario: String? = nil, label: String? = nil,
+    name: String, subnet: IPv4Network, mtu: Int = 1500, scenario: String? = nil, label: String? = nil,
     arp: Bool = true
   ) {
     self.name = name
@@ -86,13 +88,13 @@ public struct Segment: Sendable, Equatable {
 public struct Attachment: Sendable, Equatable {
   public var name: String
   public var segment: String
-  public var address: LabCIDR?
+  public var address: IPv4Interface?
   /// MTU of the node's end; nil means the segment's MTU.
   public var mtu: Int?
   /// MTU of the segment's end (the bridge port); nil means the segment's MTU.
   public var segmentMtu: Int?
 
-  public init(name: String, segment: String, address: LabCIDR?, mtu: Int? = nil, segmentMtu: Int? = nil) {
+  public init(name: String, segment: String, address: IPv4Interface?, mtu: Int? = nil, segmentMtu: Int? = nil) {
     self.name = name
     self.segment = segment
     self.address = address
@@ -103,11 +105,11 @@ public struct Attachment: Sendable, Equatable {
 
 /// A static route in a node: `to` nil is the default route; `via` nil is an on-link route.
 public struct Route: Sendable, Equatable, CustomStringConvertible {
-  public var to: LabCIDR?
-  public var via: LabAddress?
+  public var to: IPv4Network?
+  public var via: IPv4Address?
   public var device: String?
 
-  public init(to: LabCIDR?, via: LabAddress? = nil, device: String? = nil) {
+  public init(to: IPv4Network?, via: IPv4Address? = nil, device: String? = nil) {
     self.to = to
     self.via = via
     self.device = device
@@ -239,9 +241,9 @@ public struct Guest: Sendable, Equatable {
   public var name: String
   public var host: String
   /// The guest's address with its own netmask (the talk uses /8 inside the guest).
-  public var address: LabCIDR
+  public var address: IPv4Interface
   public var mac: LabMAC
-  public var gateway: LabAddress?
+  public var gateway: IPv4Address?
   public var routes: [Route]
   /// MTU of the guest's NIC.
   public var mtu: Int
@@ -262,7 +264,7 @@ public struct Guest: Sendable, Equatable {
   public var image: String?
 
   public init(
-    name: String, host: String, address: LabCIDR, mac: LabMAC? = nil, gateway: LabAddress? = nil,
+    name: String, host: String, address: IPv4Interface, mac: LabMAC? = nil, gateway: IPv4Address? = nil,
     routes: [Route] = [], mtu: Int = 1500, portMtu: Int? = nil, autostart: Bool = true, tap: String = "vnet0"
   ) {
     self.name = name

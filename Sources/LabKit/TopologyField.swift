@@ -1,3 +1,4 @@
+import RoutedCore
 import Yams
 
 /// One value in a parsed YAML document with its path and position, so every error can name line and field.
@@ -66,26 +67,28 @@ struct TopologyField {
     }
   }
 
-  func address() throws -> LabAddress {
+  func address() throws -> IPv4Address {
     let text = try string()
-    guard let address = LabAddress(text) else { throw error("'\(text)' is not an IPv4 address (a.b.c.d)") }
+    guard let address = IPv4Address(text) else { throw error("'\(text)' is not an IPv4 address (a.b.c.d)") }
     return address
   }
 
   /// An interface address with its prefix, such as `10.131.11.254/8`.
-  func cidr() throws -> LabCIDR {
+  func cidr() throws -> IPv4Interface {
     let text = try string()
-    guard let cidr = LabCIDR(text) else {
+    guard let cidr = IPv4Interface(text) else {
       throw error("'\(text)' is not an IPv4 address with prefix (a.b.c.d/n)")
     }
     return cidr
   }
 
   /// A subnet: an address with prefix whose host bits are zero.
-  func subnet() throws -> LabCIDR {
+  func subnet() throws -> IPv4Network {
     let cidr = try cidr()
-    guard cidr.isNetwork else { throw error("'\(cidr)' has host bits set; did you mean \(cidr.network)?") }
-    return cidr
+    guard cidr.network.address == cidr.address else {
+      throw error("'\(cidr)' has host bits set; did you mean \(cidr.network)?")
+    }
+    return cidr.network
   }
 
   func mac() throws -> LabMAC {

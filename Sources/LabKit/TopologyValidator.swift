@@ -1,3 +1,5 @@
+import RoutedCore
+
 /// Checks that a parsed topology is consistent: names, references, addresses, routes and test steps.
 struct TopologyValidator {
   let topology: Topology
@@ -15,7 +17,7 @@ struct TopologyValidator {
       try checkNames(host.guests.map(\.name), section: "hosts[\(index)].guests", owners: &owners)
     }
     try checkNames(topology.machines.map(\.name), section: "machines", owners: &owners)
-    var addresses: [LabAddress: String] = [:]
+    var addresses: [IPv4Address: String] = [:]
     for (index, host) in topology.hosts.enumerated() {
       let path = "hosts[\(index)]"
       try checkInterfaces(
@@ -89,7 +91,7 @@ struct TopologyValidator {
 
   private func checkInterfaces(
     _ interfaces: [Attachment], node: String, path: String, reserved: [String],
-    addresses: inout [LabAddress: String]
+    addresses: inout [IPv4Address: String]
   ) throws {
     var seen = Set(reserved)
     for (index, interface) in interfaces.enumerated() {
@@ -122,7 +124,7 @@ struct TopologyValidator {
     }
   }
 
-  private func claim(_ address: LabAddress, path: String, addresses: inout [LabAddress: String]) throws {
+  private func claim(_ address: IPv4Address, path: String, addresses: inout [IPv4Address: String]) throws {
     if let owner = addresses[address] { throw marks.error(path, "\(address) is already used at \(owner)") }
     addresses[address] = path
   }
@@ -131,7 +133,7 @@ struct TopologyValidator {
     let subnets = interfaces.compactMap(\.address)
     for (index, route) in routes.enumerated() {
       let itemPath = "\(path).routes[\(index)]"
-      if let via = route.via, !subnets.contains(where: { $0.contains(via) }) {
+      if let via = route.via, !subnets.contains(where: { $0.network.contains(via) }) {
         throw marks.error("\(itemPath).via", "gateway \(via) is not on any of this node's subnets")
       }
       if route.via == nil, route.device == nil, interfaces.count != 1 {
@@ -184,7 +186,7 @@ struct TopologyValidator {
     }
   }
 
-  private func checkGuests(_ host: Host, path: String, addresses: inout [LabAddress: String]) throws {
+  private func checkGuests(_ host: Host, path: String, addresses: inout [IPv4Address: String]) throws {
     var macs: [LabMAC: String] = [:]
     for (index, guest) in host.guests.enumerated() {
       let guestPath = "\(path).guests[\(index)]"
@@ -193,12 +195,12 @@ struct TopologyValidator {
         throw marks.error("\(guestPath).mac", "\(guest.mac) is already used by \(other)")
       }
       macs[guest.mac] = guest.name
-      if let gateway = guest.gateway, !guest.address.contains(gateway) {
+      if let gateway = guest.gateway, !guest.address.network.contains(gateway) {
         throw marks.error(
           "\(guestPath).gateway", "gateway \(gateway) is not inside the guest's subnet \(guest.address)")
       }
       for (routeIndex, route) in guest.routes.enumerated() {
-        if let via = route.via, !guest.address.contains(via) {
+        if let via = route.via, !guest.address.network.contains(via) {
           throw marks.error(
             "\(guestPath).routes[\(routeIndex)].via", "gateway \(via) is not on the guest's subnet")
         }

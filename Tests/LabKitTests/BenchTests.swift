@@ -168,7 +168,7 @@ let benchTopology = """
     defer { _ = try? Command.run(["ip", "netns", "del", namespace]) }
     try Command.check(["ip", "-n", namespace, "link", "set", "lo", "up"])
     let outcome = try RRGenerator(
-      clientNamespace: namespace, serverNamespace: namespace, address: LabAddress("127.0.0.1")!, port: 24567,
+      clientNamespace: namespace, serverNamespace: namespace, address: .init("127.0.0.1")!, port: 24567,
       request: 200, response: 30000, connections: 3
     ).run(warmup: 0.1, duration: 0.5)
     #expect(outcome.transactions > 10)

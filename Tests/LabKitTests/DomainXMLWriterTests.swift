@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct DomainXMLTests {
   let guest = Guest(
-    name: "guest11a", host: "lpar11", address: LabCIDR("10.136.11.5/8")!, mac: LabMAC("52:54:00:11:00:05"),
+    name: "guest11a", host: "lpar11", address: .init("10.136.11.5/8")!, mac: LabMAC("52:54:00:11:00:05"),
     mtu: 57344, tap: "vnet0")
 
   @Test func runningDomainAsLibvirtWritesIt() {
@@ -69,7 +69,7 @@ import Testing
     let network = LibvirtNetwork(name: "ovs-guests", bridge: "br-ex")
     let uuid = guest.uuid(lab: "seed")
     let second = DomainNIC(
-      mac: LabMAC("52:54:00:11:01:15")!, address: LabAddress("10.136.11.15")!, tap: "vnet4", mtu: 57344,
+      mac: LabMAC("52:54:00:11:01:15")!, address: .init("10.136.11.15")!, tap: "vnet4", mtu: 57344,
       alias: "net1")
     let primary = DomainNIC(mac: guest.mac, address: guest.address.address, tap: "vnet0", mtu: 57344)
     let xml = DomainXMLWriter.make(

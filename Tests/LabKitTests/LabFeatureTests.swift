@@ -59,7 +59,7 @@ let featureTopology = """
     #expect(kvm2.setup == ["sysctl -qw net.ipv4.ip_forward=1"])
     #expect(
       topology.tests[0].actions == [
-        .hotplug(guest: "g1", mac: LabMAC("52:54:00:01:01:05")!, address: LabCIDR("10.136.1.15/32")!),
+        .hotplug(guest: "g1", mac: LabMAC("52:54:00:01:01:05")!, address: .init("10.136.1.15/32")!),
         .unplug(guest: "g1", mac: LabMAC("52:54:00:01:01:05")!),
         .exec(node: "kvm2", command: "ip route"),
       ])
@@ -69,7 +69,7 @@ let featureTopology = """
         == .arp(
           from: "prod", target: .node("g1"),
           answeredBy: [InterfaceRef("kvm1.osa10")!, InterfaceRef("kvm1.osa2")!]))
-    #expect(kinds[1] == .goneAddress(host: "kvm1", address: LabAddress("10.136.1.15")!))
+    #expect(kinds[1] == .goneAddress(host: "kvm1", address: .init("10.136.1.15")!))
     #expect(kinds[2] == .doctor(host: "kvm2", finding: "forward-unfiltered", lacks: [], critical: nil))
     #expect(kinds[3] == .refused(host: "kvm2", guest: nil, config: nil, peer: "kvm1", message: "no route"))
     #expect(kinds[4] == .drops(from: "g1", to: .node("prod"), size: 4000, on: [InterfaceRef("kvm1.osa10")!]))

@@ -28,7 +28,7 @@ let minimalTopology = """
   @Test func parsesTheMinimalTopology() throws {
     let topology = try TopologyParser.parse(minimalTopology)
     #expect(topology.lab == "t")
-    #expect(topology.segments == [Segment(name: "lan", subnet: LabCIDR("10.0.0.0/8")!)])
+    #expect(topology.segments == [Segment(name: "lan", subnet: .init("10.0.0.0/8")!)])
     let host = try #require(topology.host(named: "kvm1"))
     #expect(host.switchConfig == Switch(kind: .ovs, bridge: "br-ex", mtu: 9000))
     let guest = try #require(topology.guest(named: "g1"))
