@@ -14,12 +14,6 @@ public struct LibvirtConnectionResult: Sendable, Equatable, Encodable {
   /// run, and skipping it loses nothing.
   public var driverAbsent: Bool
 
-  public init(uri: String, error: String?, driverAbsent: Bool) {
-    self.uri = uri
-    self.error = error
-    self.driverAbsent = driverAbsent
-  }
-
   public var opened: Bool { error == nil }
 }
 
@@ -27,11 +21,6 @@ public struct LibvirtConnectionResult: Sendable, Equatable, Encodable {
 public struct LibvirtListing: Sendable, Equatable {
   public var domains: [ActiveDomain]
   public var connections: [LibvirtConnectionResult]
-
-  public init(domains: [ActiveDomain], connections: [LibvirtConnectionResult]) {
-    self.domains = domains
-    self.connections = connections
-  }
 
   /// True when no running domain can be hidden behind a connection that failed.
   public var isComplete: Bool { connections.allSatisfy { $0.opened || $0.driverAbsent } }

@@ -16,14 +16,6 @@ public struct BenchSpec: Sendable, Equatable {
     public var to: String
     public var switchKind: SwitchKind
 
-    public init(name: String, label: String, from: String, to: String, switchKind: SwitchKind) {
-      self.name = name
-      self.label = label
-      self.from = from
-      self.to = to
-      self.switchKind = switchKind
-    }
-
     /// Unique within a bench: `ovs/osa-routed`.
     public var key: String { "\(switchKind.rawValue)/\(name)" }
   }

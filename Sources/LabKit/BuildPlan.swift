@@ -16,11 +16,6 @@ public struct BuildPlan: Sendable {
   public let topology: Topology
   public let names: LabNames
 
-  public init(topology: Topology, names: LabNames) {
-    self.topology = topology
-    self.names = names
-  }
-
   /// IPv6 is off in every lab namespace: its autoconfiguration chatter would disturb the path counters.
   static let sysctlLine = "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
 

@@ -8,12 +8,6 @@ public struct ExpectationRunner: Sendable {
   /// nil when no routed-hook is available; hook status rows then fail with that reason.
   public let hook: HookDriver?
 
-  public init(topology: Topology, names: LabNames, hook: HookDriver?) {
-    self.topology = topology
-    self.names = names
-    self.hook = hook
-  }
-
   /// The verdict on one expectation.
   public struct Outcome: Sendable, Equatable {
     public var passed: Bool

@@ -9,12 +9,6 @@ public struct ProcessRecord: Equatable, Sendable {
   public var startTime: UInt64
   public var name: String
 
-  public init(pid: Int32, startTime: UInt64, name: String) {
-    self.pid = pid
-    self.startTime = startTime
-    self.name = name
-  }
-
   /// The record for a live PID, or nil when there is no such process.
   public static func current(pid: Int32, name: String) -> ProcessRecord? {
     guard let stat = Self.stat(pid) else { return nil }

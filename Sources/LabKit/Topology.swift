@@ -211,11 +211,6 @@ public struct LibvirtNetwork: Sendable, Equatable {
   public var name: String
   public var bridge: String
 
-  public init(name: String, bridge: String) {
-    self.name = name
-    self.bridge = bridge
-  }
-
   /// Stable per lab, as libvirt keeps a network's UUID.
   public func uuid(lab: String) -> String { StableUUID.make(from: "\(lab)/network/\(name)") }
 }

@@ -7,14 +7,6 @@ public struct TopologyError: Error, Equatable, CustomStringConvertible {
   public var field: String
   public var message: String
 
-  public init(file: String, line: Int, column: Int, field: String, message: String) {
-    self.file = file
-    self.line = line
-    self.column = column
-    self.field = field
-    self.message = message
-  }
-
   public var description: String {
     field.isEmpty
       ? "\(file):\(line):\(column): \(message)" : "\(file):\(line):\(column): \(field): \(message)"

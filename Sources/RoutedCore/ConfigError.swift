@@ -5,13 +5,6 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible {
   public var field: String
   public var message: String
 
-  public init(file: String, line: Int?, field: String, message: String) {
-    self.file = file
-    self.line = line
-    self.field = field
-    self.message = message
-  }
-
   public var description: String {
     let place = line.map { "\(file):\($0)" } ?? file
     return field.isEmpty ? "\(place): \(message)" : "\(place): \(field): \(message)"

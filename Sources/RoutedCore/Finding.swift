@@ -19,14 +19,6 @@ public struct Finding: Sendable, Equatable, Encodable {
   public var evidence: [String: String]
   public var fix: String
 
-  public init(id: String, severity: Severity, summary: String, evidence: [String: String], fix: String) {
-    self.id = id
-    self.severity = severity
-    self.summary = summary
-    self.evidence = evidence
-    self.fix = fix
-  }
-
   /// The block `routed-hook doctor` prints for this finding in text mode.
   public var text: String {
     var lines = ["\(severity.rawValue.uppercased()) \(id): \(summary)"]

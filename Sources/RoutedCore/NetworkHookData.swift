@@ -6,13 +6,6 @@ public struct NetworkHookData: Sendable, Equatable {
   public var forwardMode: String?
   public var port: NetworkPort?
 
-  public init(networkName: String, bridge: String?, forwardMode: String?, port: NetworkPort?) {
-    self.networkName = networkName
-    self.bridge = bridge
-    self.forwardMode = forwardMode
-    self.port = port
-  }
-
   /// Parses the hook data; a malformed document or a port without owner or MAC is an error.
   public static func parse(_ data: [UInt8]) throws(DomainXMLError) -> NetworkHookData {
     guard data.count <= DomainXML.maximumSize else {
@@ -51,11 +44,4 @@ public struct NetworkPort: Sendable, Equatable {
   public var mac: MACAddress
   /// `<plug bridge=…>`, when the port is plugged into a bridge.
   public var bridge: String?
-
-  public init(uuid: String, owner: DomainIdentity, mac: MACAddress, bridge: String?) {
-    self.uuid = uuid
-    self.owner = owner
-    self.mac = mac
-    self.bridge = bridge
-  }
 }

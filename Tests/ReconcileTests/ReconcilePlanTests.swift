@@ -1,4 +1,4 @@
-import HookRuntime
+@testable import HookRuntime
 import RoutedCore
 import Testing
 
