@@ -1,5 +1,6 @@
 import Foundation
 import RoutedCore
+import Testing
 
 /// Test fixtures shipped with the test target.
 enum Fixture {
@@ -22,5 +23,21 @@ enum Fixture {
       "br-ex": [], "br-be": [], "osa10": [IPv4Interface("10.131.11.254/8")!],
       "hsi0": [IPv4Interface("172.31.56.1/24")!], "osa172": [IPv4Interface("172.18.0.11/15")!],
     ])
+  }
+}
+
+/// Loading `yaml` as `c.yaml` fails with a ConfigError whose text is exactly `expected`: file, line, field and
+/// message.
+func expectConfigError(
+  _ yaml: String, _ expected: String, facts: HostFacts? = nil,
+  sourceLocation: SourceLocation = #_sourceLocation
+) {
+  #expect(throws: ConfigError.self, sourceLocation: sourceLocation) {
+    try ConfigLoader.load(yaml: yaml, file: "c.yaml", facts: facts)
+  }
+  do {
+    _ = try ConfigLoader.load(yaml: yaml, file: "c.yaml", facts: facts)
+  } catch {
+    #expect("\(error)" == expected, sourceLocation: sourceLocation)
   }
 }
