@@ -92,29 +92,32 @@ enum NftMessage {
 
   /// A plain (hash) set; `id` lets rules in the same batch refer to it before it exists.
   static func newSet(_ set: OwnedSet, id: UInt32, sequence: UInt32) -> [UInt8] {
-    let object = nftnl_set_alloc()!
-    defer { nftnl_set_free(object) }
-    nftnl_set_set_str(object, UInt16(NFTNL_SET_TABLE.rawValue), set.table.name)
-    nftnl_set_set_str(object, UInt16(NFTNL_SET_NAME.rawValue), set.name)
-    nftnl_set_set_u32(object, UInt16(NFTNL_SET_FLAGS.rawValue), 0)
-    nftnl_set_set_u32(object, UInt16(NFTNL_SET_KEY_TYPE.rawValue), set.keyType.nftType)
-    nftnl_set_set_u32(object, UInt16(NFTNL_SET_KEY_LEN.rawValue), set.keyType.length)
-    nftnl_set_set_u32(object, UInt16(NFTNL_SET_ID.rawValue), id)
-    let userdata = set.keyType.userdata
-    userdata.withUnsafeBytes {
-      _ = nftnl_set_set_data(object, UInt16(NFTNL_SET_USERDATA.rawValue), $0.baseAddress, UInt32($0.count))
-    }
-    return build(NFT_MSG_NEWSET, family: set.table.nfproto, flags: create, sequence: sequence) {
-      nftnl_set_nlmsg_build_payload($0, object)
+    setMessage(NFT_MSG_NEWSET, set, flags: create, sequence: sequence) { object in
+      nftnl_set_set_u32(object, UInt16(NFTNL_SET_FLAGS.rawValue), 0)
+      nftnl_set_set_u32(object, UInt16(NFTNL_SET_KEY_TYPE.rawValue), set.keyType.nftType)
+      nftnl_set_set_u32(object, UInt16(NFTNL_SET_KEY_LEN.rawValue), set.keyType.length)
+      nftnl_set_set_u32(object, UInt16(NFTNL_SET_ID.rawValue), id)
+      set.keyType.userdata.withUnsafeBytes {
+        _ = nftnl_set_set_data(object, UInt16(NFTNL_SET_USERDATA.rawValue), $0.baseAddress, UInt32($0.count))
+      }
     }
   }
 
   static func deleteSet(_ set: OwnedSet, sequence: UInt32) -> [UInt8] {
+    setMessage(NFT_MSG_DELSET, set, flags: acknowledged, sequence: sequence)
+  }
+
+  /// A set named by table and name; `configure` adds the attributes a new set carries.
+  private static func setMessage(
+    _ type: nf_tables_msg_types, _ set: OwnedSet, flags: UInt16, sequence: UInt32,
+    _ configure: (OpaquePointer) -> Void = { _ in }
+  ) -> [UInt8] {
     let object = nftnl_set_alloc()!
     defer { nftnl_set_free(object) }
     nftnl_set_set_str(object, UInt16(NFTNL_SET_TABLE.rawValue), set.table.name)
     nftnl_set_set_str(object, UInt16(NFTNL_SET_NAME.rawValue), set.name)
-    return build(NFT_MSG_DELSET, family: set.table.nfproto, flags: acknowledged, sequence: sequence) {
+    configure(object)
+    return build(type, family: set.table.nfproto, flags: flags, sequence: sequence) {
       nftnl_set_nlmsg_build_payload($0, object)
     }
   }
@@ -182,37 +185,38 @@ enum NftMessage {
   static func newRule(_ rule: Rule, in chain: OwnedChain, setID: (String) -> UInt32, sequence: UInt32)
     -> [UInt8]
   {
-    let object = RuleCompiler.compile(rule, family: chain.table, setID: setID)
-    defer { nftnl_rule_free(object) }
-    nftnl_rule_set_str(object, UInt16(NFTNL_RULE_TABLE.rawValue), chain.table.name)
-    nftnl_rule_set_str(object, UInt16(NFTNL_RULE_CHAIN.rawValue), chain.name)
-    return build(NFT_MSG_NEWRULE, family: chain.table.nfproto, flags: append, sequence: sequence) { header in
-      nftnl_rule_nlmsg_build_payload(header, object)
-      let userdata = Userdata.comment(rule.tag)
-      userdata.withUnsafeBytes {
-        mnl_attr_put(header, UInt16(NFTA_RULE_USERDATA.rawValue), $0.count, $0.baseAddress)
-      }
-    }
+    ruleMessage(
+      NFT_MSG_NEWRULE, RuleCompiler.compile(rule, family: chain.table, setID: setID), table: chain.table,
+      chain: chain.name, flags: append, sequence: sequence, userdata: Userdata.comment(rule.tag))
   }
 
   static func deleteRule(table: OwnedTable, chain: String, handle: UInt64, sequence: UInt32) -> [UInt8] {
     let object = nftnl_rule_alloc()!
-    defer { nftnl_rule_free(object) }
-    nftnl_rule_set_str(object, UInt16(NFTNL_RULE_TABLE.rawValue), table.name)
-    nftnl_rule_set_str(object, UInt16(NFTNL_RULE_CHAIN.rawValue), chain)
     nftnl_rule_set_u64(object, UInt16(NFTNL_RULE_HANDLE.rawValue), handle)
-    return build(NFT_MSG_DELRULE, family: table.nfproto, flags: acknowledged, sequence: sequence) {
-      nftnl_rule_nlmsg_build_payload($0, object)
-    }
+    return ruleMessage(
+      NFT_MSG_DELRULE, object, table: table, chain: chain, flags: acknowledged, sequence: sequence)
   }
 
   /// Dumps the rules of one table.
   static func getRules(_ table: OwnedTable, sequence: UInt32) -> [UInt8] {
-    let object = nftnl_rule_alloc()!
+    ruleMessage(
+      NFT_MSG_GETRULE, nftnl_rule_alloc()!, table: table, chain: nil, flags: dump, sequence: sequence)
+  }
+
+  /// A rule message from `object` (freed here) placed in `table` and `chain`; `userdata`, the comment, is
+  /// written after the expressions, where nft writes it.
+  private static func ruleMessage(
+    _ type: nf_tables_msg_types, _ object: OpaquePointer, table: OwnedTable, chain: String?, flags: UInt16,
+    sequence: UInt32, userdata: [UInt8]? = nil
+  ) -> [UInt8] {
     defer { nftnl_rule_free(object) }
     nftnl_rule_set_str(object, UInt16(NFTNL_RULE_TABLE.rawValue), table.name)
-    return build(NFT_MSG_GETRULE, family: table.nfproto, flags: dump, sequence: sequence) {
-      nftnl_rule_nlmsg_build_payload($0, object)
+    if let chain { nftnl_rule_set_str(object, UInt16(NFTNL_RULE_CHAIN.rawValue), chain) }
+    return build(type, family: table.nfproto, flags: flags, sequence: sequence) { header in
+      nftnl_rule_nlmsg_build_payload(header, object)
+      userdata?.withUnsafeBytes {
+        mnl_attr_put(header, UInt16(NFTA_RULE_USERDATA.rawValue), $0.count, $0.baseAddress)
+      }
     }
   }
 }

@@ -27,19 +27,9 @@ enum RuleCompiler {
       builder.interfaceIs(bridge, input: false)
       builder.verdict(NF_ACCEPT)
     case .acceptEgress(let bridge, let set):
-      builder.interfaceIs(bridge, input: true)
-      builder.ipv4Only()
-      builder.payload(offset: 12, length: 4, register: 1)
-      builder.meta(NFT_META_OIFNAME, register: 9)
-      builder.lookup(set, inverted: false)
-      builder.verdict(NF_ACCEPT)
+      builder.acceptGuestAndUplink(bridge, fromBridge: true, set)
     case .acceptIngress(let bridge, let set):
-      builder.interfaceIs(bridge, input: false)
-      builder.ipv4Only()
-      builder.payload(offset: 16, length: 4, register: 1)
-      builder.meta(NFT_META_IIFNAME, register: 9)
-      builder.lookup(set, inverted: false)
-      builder.verdict(NF_ACCEPT)
+      builder.acceptGuestAndUplink(bridge, fromBridge: false, set)
     case .acceptReplies(let bridge):
       builder.interfaceIs(bridge, input: false)
       builder.connectionStateIsEstablishedOrRelated()
@@ -193,6 +183,17 @@ private struct ExpressionBuilder {
       nftnl_expr_set_u32($0, UInt16(NFTNL_EXPR_LOOKUP_SET_ID), setID(set))
       if inverted { nftnl_expr_set_u32($0, UInt16(NFTNL_EXPR_LOOKUP_FLAGS), NFT_LOOKUP_F_INV.rawValue) }
     }
+  }
+
+  /// `iifname B ip saddr . oifname @set accept` from the bridge, `oifname B ip daddr . iifname @set accept`
+  /// to it: the guest's address and the uplink on the other side, looked up as one key.
+  func acceptGuestAndUplink(_ bridge: String, fromBridge: Bool, _ set: String) {
+    interfaceIs(bridge, input: fromBridge)
+    ipv4Only()
+    payload(offset: fromBridge ? 12 : 16, length: 4, register: 1)
+    meta(fromBridge ? NFT_META_OIFNAME : NFT_META_IIFNAME, register: 9)
+    lookup(set, inverted: false)
+    verdict(NF_ACCEPT)
   }
 
   /// `ct state established,related`: a bit test on the conntrack state.
