@@ -39,8 +39,8 @@ struct DualStackBehaviourTests {
     #expect(try bed.arpAnswer(from: bed.production, for: Testbed.address(0)) == osaMAC)
 
     // TCP both ways over IPv6 (a listener on each side, one connect each).
-    #expect(try tcpConnects(from: bed.production, to: g1, address: Testbed.address6(0)))
-    #expect(try tcpConnects(from: g1, to: bed.production, address: "fd00:10::7"))
+    #expect(try bed.tcpConnects(from: bed.production, to: Testbed.address6(0), server: g1))
+    #expect(try bed.tcpConnects(from: g1, to: "fd00:10::7", server: bed.production))
 
     // Scenario IV, NAT66: the intranet sees the host's intranet address and cannot reach the guest.
     try Shell.inNamespace(bed.intranet, ["nft", "add", "table", "ip6", "probe"])
@@ -137,25 +137,5 @@ struct DualStackBehaviourTests {
   func sysctl(_ namespace: String, _ path: String) throws -> String {
     try Shell.inNamespace(namespace, ["cat", "/proc/sys/net/\(path)"]).out
       .trimmingCharacters(in: .whitespacesAndNewlines)
-  }
-
-  /// A TCP connect from `client` to a listener in `server` on `address`: true when it is accepted.
-  func tcpConnects(from client: String, to server: String, address: String) throws -> Bool {
-    let listener = Process()
-    listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    // openbsd nc ignores SIGTERM while it listens: `timeout` ends it with SIGKILL after 4 s at most, and it
-    // ends by itself once the one connection closes (stdin is /dev/null).
-    listener.arguments = [
-      "ip", "netns", "exec", server, "timeout", "-s", "KILL", "4", "nc", "-6", "-d", "-l", "-p", "7777",
-    ]
-    listener.standardInput = FileHandle.nullDevice
-    listener.standardOutput = FileHandle.nullDevice
-    listener.standardError = FileHandle.nullDevice
-    try listener.run()
-    defer { listener.waitUntilExit() }
-    usleep(300_000)
-    return try Shell.inNamespace(
-      client, ["nc", "-6", "-z", "-w", "2", address, "7777"], allowFailure: true
-    ).status == 0
   }
 }

@@ -290,13 +290,15 @@ final class Testbed: @unchecked Sendable {
   }
 
   /// True when a TCP handshake from `namespace` to `address:port` completes: a listener (`nc -l`) runs in
-  /// `server` until the client connects or the attempt is over, and is then ended by its PID.
+  /// `server` until the client connects or the attempt is over, and is then ended by its PID. Over IPv6 when
+  /// `address` is an IPv6 address.
   func tcpConnects(from namespace: String, to address: String, server: String, port: Int = 5001) throws
     -> Bool
   {
+    let family = address.contains(":") ? ["-6"] : []
     let listener = Process()
     listener.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-    listener.arguments = ["netns", "exec", server, "nc", "-l", "\(port)"]
+    listener.arguments = ["netns", "exec", server, "nc"] + family + ["-l", "\(port)"]
     listener.standardInput = FileHandle.nullDevice
     listener.standardOutput = FileHandle.nullDevice
     listener.standardError = FileHandle.nullDevice
@@ -312,8 +314,8 @@ final class Testbed: @unchecked Sendable {
       if !listening { usleep(50_000) }
     }
     guard listening else { throw Shell.Failure(description: "nc -l \(port) in \(server) never listened") }
-    return try Shell.inNamespace(namespace, ["nc", "-z", "-w", "2", address, "\(port)"], allowFailure: true)
-      .status == 0
+    let client = ["nc"] + family + ["-z", "-w", "2", address, "\(port)"]
+    return try Shell.inNamespace(namespace, client, allowFailure: true).status == 0
   }
 
   /// The MAC that answers an ARP request for `address` sent from `namespace`'s eth0, or nil when nobody does.
