@@ -113,6 +113,27 @@ public struct BuildPlan: Sendable {
     }
   }
 
+  /// The `ip -batch` lines that make one node interface again after it was deleted, as `up` made it: the veth
+  /// pair, the segment end on its bridge, the node end's MTU, address and altname, and the node's routes (deleted
+  /// with the link). Nil when the node has no such interface on a segment.
+  public func recreateLines(node: String, interface: String) -> (
+    pair: String, segment: String, segmentSide: [String], nodeSide: [String]
+  )? {
+    guard let (_, attachments) = nodesWithAttachments.first(where: { $0.0 == node }),
+      let attachment = attachments.first(where: { $0.name == interface }),
+      let pair = segmentLinks.first(where: { $0.name == interface && $0.namespace == names.namespace(node) }),
+      let segment = topology.segment(named: attachment.segment)
+    else { return nil }
+    let end = Self.segmentEnd(node: node, attachment: attachment, of: attachments)
+    let segmentSide = [
+      altnameLine(node: segment.name, interface: end),
+      "link set \(end) mtu \(attachment.segmentMtu ?? segment.mtu) master \(segment.name) up",
+    ]
+    let routes = (topology.host(named: node)?.routes ?? topology.machine(named: node)?.routes ?? [])
+      .map { routeLine($0, defaultDevice: nil).replacingOccurrences(of: "route add ", with: "route replace ") }
+    return (pair.batchLine, segment.name, segmentSide, interfaceLines(node: node, attachments: [attachment]) + routes)
+  }
+
   func altnameLine(node: String, interface: String) -> String {
     "link property add dev \(interface) altname \(names.altname(node: node, interface: interface))"
   }

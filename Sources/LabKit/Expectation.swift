@@ -58,6 +58,9 @@ public enum ExpectationKind: Sendable, Equatable {
   /// `routed-hook init` on `host` writes a config that `routed-hook check` accepts, and it guesses what the host's
   /// config (or intent) says: bridges, gateways, MTUs; uplinks' interfaces, modes, layers and peers.
   case initConfig(host: String)
+  /// `routed-hook status --json` shows the host's watch daemon running (and on a libvirt host connected to every
+  /// URI, at least `connects` times).
+  case watching(host: String, connects: Int)
 }
 
 /// Which probes a reach expectation uses.

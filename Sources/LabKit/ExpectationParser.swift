@@ -4,7 +4,7 @@ import RoutedCore
 enum ExpectationParser {
   static let kinds = [
     "reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone", "drops", "doctor", "refused",
-    "libvirtLog", "hookMatchesLibvirt", "bgp", "init",
+    "libvirtLog", "hookMatchesLibvirt", "bgp", "init", "watching",
   ]
 
   static func parse(_ field: TopologyField) throws -> Expectation {
@@ -28,6 +28,10 @@ enum ExpectationParser {
         host: try map.required("host").string(), address: try map.required("address").address())
     case "hookMatchesLibvirt":
       return .hookMatchesLibvirt(host: try body.string())
+    case "watching":
+      if case .scalar = body.node { return .watching(host: try body.string(), connects: 1) }
+      let map = try body.mapping(allowed: ["host", "connects"])
+      return .watching(host: try map.required("host").string(), connects: try map["connects"]?.int(in: 1...1000) ?? 1)
     case "bgp":
       let map = try body.mapping(allowed: ["host", "sessions", "learns", "lacks", "within"])
       return .bgp(
@@ -181,6 +185,8 @@ enum ExpectationParser {
       return "\(host) refuses \(what): \"\(message)\""
     case .initConfig(let host):
       return "routed-hook init on \(host): check accepts it, modes as the lab's config"
+    case .watching(let host, let connects):
+      return "routed-hook watch runs on \(host)" + (connects > 1 ? ", libvirt connected \(connects)× or more" : "")
     }
   }
 }

@@ -206,9 +206,10 @@ public struct GuestLifecycle: Sendable {
 
   /// The reconcile fault drill on a real LXC guest (stopped before); throws unless reconcile left nothing
   /// leaked or missing. The guest ends as libvirt left it.
-  public func killDrill(_ guest: Guest, cycles: Int) throws -> [String] {
+  public func killDrill(_ guest: Guest, cycles: Int, byWatch: Bool = false) throws -> [String] {
     guard let hook else { throw LabError("no routed-hook to reconcile with") }
-    let report = try KillDrill(guests: libvirt, hook: hook, guest: guest).run(cycles: cycles, budget: 150)
+    let report = try KillDrill(guests: libvirt, hook: hook, guest: guest, byWatch: byWatch)
+      .run(cycles: cycles, budget: 150)
     if report.running {
       try libvirt.adopt(guest)
       try FileSystem.write("", to: names.runningMarker(guest.name))

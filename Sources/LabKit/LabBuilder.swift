@@ -184,6 +184,17 @@ public struct LabBuilder: Sendable {
         }
       }
     }
+    let watchHosts = topology.hosts.filter(\.watch)
+    if !watchHosts.isEmpty {
+      guard let hook else { throw LabError("watch: true runs routed-hook watch: --no-hook does not apply") }
+      try Interruption.check()
+      // Last, as systemd starts it on a host whose guests run: it checks the kernel against the records first.
+      try clock.phase("watch", detail: "\(watchHosts.count) × routed-hook watch") {
+        try Parallel.forEach(watchHosts) { host in
+          try WatchProcess(names: names, host: host, hook: hook, journal: journal).start()
+        }
+      }
+    }
     try Interruption.check()
   }
 

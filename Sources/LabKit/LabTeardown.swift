@@ -27,6 +27,7 @@ public struct LabTeardown: Sendable {
       let found =
         OVSDaemons.pidfileProcesses(names: names) + OVSDaemons.processesNamingLabDirectory(names: names)
         + BirdDaemon.processesNamingLabDirectory(names: names)
+        + WatchProcess.processesNamingLabDirectory(names: names)
         + LibvirtTeardown(names: names).processes(namespaces: journal.namespaces)
       for record in found where !records.contains(record) {
         records.append(record)

@@ -70,11 +70,23 @@ struct TestMatrixValidator {
       if topology.guest(named: node)?.domain == .qemu {
         throw marks.error("\(path).exec", "\(node) is a qemu domain: no namespace to run commands in")
       }
-    case .killDrill(let guest, _):
+    case .killDrill(let guest, _, let byWatch):
       try requireGuest(guest, path: "\(path).killDrill")
       guard topology.guest(named: guest)?.domain == .lxc else {
         throw marks.error("\(path).killDrill", "the kill drill runs an LXC guest of a libvirt: true host")
       }
+      if byWatch, let host = topology.guest(named: guest)?.host { try requireWatch(host, path: "\(path).byWatch") }
+    case .damage(let host, let damage, _):
+      try requireWatch(host, path: "\(path).damage")
+      if case .recreate(let interface) = damage,
+        !(topology.host(named: host)?.interfaces.contains { $0.name == interface } ?? false)
+      {
+        throw marks.error("\(path).recreate", "\(host) has no interface '\(interface)'")
+      }
+    case .flushStorm(let host, _, _):
+      try requireWatch(host, path: "\(path).flushStorm")
+    case .watch(let host, let operation):
+      try requireWatch(host, path: "\(path).\(operation == .kill ? "killWatch" : "startWatch")")
     case .crashDaemon(let host, let guest):
       try requireGuest(guest, path: "\(path).during")
       guard topology.host(named: host)?.libvirt == true, topology.guest(named: guest)?.host == host else {
@@ -167,6 +179,14 @@ struct TestMatrixValidator {
       if let peer { try requireConfig(peer, path: "\(path).refused.peer") }
     case .initConfig(let host):
       try requireConfig(host, path: "\(path).init.host")
+    case .watching(let host, _):
+      try requireWatch(host, path: "\(path).watching")
+    }
+  }
+
+  private func requireWatch(_ host: String, path: String) throws {
+    guard topology.host(named: host)?.watch == true else {
+      throw marks.error(path, "'\(host)' is not a host with watch: true")
     }
   }
 

@@ -44,10 +44,22 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
   case crashDaemon(host: String, duringStartOf: String)
   /// The reconcile fault drill: `cycles` virsh start/destroy cycles of a stopped guest, one of libvirtd's hook
   /// processes SIGKILLed at a random point in each half, then reconcile; fails unless nothing is leaked or missing.
-  case killDrill(guest: String, cycles: Int)
+  /// With `byWatch`, no reconcile by hand: the host's `routed-hook watch` must leave nothing leaked or missing.
+  case killDrill(guest: String, cycles: Int, byWatch: Bool = false)
+  /// Damage done by hand on a `watch: true` host, repaired within `within` seconds (the state read back whole).
+  case damage(host: String, damage: Damage, within: Double)
+  /// `count` × `nft flush ruleset` in a row; the daemon's CPU stays below `cpuShare` of a core.
+  case flushStorm(host: String, count: Int, cpuShare: Double)
+  /// The host's `routed-hook watch` SIGKILLed, or started again.
+  case watch(host: String, operation: WatchOperation)
   /// BIRD on a BGP host: killed (SIGKILL, as in a crash), stopped for a graceful restart (`birdc graceful
   /// restart`: its neighbours keep its routes), or started (with `-R` after a graceful stop).
   case bird(host: String, operation: BirdOperation)
+
+  public enum WatchOperation: String, Sendable, Equatable {
+    case kill = "SIGKILLed"
+    case start = "started"
+  }
 
   public enum BirdOperation: String, Sendable, Equatable {
     case kill = "killed"
@@ -69,7 +81,13 @@ public enum LabAction: Sendable, Equatable, CustomStringConvertible {
     case .unplug(let guest, let mac): return "unplug \(guest) NIC \(mac)"
     case .exec(let node, let command): return "on \(node): \(command)"
     case .reconcile(let host): return "routed-hook reconcile on \(host)"
-    case .killDrill(let guest, let cycles): return "kill drill: \(cycles) cycles of \(guest), then reconcile"
+    case .killDrill(let guest, let cycles, let byWatch):
+      return "kill drill: \(cycles) cycles of \(guest), then " + (byWatch ? "routed-hook watch, no reconcile" : "reconcile")
+    case .damage(let host, let damage, let within):
+      return "on \(host): \(damage), repaired within \(Int((within * 1000).rounded())) ms"
+    case .flushStorm(let host, let count, let cpuShare):
+      return "on \(host): \(count) × nft flush ruleset, watch below \(Int((cpuShare * 100).rounded()))% CPU"
+    case .watch(let host, let operation): return "routed-hook watch on \(host): \(operation.rawValue)"
     case .crashDaemon(let host, let guest): return "libvirtd on \(host) SIGKILLed while \(guest) starts"
     case .bird(let host, let operation): return "bird on \(host): \(operation.rawValue)"
     }

@@ -133,9 +133,20 @@ public struct TestRunner: Sendable {
     case .shutdown(let name):
       guard lifecycle.isRunning(name) else { return ["not running"] }
       return try lifecycle.stop(topology.guest(named: name)!, reason: "shutdown")
-    case .killDrill(let guest, let cycles):
+    case .killDrill(let guest, let cycles, let byWatch):
       guard !lifecycle.isRunning(guest) else { throw LabError("stop \(guest) before its kill drill") }
-      return try lifecycle.killDrill(topology.guest(named: guest)!, cycles: cycles)
+      return try lifecycle.killDrill(topology.guest(named: guest)!, cycles: cycles, byWatch: byWatch)
+    case .damage(let host, let damage, let within):
+      return try drill(host, lifecycle: lifecycle).run(damage, within: within)
+    case .flushStorm(let host, let count, let cpuShare):
+      return try drill(host, lifecycle: lifecycle).storm(count: count, cpuShare: cpuShare)
+    case .watch(let host, let operation):
+      let watch = try watchProcess(host, lifecycle: lifecycle)
+      switch operation {
+      case .kill: try watch.kill()
+      case .start: try watch.start()
+      }
+      return []
     case .crashDaemon(let host, let guest):
       guard !lifecycle.isRunning(guest) else { throw LabError("\(guest) is already running") }
       return try lifecycle.crashDaemon(host: host, duringStartOf: topology.guest(named: guest)!)
@@ -150,6 +161,19 @@ public struct TestRunner: Sendable {
       guard result.succeeded else { throw LabError(result.failureSummary) }
       return []
     }
+  }
+}
+
+extension TestRunner {
+  fileprivate func watchProcess(_ host: String, lifecycle: GuestLifecycle) throws -> WatchProcess {
+    guard let hook = lifecycle.hook else { throw LabError("no routed-hook to run routed-hook watch") }
+    return WatchProcess(names: names, host: topology.host(named: host)!, hook: hook, journal: Journal(names: names))
+  }
+
+  fileprivate func drill(_ host: String, lifecycle: GuestLifecycle) throws -> DamageDrill {
+    DamageDrill(
+      names: names, topology: topology, host: topology.host(named: host)!,
+      watch: try watchProcess(host, lifecycle: lifecycle))
   }
 }
 

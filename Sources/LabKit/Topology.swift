@@ -180,6 +180,8 @@ public struct Host: Sendable, Equatable {
   public var libvirt: Bool = false
   /// Set when the hook config has a `bgp:` section: the lab runs BIRD here, configured by routed-hook.
   public var bgp: HostBGP?
+  /// True when the lab runs `routed-hook watch` in the host's namespace from `up` to `down`.
+  public var watch: Bool = false
 
   public init(
     name: String, label: String? = nil, switchConfig: Switch = Switch(), interfaces: [Attachment] = [],

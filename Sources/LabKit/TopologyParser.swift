@@ -99,11 +99,15 @@ public enum TopologyParser {
 
   private static func host(_ field: TopologyField, baseDirectory: String) throws -> Host {
     let map = try field.mapping(allowed: [
-      "name", "label", "switch", "interfaces", "routes", "hook", "intent", "guests", "setup", "libvirt",
+      "name", "label", "switch", "interfaces", "routes", "hook", "intent", "guests", "setup", "libvirt", "watch",
     ])
     let name = try map.required("name").string()
     var host = Host(name: name, label: try map["label"]?.string())
     host.libvirt = try map["libvirt"]?.bool() ?? false
+    host.watch = try map["watch"]?.bool() ?? false
+    if host.watch, map["hook"] == nil {
+      throw map["watch"]!.error("watch: true runs routed-hook watch with the host's hook: config; \(name) has none")
+    }
     if let switchField = map["switch"] {
       let switchMap = try switchField.mapping(allowed: ["kind", "bridge", "mtu", "bridgeNetfilter"])
       var config = Switch()
@@ -212,23 +216,28 @@ public enum TopologyParser {
 
   static let actionVerbs = [
     "start", "stop", "shutdown", "restartDaemon", "crashDaemon", "migrate", "hotplug", "unplug", "exec",
-    "reconcile", "killDrill", "killBird", "stopBird", "startBird",
+    "reconcile", "killDrill", "killBird", "stopBird", "startBird", "damage", "flushStorm", "killWatch",
+    "startWatch",
   ]
 
   private static func action(_ field: TopologyField) throws -> LabAction {
     let map = try field.mapping(
-      allowed: actionVerbs + ["to", "hold", "mac", "address", "run", "during", "cycles", "measure"])
+      allowed: actionVerbs + [
+        "to", "hold", "mac", "address", "run", "during", "cycles", "measure", "recreate", "within", "count", "cpu",
+        "byWatch",
+      ])
     let verbs = map.fields.filter { actionVerbs.contains($0.key) }
     guard verbs.count == 1, let (verb, value) = verbs.first else {
       throw field.error(
         "an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, "
           + "crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, "
           + "hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST, killBird: HOST, stopBird: HOST, "
-          + "startBird: HOST")
+          + "startBird: HOST, damage: HOST, flushStorm: HOST, killWatch: HOST, startWatch: HOST")
     }
     let allowed: [String: [String]] = [
       "migrate": ["to", "hold", "measure"], "hotplug": ["mac", "address"], "unplug": ["mac"], "exec": ["run"],
-      "crashDaemon": ["during"], "killDrill": ["cycles"],
+      "crashDaemon": ["during"], "killDrill": ["cycles", "byWatch"], "damage": ["run", "recreate", "within"],
+      "flushStorm": ["count", "cpu"],
     ]
     for (key, extra) in map.fields where !actionVerbs.contains(key) && !(allowed[verb] ?? []).contains(key) {
       throw extra.error("\(verb) takes no '\(key)'")
@@ -256,7 +265,22 @@ public enum TopologyParser {
     case "reconcile":
       return .reconcile(host: name)
     case "killDrill":
-      return .killDrill(guest: name, cycles: try map["cycles"]?.int(in: 1...1000) ?? 100)
+      return .killDrill(
+        guest: name, cycles: try map["cycles"]?.int(in: 1...1000) ?? 100, byWatch: try map["byWatch"]?.bool() ?? false)
+    case "damage":
+      let damage: Damage
+      switch (map["run"], map["recreate"]) {
+      case (let run?, nil): damage = .command(try run.string())
+      case (nil, let recreate?): damage = .recreate(interface: try recreate.string())
+      default: throw field.error("damage: HOST takes exactly one of run: COMMAND or recreate: INTERFACE")
+      }
+      let within = try map["within"]?.int(in: 1...10000) ?? 1000
+      return .damage(host: name, damage: damage, within: Double(within) / 1000)
+    case "flushStorm":
+      let cpu = try map["cpu"]?.int(in: 1...100) ?? 50
+      return .flushStorm(host: name, count: try map["count"]?.int(in: 1...10000) ?? 200, cpuShare: Double(cpu) / 100)
+    case "killWatch": return .watch(host: name, operation: .kill)
+    case "startWatch": return .watch(host: name, operation: .start)
     case "crashDaemon":
       return .crashDaemon(host: name, duringStartOf: try map.required("during").string())
     case "killBird": return .bird(host: name, operation: .kill)

@@ -37,6 +37,22 @@ import Testing
         """)
   }
 
+  /// `damage: HOST, recreate: IF`: the interface made again exactly as `up` made it, from both of its ends.
+  @Test func anInterfaceIsRecreatedAsUpMadeIt() throws {
+    let lines = try #require(plan.recreateLines(node: "kvm1", interface: "osa10"))
+    #expect(lines.pair == "link add osa10 netns rl-t-kvm1 type veth peer name kvm1 netns rl-t-lan")
+    #expect(lines.segment == "lan")
+    #expect(lines.segmentSide == ["link property add dev kvm1 altname rl.t.lan.kvm1", "link set kvm1 mtu 1500 master lan up"])
+    #expect(lines.nodeSide.prefix(3) == [
+      "link property add dev osa10 altname rl.t.kvm1.osa10", "link set osa10 mtu 1500 up",
+      "addr add 10.131.1.254/8 dev osa10",
+    ])
+    // Every line `up` wrote for the interface is among them.
+    let script = plan.script(for: "kvm1")
+    for line in lines.nodeSide where !line.hasPrefix("route ") { #expect(script.contains(line), "\(line)") }
+    #expect(plan.recreateLines(node: "kvm1", interface: "nope") == nil)
+  }
+
   @Test func hostScriptAddsUplinksButNoGuestGateway() {
     let script = plan.script(for: "kvm1")
     #expect(script.contains("link property add dev osa10 altname rl.t.kvm1.osa10"))

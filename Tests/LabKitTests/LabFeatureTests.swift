@@ -152,7 +152,27 @@ let featureTopology = """
     (
       "      - { exec: kvm2, run: ip route }",
       "      - { migrate: g1, to: kvm2, stop: g1 }",
-      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST, killBird: HOST, stopBird: HOST, startBird: HOST"
+      "topology.yaml:30:9: tests[0].do[2]: an action is exactly one of start: GUEST, stop: GUEST, shutdown: GUEST, restartDaemon: HOST, crashDaemon: HOST, killDrill: GUEST, migrate: GUEST, hotplug: GUEST, unplug: GUEST, exec: NODE, reconcile: HOST, killBird: HOST, stopBird: HOST, startBird: HOST, damage: HOST, flushStorm: HOST, killWatch: HOST, startWatch: HOST"
+    ),
+    (
+      "      - { exec: kvm2, run: ip route }",
+      "      - { damage: kvm1, run: nft flush ruleset }",
+      "topology.yaml:30:19: tests[0].do[2].damage: 'kvm1' is not a host with watch: true"
+    ),
+    (
+      "      - { exec: kvm2, run: ip route }",
+      "      - { damage: kvm1, run: nft flush ruleset, recreate: osa10 }",
+      "topology.yaml:30:9: tests[0].do[2]: damage: HOST takes exactly one of run: COMMAND or recreate: INTERFACE"
+    ),
+    (
+      "      - { exec: kvm2, run: ip route }",
+      "      - { flushStorm: kvm1, run: x }",
+      "topology.yaml:30:34: tests[0].do[2].run: flushStorm takes no 'run'"
+    ),
+    (
+      "    setup: [sysctl -qw net.ipv4.ip_forward=1]",
+      "    setup: [sysctl -qw net.ipv4.ip_forward=1]\n    watch: true",
+      "topology.yaml:22:12: hosts[1].watch: watch: true runs routed-hook watch with the host's hook: config; kvm2 has none"
     ),
     (
       "      - { exec: kvm2, run: ip route }",

@@ -77,7 +77,11 @@ let minimalTopology = """
     #expect(topology.guests.count == 4)
     #expect(topology.guests.filter(\.autostart).count == 3)
     #expect(
-      topology.tests.map(\.name) == ["running", "guest stopped", "guest restarted", "daemon restarted"])
+      topology.tests.map(\.name) == [
+        "running", "guest stopped", "guest restarted", "daemon restarted", "drift repaired by watch",
+        "watch killed, ruleset flushed meanwhile", "watch restarted", "flush storm",
+      ])
+    #expect(topology.hosts.map(\.watch) == [true, true])
     guard case .inline(let hook) = topology.hosts[0].hook else {
       Issue.record("lpar11's hook config should be inline")
       return
@@ -157,7 +161,7 @@ let minimalTopology = """
     ),
     (
       "reach: { from", "reech: { from",
-      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp, init)"
+      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp, init, watching)"
     ),
     (
       "- reach: { from: prod, to: g1 }", "- arp: { from: prod, for: g1, answeredBy: kvm1.osa99 }",

@@ -1,0 +1,48 @@
+import Foundation
+import RoutedCore
+
+/// Everything routed-hook keeps in a host namespace, read with independent tools, as comparable lines: the
+/// per-guest objects (`KernelObjects`), every chain, set and rule of routed-hook's tables (handles left out,
+/// as a re-created rule gets a new one), and the forwarding and proxy_arp sysctls of the config's interfaces.
+/// Equal before a damage and after the repair means the repair was complete.
+struct RoutedState: Equatable {
+  var lines: Set<String>
+
+  static func read(namespace: String, config path: String) throws -> RoutedState {
+    let config = try ConfigLoader.load(yaml: String(contentsOfFile: path, encoding: .utf8), file: path)
+    var lines = try KernelObjects.read(namespace: namespace, config: path).items
+    let ruleset = try Command.check(["ip", "netns", "exec", namespace, "nft", "-j", "list", "ruleset"])
+    for entry in JSON(tool: ruleset)?["nftables"]?.items ?? [] {
+      for kind in ["table", "chain", "set", "rule"] {
+        guard let object = entry[kind], let family = object["family"]?.string,
+          let table = (object["table"] ?? object["name"])?.string,
+          OwnedTable.allCases.contains(where: { $0.family == family && $0.name == table })
+        else { continue }
+        // Handles change when a rule is made again; elements are KernelObjects' lines.
+        let kept = object.members.filter { $0.key != "handle" && $0.key != "elem" }.sorted { $0.key < $1.key }
+        lines.insert("\(kind) \(JSON.object(kept).text())")
+      }
+    }
+    let interfaces = config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
+    try NamespaceSwitch.inside(namespace) {
+      for interface in interfaces {
+        for key in ["forwarding", "proxy_arp"] {
+          let value = FileSystem.read("/proc/sys/net/ipv4/conf/\(interface)/\(key)")?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+          lines.insert("sysctl \(interface) \(key)=\(value ?? "absent")")
+        }
+      }
+    }
+    return RoutedState(lines: lines)
+  }
+
+  /// What `other` lacks or has beyond this state, for a failure message.
+  func difference(to other: RoutedState) -> String {
+    let missing = lines.subtracting(other.lines).sorted()
+    let extra = other.lines.subtracting(lines).sorted()
+    var parts: [String] = []
+    if !missing.isEmpty { parts.append("missing \(missing.count): \(missing.prefix(3).joined(separator: "; "))") }
+    if !extra.isEmpty { parts.append("extra \(extra.count): \(extra.prefix(3).joined(separator: "; "))") }
+    return parts.joined(separator: "; ")
+  }
+}
