@@ -39,6 +39,8 @@ public final class WatchDaemon {
   let notify = SystemdNotify()
   let kernel: KernelEvents
   let libvirt: LibvirtEvents?
+  /// What a migration's handover changes; the daemon decides when (libvirt's events).
+  let handover: MigrationHandover
   var status: WatchStatus
   let metrics: WatchMetrics
   /// Addresses of the baseline's own set elements (host addresses): their deletion is always damage.
@@ -50,6 +52,8 @@ public final class WatchDaemon {
   /// When the current burst of kernel events started and when it last grew, and what started it.
   var burst: (first: Double, last: Double, trigger: String)?
   var reconcileDue: (time: Double, trigger: String)?
+  /// When moved claims are next due to settle (after a finished arrival, and once at start).
+  var settleDue: Double?
   var nextPeriodicReconcile = 0.0
   var nextMetrics = 0.0
   var nextDoctor = 0.0
@@ -58,6 +62,7 @@ public final class WatchDaemon {
   public init(options: Options) throws {
     self.options = options
     engine = GuestRouting(settings: options.settings)
+    handover = RoutingHandover(engine: engine)
     guard let config = try engine.loadConfig() else {
       throw WatchError("no config at \(options.settings.configPath): nothing to watch")
     }
@@ -93,6 +98,8 @@ public final class WatchDaemon {
     let start = Self.monotonic()
     connectLibvirt(now: start)
     if running == nil { repairDrift(trigger: "start", since: start) }
+    // Claims whose time ran out while no daemon ran.
+    settleDue = start
     publish(now: Self.monotonic())
     let mode = libvirt == nil ? "without libvirt: repairing from the records alone" : "watching"
     notify.ready(status: "\(mode); \(statusLine)")
@@ -116,6 +123,10 @@ public final class WatchDaemon {
         reconcile(trigger: due.trigger)
       }
       if running != nil, after >= nextPeriodicReconcile { reconcile(trigger: "periodic") }
+      if let due = settleDue, after >= due {
+        settleDue = nil
+        settle()
+      }
       if after >= nextMetrics { publish(now: after) }
     }
     notify.stopping()
@@ -128,6 +139,7 @@ public final class WatchDaemon {
     var deadline = now + 1  // libvirt reconnects are tried every second
     if let burst { deadline = min(deadline, min(burst.last + options.debounce, burst.first + options.maximumDelay)) }
     if let due = reconcileDue { deadline = min(deadline, due.time) }
+    if let due = settleDue { deadline = min(deadline, due) }
     if notify.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
     return min(deadline, nextMetrics)
   }
@@ -177,6 +189,9 @@ public final class WatchDaemon {
         log("libvirt: \(event.uri): \(event.text); reconnecting")
         running = nil
       case .lifecycle:
+        // The handover first: a resumed guest must answer here, a departed one stop answering there, at once.
+        if event.isResumedAfterMigration { handOver(event, arriving: true, now: now) }
+        if event.isStoppedAfterMigration { handOver(event, arriving: false, now: now) }
         if event.isStopped {
           running?.remove(event.uuid)
           // A stop whose hook was killed leaves a record: reconcile once libvirt has run the stop hooks.
@@ -193,6 +208,52 @@ public final class WatchDaemon {
   private func scheduleReconcile(at time: Double, trigger: String) {
     if let due = reconcileDue, due.time <= time { return }
     reconcileDue = (time, trigger)
+  }
+
+  // MARK: Migration handover
+
+  /// `RESUMED_MIGRATED` here (the destination): the arrival is finished; `STOPPED_MIGRATED` (the source): what
+  /// this host still holds for the guest goes. One syslog line and one `handover` repair when something changed.
+  private func handOver(_ event: LibvirtEvent, arriving: Bool, now: Double) {
+    let trigger = "\(event.name) \(event.text)"
+    do {
+      let summary = arriving ? try handover.arrived(uuid: event.uuid) : try handover.departed(uuid: event.uuid)
+      guard let summary else {
+        log("libvirt: \(trigger): nothing to hand over")
+        return
+      }
+      AuditLog.record("watch handover domain=\(event.name) uuid=\(event.uuid) event=\(event.text): \(summary)")
+      record(kind: "handover", trigger: trigger, latency: Self.monotonic() - now, objects: [summary], error: nil)
+      log("handover (\(trigger)): \(summary)")
+      if arriving {
+        let due = now + Double(GuestRoutePreference.movedSeconds) + 1
+        settleDue = min(settleDue ?? due, due)
+      }
+    } catch {
+      AuditLog.record("watch handover failed domain=\(event.name) uuid=\(event.uuid) event=\(event.text): \(error)")
+      record(kind: "handover", trigger: trigger, latency: Self.monotonic() - now, objects: [], error: "\(error)")
+      log("handover failed (\(trigger)): \(error)")
+    }
+  }
+
+  /// Moved claims whose time is up go back to normal.
+  private func settle() {
+    do {
+      let settled = try handover.settle()
+      refreshPendingHandovers()
+      guard !settled.isEmpty else { return }
+      let names = settled.map(\.name).joined(separator: ", ")
+      AuditLog.record("watch handover settled domains=[\(names)]")
+      log("handover settled: \(names)")
+      writeStatus()
+    } catch {
+      log("settling moved claims failed: \(error)")
+      settleDue = Self.monotonic() + 5
+    }
+  }
+
+  private func refreshPendingHandovers() {
+    status.pendingHandovers = handover.pending().map { .init(uuid: $0.uuid, name: $0.name, claim: "arriving", until: nil) }
   }
 
   // MARK: libvirt
@@ -307,6 +368,7 @@ public final class WatchDaemon {
 
   private func publish(now: Double) {
     nextMetrics = now + options.metricsInterval
+    refreshPendingHandovers()
     let runDoctor = now >= nextDoctor
     if runDoctor { nextDoctor = now + options.doctorInterval }
     if let path = options.metricsPath {
