@@ -115,8 +115,8 @@ class Host:
     def routes(self):
         return len(json.loads(self.run("ip", "-j", "route", "show", "proto", "151").stdout or "[]"))
 
-    def sysctl(self, interface):
-        return self.run("cat", f"/proc/sys/net/ipv4/conf/{interface}/forwarding").stdout.strip()
+    def sysctl(self, interface, key="forwarding"):
+        return self.run("cat", f"/proc/sys/net/ipv4/conf/{interface}/{key}", check=False).stdout.strip()
 
 
 def measure(host, damage, whole):
@@ -156,12 +156,13 @@ def main():
             ("one element deleted", lambda i: [["nft", "delete", "element", "arp", "routed_hook", "answer_production",
                                                 "{ " + address(i % args.guests) + " }"]],
              lambda: host.elements() == healthy),
-            ("uplink osa172 re-created", lambda i: [["ip", "link", "del", "osa172"],
-                                                    ["ip", "link", "add", "osa172", "type", "veth", "peer", "intra0"],
-                                                    ["ip", "address", "add", "172.18.0.11/15", "dev", "osa172"],
-                                                    ["ip", "link", "set", "osa172", "up"],
-                                                    ["ip", "link", "set", "intra0", "up"]],
-             lambda: host.sysctl("osa172") == "1"),
+            # The proxy-arp uplink: a new link starts with proxy_arp 0, so the LAN loses the guests until repaired.
+            ("uplink osa10 re-created", lambda i: [["ip", "link", "del", "osa10"],
+                                                   ["ip", "link", "add", "osa10", "type", "veth", "peer", "prod0"],
+                                                   ["ip", "address", "add", "10.131.11.254/8", "dev", "osa10"],
+                                                   ["ip", "link", "set", "osa10", "up"],
+                                                   ["ip", "link", "set", "prod0", "up"]],
+             lambda: host.sysctl("osa10", "proxy_arp") == "1"),
         ]
         rows = []
         for name, damage, whole in kinds:
