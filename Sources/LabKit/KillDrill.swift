@@ -136,13 +136,12 @@ private final class HookKiller: @unchecked Sendable {
 
   func watch() {
     var seen = Set<Int32>()
+    var spared = Set<Int32>()
     while !lock.withLock({ stopped }) {
       for entry in FileSystem.list("/proc") {
-        guard let pid = Int32(entry), !seen.contains(pid),
+        guard let pid = Int32(entry), !seen.contains(pid), !spared.contains(pid),
           (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe")) == binary
         else { continue }
-        seen.insert(pid)
-        guard targets.contains(seen.count - 1) else { continue }
         // argv: hook path, object, op, subop, extra.
         // Right after exec the command line may not be set up yet.
         var arguments: [String] = []
@@ -150,6 +149,14 @@ private final class HookKiller: @unchecked Sendable {
           arguments = FileSystem.read("/proc/\(entry)/cmdline")?.split(separator: "\0").map(String.init) ?? []
           if arguments.count < 3 { usleep(100) }
         }
+        // Only the hook calls libvirtd runs (through a hooks/*.d link): the host's routed-hook watch runs the
+        // same binary and is no hook call.
+        guard arguments.first?.contains("/hooks/") == true else {
+          spared.insert(pid)
+          continue
+        }
+        seen.insert(pid)
+        guard targets.contains(seen.count - 1) else { continue }
         usleep(UInt32.random(in: 0...maximumDelay))
         // A process that already finished (gone, or a zombie its parent has not reaped) was not interrupted.
         guard
