@@ -89,17 +89,14 @@ public struct InterfaceRef: Sendable, Equatable, CustomStringConvertible {
   public var node: String
   public var interface: String
 
-  public init(node: String, interface: String) {
-    self.node = node
-    self.interface = interface
-  }
+  public var description: String { "\(node).\(interface)" }
+}
 
-  /// Parses `node.interface`; nil without exactly one dot.
+extension InterfaceRef {
+  /// Parses `node.interface`; nil without exactly one dot. (In an extension, so the memberwise init stays.)
   public init?(_ text: String) {
     let parts = text.split(separator: ".", omittingEmptySubsequences: false)
     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
     self.init(node: String(parts[0]), interface: String(parts[1]))
   }
-
-  public var description: String { "\(node).\(interface)" }
 }

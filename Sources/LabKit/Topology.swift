@@ -5,27 +5,15 @@ public struct Topology: Sendable, Equatable {
   /// Short lab name; it prefixes every namespace (`rl-<lab>-<node>`) and ownership altname.
   public var lab: String
   /// Directory of the topology file, against which a host's hook config file path is resolved.
-  public var baseDirectory: String
-  public var segments: [Segment]
-  public var hosts: [Host]
-  public var machines: [Machine]
-  public var tests: [TestPhase]
+  public var baseDirectory: String = "."
+  public var segments: [Segment] = []
+  public var hosts: [Host] = []
+  public var machines: [Machine] = []
+  public var tests: [TestPhase] = []
   /// The paths `routed-lab bench` measures (the `bench:` section), if any.
   public var bench: BenchSpec?
   /// Every host's switch as `--switch` / `--bridge-netfilter` replaced it, if they did (recorded by `up`).
   public var switchOverride: SwitchOverride?
-
-  public init(
-    lab: String, baseDirectory: String = ".", segments: [Segment] = [], hosts: [Host] = [],
-    machines: [Machine] = [], tests: [TestPhase] = []
-  ) {
-    self.lab = lab
-    self.baseDirectory = baseDirectory
-    self.segments = segments
-    self.hosts = hosts
-    self.machines = machines
-    self.tests = tests
-  }
 
   /// All guests of all hosts, in topology order.
   public var guests: [Guest] { hosts.flatMap(\.guests) }
@@ -63,25 +51,14 @@ public struct Topology: Sendable, Equatable {
 public struct Segment: Sendable, Equatable {
   public var name: String
   public var subnet: IPv4Network
-  public var mtu: Int
+  public var mtu: Int = 1500
   /// The talk's scenario this segment stands for (II, III, IV), shown in the graph.
   public var scenario: String?
   public var label: String?
   /// False for a layer-3 link (HiperSockets in layer-3 mode): every node end gets `arp off`, and the lab
   /// installs permanent neighbour entries for the other ends, as the device's firmware resolves them.
-  public var arp: Bool
+  public var arp: Bool = true
 
-  public init(
-    name: String, subnet: IPv4Network, mtu: Int = 1500, scenario: String? = nil, label: String? = nil,
-    arp: Bool = true
-  ) {
-    self.name = name
-    self.subnet = subnet
-    self.mtu = mtu
-    self.scenario = scenario
-    self.label = label
-    self.arp = arp
-  }
 }
 
 /// A node's interface on a segment: one veth whose other end is a port of the segment's bridge.
@@ -94,13 +71,6 @@ public struct Attachment: Sendable, Equatable {
   /// MTU of the segment's end (the bridge port); nil means the segment's MTU.
   public var segmentMtu: Int?
 
-  public init(name: String, segment: String, address: IPv4Interface?, mtu: Int? = nil, segmentMtu: Int? = nil) {
-    self.name = name
-    self.segment = segment
-    self.address = address
-    self.mtu = mtu
-    self.segmentMtu = segmentMtu
-  }
 }
 
 /// A static route in a node: `to` nil is the default route; `via` nil is an on-link route.
@@ -108,12 +78,6 @@ public struct Route: Sendable, Equatable, CustomStringConvertible {
   public var to: IPv4Network?
   public var via: IPv4Address?
   public var device: String?
-
-  public init(to: IPv4Network?, via: IPv4Address? = nil, device: String? = nil) {
-    self.to = to
-    self.via = via
-    self.device = device
-  }
 
   public var description: String {
     var text = to.map(\.description) ?? "default"
@@ -131,22 +95,14 @@ public enum SwitchKind: String, Sendable, Equatable, CaseIterable {
 
 /// The guests' switch in a KVM host; its internal port (same name as the bridge) is the guests' gateway.
 public struct Switch: Sendable, Equatable {
-  public var kind: SwitchKind
-  public var bridge: String
-  public var mtu: Int
+  public var kind: SwitchKind = .ovs
+  public var bridge: String = "br-ex"
+  public var mtu: Int = 1500
   /// Linux bridge only: `net.bridge.bridge-nf-call-{iptables,ip6tables,arptables}` in the host's namespace,
   /// so bridged frames pass netfilter (true, as on Docker and Kubernetes hosts) or not (false). Nil leaves the
   /// kernel's default for a new namespace: on where br_netfilter is loaded or built in.
   public var bridgeNetfilter: Bool?
 
-  public init(
-    kind: SwitchKind = .ovs, bridge: String = "br-ex", mtu: Int = 1500, bridgeNetfilter: Bool? = nil
-  ) {
-    self.kind = kind
-    self.bridge = bridge
-    self.mtu = mtu
-    self.bridgeNetfilter = bridgeNetfilter
-  }
 }
 
 /// Where a host's routed-hook config comes from.
@@ -161,20 +117,20 @@ public enum HookConfigSource: Sendable, Equatable {
 public struct Host: Sendable, Equatable {
   public var name: String
   public var label: String?
-  public var switchConfig: Switch
-  public var interfaces: [Attachment]
-  public var routes: [Route]
+  public var switchConfig: Switch = Switch()
+  public var interfaces: [Attachment] = []
+  public var routes: [Route] = []
   public var hook: HookConfigSource?
-  public var guests: [Guest]
+  public var guests: [Guest] = []
   /// Shell commands run inside the host's namespace once the guests are up: a broken state built by hand,
   /// bypassing routed-hook, as the talk's admin would (the pitfall topologies).
-  public var setup: [String]
+  public var setup: [String] = []
   /// A routed-hook config the host does not run (no hook calls): the intent of a host built by hand, for
   /// `doctor --config` and `refused` rows.
   public var intent: HookConfigSource?
   /// The hook config's guest networks that are libvirt networks: `up` runs the network hook for them and
   /// every guest NIC on them gets `port-created` / `port-deleted`.
-  public var libvirtNetworks: [LibvirtNetwork]
+  public var libvirtNetworks: [LibvirtNetwork] = []
   /// True when a real libvirtd runs in the host's namespace and the guests are its domains (LXC or QEMU):
   /// libvirtd, not the lab, then calls routed-hook.
   public var libvirt: Bool = false
@@ -182,22 +138,6 @@ public struct Host: Sendable, Equatable {
   public var bgp: HostBGP?
   /// True when the lab runs `routed-hook watch` in the host's namespace from `up` to `down`.
   public var watch: Bool = false
-
-  public init(
-    name: String, label: String? = nil, switchConfig: Switch = Switch(), interfaces: [Attachment] = [],
-    routes: [Route] = [], hook: HookConfigSource? = nil, guests: [Guest] = [], setup: [String] = [],
-    libvirtNetworks: [LibvirtNetwork] = []
-  ) {
-    self.name = name
-    self.label = label
-    self.switchConfig = switchConfig
-    self.interfaces = interfaces
-    self.routes = routes
-    self.hook = hook
-    self.guests = guests
-    self.setup = setup
-    self.libvirtNetworks = libvirtNetworks
-  }
 
   /// The config routed-hook's tools are run with on this host: the hook config, else the intent.
   public var config: HookConfigSource? { hook ?? intent }
@@ -284,19 +224,9 @@ public struct Guest: Sendable, Equatable {
 public struct Machine: Sendable, Equatable {
   public var name: String
   public var label: String?
-  public var interfaces: [Attachment]
-  public var routes: [Route]
+  public var interfaces: [Attachment] = []
+  public var routes: [Route] = []
   /// Shell commands run inside the machine's namespace once the lab is built.
-  public var setup: [String]
+  public var setup: [String] = []
 
-  public init(
-    name: String, label: String? = nil, interfaces: [Attachment] = [], routes: [Route] = [],
-    setup: [String] = []
-  ) {
-    self.name = name
-    self.label = label
-    self.interfaces = interfaces
-    self.routes = routes
-    self.setup = setup
-  }
 }
