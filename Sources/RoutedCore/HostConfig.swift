@@ -1,26 +1,15 @@
 /// The declarative host config (`/etc/libvirt/routed-hook.yaml`): what routed-hook may build on this host.
 public struct HostConfig: Sendable, Equatable {
   /// The `rtm_protocol` tag on every route routed-hook owns; `ip route show proto 151` lists them.
-  public var routeProtocol: UInt8
+  public var routeProtocol: UInt8 = HostConfig.defaultRouteProtocol
   public var guestNetworks: [GuestNetwork]
   public var uplinks: [Uplink]
   /// Guest addresses for domains that carry no `urn:routed-hook:1` metadata, by domain name.
-  public var domains: [String: [GuestAddress]]
+  public var domains: [String: [GuestAddress]] = [:]
   /// Sharing guest routes with a fleet of hosts over BGP (BIRD); nil for hosts with static peers only.
   public var bgp: BGPConfig?
 
   public static let defaultRouteProtocol: UInt8 = 151
-
-  public init(
-    routeProtocol: UInt8 = HostConfig.defaultRouteProtocol, guestNetworks: [GuestNetwork], uplinks: [Uplink],
-    domains: [String: [GuestAddress]] = [:], bgp: BGPConfig? = nil
-  ) {
-    self.routeProtocol = routeProtocol
-    self.guestNetworks = guestNetworks
-    self.uplinks = uplinks
-    self.domains = domains
-    self.bgp = bgp
-  }
 
   public func uplink(named name: String) -> Uplink? { uplinks.first { $0.name == name } }
 
@@ -47,19 +36,6 @@ public struct GuestNetwork: Sendable, Equatable {
   /// Names of the uplinks this network's guests may use, in config order.
   public var uplinks: [String]
 
-  public init(
-    name: String, bridge: String, libvirtNetwork: String? = nil, gateway: IPv4Interface,
-    gateway6: IPv6Interface? = nil, mtu: Int, uplinks: [String]
-  ) {
-    self.name = name
-    self.bridge = bridge
-    self.libvirtNetwork = libvirtNetwork
-    self.gateway = gateway
-    self.gateway6 = gateway6
-    self.mtu = mtu
-    self.uplinks = uplinks
-  }
-
   public var subnet: IPv4Network { gateway.network }
   public var subnet6: IPv6Network? { gateway6?.network }
 }
@@ -80,25 +56,12 @@ public struct Uplink: Sendable, Equatable {
   public var interface: String
   public var mode: UplinkMode
   /// 2 for Ethernet-like links; 3 for links without ARP (HiperSockets in layer-3 mode).
-  public var layer: Int
-  public var peers: [PeerRoute]
+  public var layer: Int = 2
+  public var peers: [PeerRoute] = []
   /// Optional: this host's own address on the link, so `check --peer` can verify the other side's gateway.
   public var address: IPv4Interface?
   /// Optional: the same for IPv6.
   public var address6: IPv6Interface?
-
-  public init(
-    name: String, interface: String, mode: UplinkMode, layer: Int = 2, peers: [PeerRoute] = [],
-    address: IPv4Interface? = nil, address6: IPv6Interface? = nil
-  ) {
-    self.name = name
-    self.interface = interface
-    self.mode = mode
-    self.layer = layer
-    self.peers = peers
-    self.address = address
-    self.address6 = address6
-  }
 }
 
 /// Another host's guest subnet, reached through a gateway on this uplink; with its IPv6 subnet and gateway
@@ -108,13 +71,6 @@ public struct PeerRoute: Sendable, Equatable {
   public var via: IPv4Address
   public var subnet6: IPv6Network?
   public var via6: IPv6Address?
-
-  public init(subnet: IPv4Network, via: IPv4Address, subnet6: IPv6Network? = nil, via6: IPv6Address? = nil) {
-    self.subnet = subnet
-    self.via = via
-    self.subnet6 = subnet6
-    self.via6 = via6
-  }
 }
 
 /// One guest NIC's addresses, by MAC (IPv4, IPv6 or both), and optionally the uplinks it may use (default:
@@ -124,13 +80,6 @@ public struct GuestAddress: Sendable, Equatable {
   public var address: IPv4Address?
   public var address6: IPv6Address?
   public var uplinks: [String]?
-
-  public init(mac: MACAddress, address: IPv4Address?, address6: IPv6Address? = nil, uplinks: [String]? = nil) {
-    self.mac = mac
-    self.address = address
-    self.address6 = address6
-    self.uplinks = uplinks
-  }
 }
 
 extension GuestAddress {

@@ -1,5 +1,5 @@
 @testable import HookRuntime
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// `reconcile` against libvirt's test driver (no daemon, no root): the listing, the desired state, the plan.

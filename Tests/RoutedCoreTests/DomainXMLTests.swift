@@ -1,4 +1,4 @@
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 @Suite struct DomainXMLTests {
