@@ -16,6 +16,7 @@ typedef struct {
   __typeof__(virDomainGetName) *domainGetName;
   __typeof__(virDomainGetUUIDString) *domainGetUUIDString;
   __typeof__(virDomainGetXMLDesc) *domainGetXMLDesc;
+  __typeof__(virDomainGetState) *domainGetState;
   __typeof__(virDomainFree) *domainFree;
   __typeof__(virGetLastError) *getLastError;
   __typeof__(virGetLastErrorMessage) *getLastErrorMessage;
@@ -40,6 +41,7 @@ static inline int rh_libvirt_load(rh_libvirt *api) {
   RH_RESOLVE(domainGetName, virDomainGetName)
   RH_RESOLVE(domainGetUUIDString, virDomainGetUUIDString)
   RH_RESOLVE(domainGetXMLDesc, virDomainGetXMLDesc)
+  RH_RESOLVE(domainGetState, virDomainGetState)
   RH_RESOLVE(domainFree, virDomainFree)
   RH_RESOLVE(getLastError, virGetLastError)
   RH_RESOLVE(getLastErrorMessage, virGetLastErrorMessage)

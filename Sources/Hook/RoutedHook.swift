@@ -27,6 +27,7 @@ struct RoutedHook: ParsableCommand {
       InitCommand.self, Check.self, PlanCommand.self, HookCall.self, Apply.self, Remove.self, Status.self, Host.self,
       ReconcileCommand.self,
       DoctorCommand.self, BirdConfigCommand.self, WatchCommand.self,
+      ArrivedCommand.self,
     ]
   )
 }

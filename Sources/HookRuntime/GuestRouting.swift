@@ -84,8 +84,12 @@ public struct GuestRouting {
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }
     let kernel = try self.kernel()
-    if action == .validate {
-      return try validate(domain, interfaces: interfaces, config: config, kernel: kernel)
+    if action == .validate || action == .validateIncoming {
+      let outcome = try validate(domain, interfaces: interfaces, config: config, kernel: kernel)
+      if action == .validateIncoming && !interfaces.isEmpty {
+        try incoming.mark(domain.identity.uuid, now: BootClock.seconds())
+      }
+      return outcome
     }
     let facts = try hostFacts(kernel, config: config)
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
@@ -130,7 +134,11 @@ public struct GuestRouting {
     let existing = try store.load(uuid: uuid)
     // Only the records that matter: this domain's, and those of whoever holds one of its addresses.
     let records = try (existing.map { [$0] } ?? []) + holders(of: interfaces, except: uuid)
-    let plan = try Planner.plan(action, domain: domain, config: config, records: records, facts: facts)
+    // `started` of an incoming migration claims the guest `arriving`; a reapply keeps the record's claim.
+    let claim =
+      action == .apply ? Handover.startClaim(markedAt: incoming.take(uuid), now: BootClock.seconds()) : nil
+    let plan = try Planner.plan(
+      action, domain: domain, config: config, records: records, facts: facts, claim: claim)
     guard action != .validate, !plan.isEmpty || plan.record != nil else {
       return Outcome(domain: domain.identity, plan: plan, report: nil)
     }
@@ -184,6 +192,9 @@ public struct GuestRouting {
       RecordPolicy.released(old: record, new: nil), for: record.domain.uuid)
     return Outcome(domain: record.domain, plan: plan, report: report)
   }
+
+  /// The markers of incoming migrations (`migrate begin`).
+  var incoming: IncomingMigrations { IncomingMigrations(stateDirectory: settings.stateDirectory) }
 
   /// Whether `uuid` has a record file, without reading it.
   func hasRecord(_ uuid: String) -> Bool {

@@ -85,6 +85,8 @@ public enum HookRunner {
         // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
         guard engine.hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
         if let uuid = UnmanagedShortcut.domainUUID(bytes) {
+          // A migration that failed here after `migrate begin`: its marker must not make a later start arrive.
+          engine.incoming.clear(uuid)
           guard engine.hasRecord(uuid) else { return Outcome(domain: nil, plan: Plan(), report: nil) }
           // Removal follows the record alone, so the UUID is all it needs from the XML: no parse.
           return try engine.remove(uuid: uuid, name: nil)

@@ -90,6 +90,11 @@ public final class LibvirtClient {
       api.domainGetUUIDString!(domain, &buffer) == 0
       ? buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } : ""
     let identity = DomainIdentity(name: name, uuid: uuid.lowercased())
+    var state: Int32 = 0
+    var reason: Int32 = 0
+    let isRunning: Bool? =
+      api.domainGetState!(domain, &state, &reason, 0) == 0
+      ? state == Int32(VIR_DOMAIN_RUNNING.rawValue) : nil
     guard let xml = api.domainGetXMLDesc!(domain, 0) else {
       return ActiveDomain(
         identity: identity, uri: uri, description: nil, problem: failure("cannot read its XML").message)
@@ -99,7 +104,8 @@ public final class LibvirtClient {
       UnsafeBufferPointer(
         start: UnsafeRawPointer(xml).assumingMemoryBound(to: UInt8.self), count: strlen(xml)))
     do {
-      return ActiveDomain(identity: identity, uri: uri, description: try DomainXML.parse(bytes))
+      return ActiveDomain(
+        identity: identity, uri: uri, description: try DomainXML.parse(bytes), isRunning: isRunning)
     } catch {
       return ActiveDomain(identity: identity, uri: uri, description: nil, problem: "\(error)")
     }

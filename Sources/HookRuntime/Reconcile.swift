@@ -25,6 +25,7 @@ extension GuestRouting {
     var report = ReconcileReport(dryRun: dryRun, connections: listing.connections)
     let applied = try reconcileHoldingLock(
       config: config, dryRun: dryRun, listing: listing, recordsBefore: before, report: &report)
+    finishHandovers(listing: listing, dryRun: dryRun, report: &report)
     guard !applied.isEmpty else { return report }
 
     let after = list()
@@ -37,6 +38,41 @@ extension GuestRouting {
       }
     }
     return report
+  }
+
+  /// Without the watch daemon, the fallback for what libvirt's events would have triggered: an arriving guest
+  /// that libvirt lists as running (not paused) has resumed here, so its arrival is finished; a moved claim
+  /// older than `GuestRoutePreference.movedSeconds` settles to normal.
+  private func finishHandovers(listing: LibvirtListing, dryRun: Bool, report: inout ReconcileReport) {
+    let now = BootClock.seconds()
+    let running = Dictionary(
+      listing.domains.map { ($0.identity.uuid, $0.isRunning) }, uniquingKeysWith: { first, _ in first })
+    for record in records() {
+      switch Handover.next(record, running: running[record.domain.uuid] ?? nil, now: now) {
+      case .moved?:
+        report.run(.handover, domain: record.domain, detail: "arriving, and libvirt lists it running") {
+          guard !dryRun else { return nil }
+          switch try finishArrival(domain: record.domain.uuid) {
+          case .finished(let outcome, let announced, let failures):
+            let report = outcome.report.map(ApplyReportSummary.init)?.text ?? "nothing to do"
+            return "moved: \(report); \(announced.count - failures.count) gratuitous ARP sent"
+              + failures.map { "; \($0)" }.joined()
+          case .alreadyFinished(let now): return "already \(now.preference.rawValue)"
+          case .noRecord: return "stopped meanwhile"
+          }
+        }
+      case .normal?:
+        report.run(
+          .handover, domain: record.domain,
+          detail: "moved \(now - record.since) s ago (settles after \(GuestRoutePreference.movedSeconds) s)"
+        ) {
+          guard !dryRun else { return nil }
+          return try settleMoved(uuid: record.domain.uuid).isEmpty ? "changed meanwhile" : "normal"
+        }
+      default:
+        break
+      }
+    }
   }
 
   /// Reads records and kernel, plans and acts, all under the lock; returns the domains it re-applied.

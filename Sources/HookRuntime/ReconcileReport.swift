@@ -14,6 +14,9 @@ public struct ReconcileReport: Encodable, Sendable {
     case baseline
     /// A domain re-applied here that had stopped by the time reconcile finished, removed again.
     case undo
+    /// A migration claim changed: an arrival finished (libvirt lists the guest running), or a moved claim
+    /// settled to normal.
+    case handover
   }
 
   public struct Step: Encodable, Sendable {

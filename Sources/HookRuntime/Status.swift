@@ -12,6 +12,8 @@ public struct DomainStatus: Encodable, Sendable {
   public var uuid: String
   public var interfaces: [ManagedInterface]
   public var objects: [Entry]
+  /// The migration claim: `arriving` until the incoming migration is finished, then `moved`, `normal`.
+  public var preference: GuestRoutePreference
 }
 
 extension GuestRouting {
@@ -48,7 +50,7 @@ public struct StatusReport: Encodable, Sendable {
           name: record.domain.name, uuid: record.domain.uuid, interfaces: record.interfaces,
           objects: record.objects.map {
             .init(object: PlanText.objectText($0), present: present.contains($0))
-          })
+          }, preference: record.preference)
       },
       orphans: orphans.map(PlanText.objectText),
       learned: try kernel.learnedRoutes(),
@@ -60,7 +62,8 @@ public struct StatusReport: Encodable, Sendable {
     if domains.isEmpty { lines.append("no domains recorded") }
     for domain in domains {
       let missing = domain.objects.filter { !$0.present }.count
-      lines.append("\(domain.name) \(domain.uuid): \(missing == 0 ? "ok" : "\(missing) missing")")
+      let claim = domain.preference == .normal ? "" : " (\(domain.preference.rawValue))"
+      lines.append("\(domain.name) \(domain.uuid): \(missing == 0 ? "ok" : "\(missing) missing")\(claim)")
       for nic in domain.interfaces {
         lines.append(
           "  nic \(nic.mac) \(nic.addressText) on \(nic.network) (\(nic.bridge)) uplinks: \(nic.uplinks.joined(separator: ", "))"

@@ -6,12 +6,18 @@ public struct ActiveDomain: Sendable, Equatable {
   /// The live XML, parsed; nil when it could not be read, and then `problem` says why.
   public var description: DomainDescription?
   public var problem: String?
+  /// Whether its CPUs run (libvirt's state `running`), rather than paused (an incoming migration before
+  /// the resume); nil when the state could not be read.
+  public var isRunning: Bool?
 
-  public init(identity: DomainIdentity, uri: String, description: DomainDescription?, problem: String? = nil)
-  {
+  public init(
+    identity: DomainIdentity, uri: String, description: DomainDescription?, problem: String? = nil,
+    isRunning: Bool? = nil
+  ) {
     self.identity = identity
     self.uri = uri
     self.description = description
     self.problem = problem
+    self.isRunning = isRunning
   }
 }

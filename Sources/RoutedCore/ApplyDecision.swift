@@ -126,11 +126,19 @@ public enum ApplyDecision {
       }
     }
 
-    // Routes: a foreign route for the same prefix stops everything here.
+    // Routes: a foreign route for the same prefix stops everything here. A route that only changes its
+    // metric (a migration claim) is added before the old one is deleted, so BIRD never sees the guest
+    // without a route; every other removal goes first.
+    let removedRoutes = removals.compactMap(\.route)
+    let addedRoutes = adds.compactMap(\.route)
+    let handedOver = removedRoutes.filter { old in
+      addedRoutes.contains { $0.destination == old.destination && $0.metric != old.metric }
+    }
     let routes =
-      removals.compactMap { $0.route.map { (ChangeKind.remove, $0) } }
+      removedRoutes.filter { !handedOver.contains($0) }.map { (ChangeKind.remove, $0) }
       + plan.baseline.compactMap { $0.route.map { (ChangeKind.add, $0) } }
-      + adds.compactMap { $0.route.map { (ChangeKind.add, $0) } }
+      + addedRoutes.map { (ChangeKind.add, $0) }
+      + handedOver.map { (ChangeKind.remove, $0) }
     for (kind, route) in routes {
       // A route whose device is gone is gone too: removing it is already done.
       guard let link = view.link(named: route.device) else {
@@ -140,34 +148,34 @@ public enum ApplyDecision {
         }
         throw KernelRefusal(.noSuchInterface, "route \(route): no such interface \(route.device)")
       }
-      let existing = view.route(exactly: route.destination)
+      let ours = view.routes(exactly: route.destination, routeProtocol: route.routeProtocol)
       switch kind {
       case .add:
-        // A routing daemon's route for a guest address (BGP learned it from the host it ran on) is not ours
-        // and not in our way: ours goes beside it at metric 0 and wins.
-        guard let existing,
-          !LearnedRoutes.isLearned(routeProtocol: existing.routeProtocol, destination: existing.destination)
-        else {
-          routeSteps.append(reversible(RouteChange(.add, route, outputIndex: link.index)))
-          report.added.append(.route(route))
-          continue
-        }
-        if existing.isSame(as: route, outputIndex: link.index) {
+        if ours.contains(where: { $0.isSame(as: route, outputIndex: link.index) }) {
           report.unchanged += 1
-        } else if existing.routeProtocol == route.routeProtocol {
+        } else if let existing = ours.first(where: { $0.metric == route.metric }) {
+          // Ours at the same metric, another device or gateway: the kernel keeps one route per metric.
           let previous = OwnedRoute(
             destination: existing.destination, gateway: existing.gateway, device: existing.outputName ?? "",
-            routeProtocol: existing.routeProtocol)
+            routeProtocol: existing.routeProtocol, metric: existing.metric)
           routeSteps.append(
             PlannedStep(
               .changeRoute(RouteChange(.replace, route, outputIndex: link.index)),
               undo: .changeRoute(RouteChange(.replace, previous, outputIndex: existing.outputIndex ?? 0))))
           report.added.append(.route(route))
-        } else {
+        } else if let existing = view.route(exactly: route.destination),
+          existing.routeProtocol != route.routeProtocol,
+          !LearnedRoutes.isLearned(routeProtocol: existing.routeProtocol, destination: existing.destination)
+        {
           throw collision(route, existing)
+        } else {
+          // A routing daemon's route for a guest address (BGP learned it from the host it ran on) is not
+          // ours and not in our way: ours goes beside it (at metric 0 it wins; while arriving it loses).
+          routeSteps.append(reversible(RouteChange(.add, route, outputIndex: link.index)))
+          report.added.append(.route(route))
         }
       case .remove:
-        if let existing, existing.isSame(as: route, outputIndex: link.index) {
+        if ours.contains(where: { $0.isSame(as: route, outputIndex: link.index) }) {
           routeSteps.append(reversible(RouteChange(.delete, route, outputIndex: link.index)))
           report.removed.append(.route(route))
         } else {

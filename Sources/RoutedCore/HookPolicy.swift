@@ -4,6 +4,9 @@ public enum HookAction: String, Sendable, Equatable {
   case ignore
   /// Check the domain against the config and the host; change nothing.
   case validate
+  /// `migrate begin` on the destination: validate, and note that the domain's next `started` is an incoming
+  /// migration (installed `arriving`, see `Handover`).
+  case validateIncoming
   /// `start`, right after `prepare` checked the host: check the domain against the config and the running
   /// guests again, without reading the host.
   case recheck
@@ -54,7 +57,9 @@ public struct HookPolicy: Sendable, Equatable {
       HookPolicy(action: .remove, onFailure: .neverFail)
     case (.qemu, "reconnect"), (.lxc, "reconnect"):
       HookPolicy(action: .reapply, onFailure: .neverFail)
-    case (.qemu, "migrate"), (.qemu, "restore"), (.network, "start"):
+    case (.qemu, "migrate"):
+      HookPolicy(action: .validateIncoming, onFailure: .refuse)
+    case (.qemu, "restore"), (.network, "start"):
       HookPolicy(action: .validate, onFailure: .refuse)
     case (.network, "started"), (.network, "updated"):
       HookPolicy(action: .applyBaseline, onFailure: .refuse)

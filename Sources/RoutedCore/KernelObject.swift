@@ -141,25 +141,35 @@ public struct OwnedRoute: Sendable, Hashable, CustomStringConvertible {
   public var gateway: IPAddress?
   public var device: String
   public var routeProtocol: UInt8
+  /// RTA_PRIORITY: 0, or a guest route's migration claim (`GuestRoutePreference.metric`).
+  public var metric: UInt32
 
-  public init(destination: IPNetwork, gateway: IPAddress? = nil, device: String, routeProtocol: UInt8) {
+  public init(
+    destination: IPNetwork, gateway: IPAddress? = nil, device: String, routeProtocol: UInt8,
+    metric: UInt32 = 0
+  ) {
     self.destination = destination
     self.gateway = gateway
     self.device = device
     self.routeProtocol = routeProtocol
+    self.metric = metric
   }
 
-  public init(destination: IPv4Network, gateway: IPv4Address? = nil, device: String, routeProtocol: UInt8) {
+  public init(
+    destination: IPv4Network, gateway: IPv4Address? = nil, device: String, routeProtocol: UInt8,
+    metric: UInt32 = 0
+  ) {
     self.init(
       destination: .v4(destination), gateway: gateway.map(IPAddress.v4), device: device,
-      routeProtocol: routeProtocol)
+      routeProtocol: routeProtocol, metric: metric)
   }
 
   public var description: String {
     let via = gateway.map { " via \($0)" } ?? ""
     // `ip -6 route` has no link scope: every IPv6 route is universe.
     let scope = gateway == nil && !destination.isV6 ? " scope link" : ""
-    return "\(destination)\(via) dev \(device) proto \(routeProtocol)\(scope)"
+    let metric = self.metric == 0 ? "" : " metric \(self.metric)"
+    return "\(destination)\(via) dev \(device) proto \(routeProtocol)\(scope)\(metric)"
   }
 }
 

@@ -51,6 +51,8 @@ public struct KernelRoute: Sendable, Equatable, CustomStringConvertible {
   public var routeProtocol: UInt8
   public var table: UInt32
   public var type: UInt8
+  /// RTA_PRIORITY, 0 when absent.
+  public var metric: UInt32
 
   /// RT_TABLE_MAIN and RTN_UNICAST, as <linux/rtnetlink.h> numbers them.
   public static let mainTable: UInt32 = 254
@@ -58,17 +60,20 @@ public struct KernelRoute: Sendable, Equatable, CustomStringConvertible {
 
   public init(
     destination: IPv4Network, gateway: IPv4Address?, outputIndex: Int32?, outputName: String? = nil,
-    routeProtocol: UInt8, table: UInt32 = KernelRoute.mainTable, type: UInt8 = KernelRoute.unicast
+    routeProtocol: UInt8, table: UInt32 = KernelRoute.mainTable, type: UInt8 = KernelRoute.unicast,
+    metric: UInt32 = 0
   ) {
     self.init(
       destination: .v4(destination), gateway: gateway.map(IPAddress.v4), outputIndex: outputIndex,
-      outputName: outputName, routeProtocol: routeProtocol, table: table, type: type)
+      outputName: outputName, routeProtocol: routeProtocol, table: table, type: type, metric: metric)
   }
 
   public init(
     destination: IPNetwork, gateway: IPAddress?, outputIndex: Int32?, outputName: String? = nil,
-    routeProtocol: UInt8, table: UInt32 = KernelRoute.mainTable, type: UInt8 = KernelRoute.unicast
+    routeProtocol: UInt8, table: UInt32 = KernelRoute.mainTable, type: UInt8 = KernelRoute.unicast,
+    metric: UInt32 = 0
   ) {
+    self.metric = metric
     self.destination = destination
     self.gateway = gateway
     self.outputIndex = outputIndex
@@ -100,9 +105,10 @@ public struct KernelRoute: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Whether this is the very route `owned` describes (same prefix, protocol, device and gateway).
+  /// An IPv6 route added without a metric gets the kernel's 1024, so metric 0 matches it there.
   public func isSame(as owned: OwnedRoute, outputIndex expected: Int32) -> Bool {
     destination == owned.destination && routeProtocol == owned.routeProtocol && outputIndex == expected
-      && gateway == owned.gateway
+      && gateway == owned.gateway && (metric == owned.metric || (owned.metric == 0 && destination.isV6))
   }
 }
 
@@ -172,6 +178,10 @@ public struct KernelQuery: Sendable, Equatable {
   public var elements: [(set: OwnedSet, key: SetElementKey)] = []
   /// Main-table routes by exact prefix (one FIB lookup each); their devices are named.
   public var routes: [IPNetwork] = []
+  /// Every main-table route of this protocol, at every metric (one dump): asked for when a plan holds a
+  /// route at a migration metric, because a FIB lookup shows only the best route of a prefix, and during a
+  /// handover ours may sit below BIRD's or two of ours share the prefix.
+  public var ownedRoutes: UInt8?
   /// IPv6 addresses by interface (one RTM_GETADDR each: IPv6 answers a single address, so the cost does not
   /// grow with the guests' taps, which all have a link-local address).
   public var addresses6: [(interface: String, address: IPv6Interface)] = []
@@ -182,7 +192,8 @@ public struct KernelQuery: Sendable, Equatable {
 
   public static func == (a: KernelQuery, b: KernelQuery) -> Bool {
     a.sysctls == b.sysctls && a.links == b.links && a.addresses == b.addresses && a.nftables == b.nftables
-      && a.chains == b.chains && a.routes == b.routes && a.elements.count == b.elements.count
+      && a.chains == b.chains && a.routes == b.routes && a.ownedRoutes == b.ownedRoutes
+      && a.elements.count == b.elements.count
       && zip(a.elements, b.elements).allSatisfy { $0.set == $1.set && $0.key == $1.key }
       && a.addresses6.count == b.addresses6.count
       && zip(a.addresses6, b.addresses6).allSatisfy { $0.interface == $1.interface && $0.address == $1.address }
@@ -211,6 +222,7 @@ public struct KernelQuery: Sendable, Equatable {
     case .route(let route):
       link(route.device)
       self.route(route.destination)
+      if route.metric != 0 { ownedRoutes = route.routeProtocol }
     case .neighbour(let neighbour):
       link(neighbour.device)
       if !neighbours.contains(where: { $0.address == neighbour.address && $0.device == neighbour.device }) {
@@ -249,6 +261,8 @@ public struct KernelView: Sendable, Equatable {
   public var elements: [KernelElement] = []
   /// Each queried prefix with the main-table route for exactly it, if any (device named).
   public var routes: [KernelRouteLookup] = []
+  /// Every main-table route of the queried protocol, when `KernelQuery.ownedRoutes` asked for them.
+  public var ownedRoutes: [KernelRoute]?
   /// Each queried proxy neighbour entry that exists.
   public var neighbours: [KernelNeighbour] = []
 
@@ -291,6 +305,24 @@ public struct KernelView: Sendable, Equatable {
   /// The main-table route for exactly `destination`, if there is one.
   public func route(exactly destination: IPNetwork) -> KernelRoute? {
     routes.first { $0.destination == destination }?.route
+  }
+
+  /// The routes of protocol `routeProtocol` for exactly `destination`: all of them, at every metric, when
+  /// they were dumped; else the best route, when it has that protocol.
+  public func routes(exactly destination: IPNetwork, routeProtocol: UInt8) -> [KernelRoute] {
+    guard let ownedRoutes else {
+      return route(exactly: destination).map { $0.routeProtocol == routeProtocol ? [$0] : [] } ?? []
+    }
+    return ownedRoutes.filter {
+      $0.destination == destination && $0.routeProtocol == routeProtocol && $0.table == KernelRoute.mainTable
+    }
+  }
+
+  /// Whether `route` is in the kernel exactly as planned (metric included).
+  public func has(_ route: OwnedRoute, outputIndex: Int32) -> Bool {
+    routes(exactly: route.destination, routeProtocol: route.routeProtocol).contains {
+      $0.isSame(as: route, outputIndex: outputIndex)
+    }
   }
 
   /// The proxy entry for `address` on the named device, if both exist.

@@ -40,11 +40,22 @@ public struct DomainRecord: Sendable, Equatable {
   public var interfaces: [ManagedInterface]
   /// The per-guest objects applied (elements and routes).
   public var objects: [KernelObject]
+  /// The guest's migration claim: `arriving` from an incoming migration's `started` until it is finished,
+  /// `moved` for a while after, else `normal`.
+  public var preference: GuestRoutePreference
+  /// CLOCK_BOOTTIME seconds when `preference` was last set to something other than `normal` (records live
+  /// in /run, so boot time is one clock for every process that reads them); 0 for `normal`.
+  public var since: Int
 
-  public init(domain: DomainIdentity, interfaces: [ManagedInterface], objects: [KernelObject]) {
+  public init(
+    domain: DomainIdentity, interfaces: [ManagedInterface], objects: [KernelObject],
+    preference: GuestRoutePreference = .normal, since: Int = 0
+  ) {
     self.domain = domain
     self.interfaces = interfaces
     self.objects = objects
+    self.preference = preference
+    self.since = since
   }
 }
 

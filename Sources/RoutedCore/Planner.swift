@@ -191,11 +191,18 @@ public enum Planner {
 
   /// The per-guest objects for these NICs: set elements commented with the domain name, /32 and /128
   /// routes, and for IPv6 on proxy-arp uplinks a proxy neighbour entry.
+  ///
+  /// An arriving guest (an incoming live migration not finished yet) gets no ARP answer and no proxy
+  /// neighbour entry on proxy-arp uplinks, since the source still runs it and the LAN must keep reaching it
+  /// there, and its /32 takes the claim's metric. Only IPv4 routes carry claims: BGP is IPv4-only, and an
+  /// IPv6 route without a metric gets the kernel's 1024, which would lose to any claim.
   public static func guestObjects(
-    for interfaces: [ManagedInterface], domain: DomainIdentity, config: HostConfig
+    for interfaces: [ManagedInterface], domain: DomainIdentity, config: HostConfig,
+    preference: GuestRoutePreference = .normal
   )
     -> [KernelObject]
   {
+    let answers = preference != .arriving
     var objects: [KernelObject] = []
     let comment = domain.name
     for nic in interfaces {
@@ -209,7 +216,9 @@ public enum Planner {
           switch uplink.mode {
           case .proxyARP:
             objects.append(.element(ingressSet, key, comment: comment))
-            objects.append(.element(answerSet(uplink), SetElementKey(address: address), comment: comment))
+            if answers {
+              objects.append(.element(answerSet(uplink), SetElementKey(address: address), comment: comment))
+            }
           case .routed:
             objects.append(.element(ingressSet, key, comment: comment))
           case .nat:
@@ -218,7 +227,9 @@ public enum Planner {
         }
         objects.append(
           .route(
-            OwnedRoute(destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol)))
+            OwnedRoute(
+              destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol,
+              metric: preference.metric)))
       }
       if let address6 = nic.address6, network.gateway6 != nil {
         let address = IPAddress.v6(address6)
@@ -229,6 +240,7 @@ public enum Planner {
           switch uplink.mode {
           case .proxyARP:
             objects.append(.element(ingressSet6, key, comment: comment))
+            guard answers else { continue }
             objects.append(
               .neighbour(
                 ProxyNeighbour(address: address6, device: uplink.interface, routeProtocol: config.routeProtocol)))
@@ -248,9 +260,10 @@ public enum Planner {
   }
 
   /// The plan for one action on one domain. `records` are all current records; `facts` the live host's addresses.
+  /// `claim` is the migration claim an apply makes (`Handover.startClaim`); nil keeps the record's (reapply).
   public static func plan(
     _ action: HookAction, domain: DomainDescription, config: HostConfig, records: [DomainRecord],
-    facts: HostFacts
+    facts: HostFacts, claim: Handover.Claim? = nil
   ) throws(DomainError) -> Plan {
     let identity = domain.identity
     let existing = records.first { $0.domain.uuid == identity.uuid }
@@ -263,18 +276,25 @@ public enum Planner {
       let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
       try GuestResolver.checkConflicts(interfaces, domain: identity, records: records)
       return Plan()
-    case .validate, .apply, .reapply:
+    case .validate, .validateIncoming, .apply, .reapply:
       let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
       try GuestResolver.checkConflicts(interfaces, domain: identity, records: records)
       try checkHost(config: config, interfaces: interfaces, facts: facts)
-      if action == .validate || (interfaces.isEmpty && existing == nil) { return Plan() }
-      let desired = guestObjects(for: interfaces, domain: identity, config: config)
+      if action == .validate || action == .validateIncoming || (interfaces.isEmpty && existing == nil) {
+        return Plan()
+      }
+      let claim = claim ?? Handover.Claim(existing)
+      let desired = guestObjects(
+        for: interfaces, domain: identity, config: config, preference: claim.preference)
       let stale = (existing?.objects ?? []).filter { !desired.contains($0) }
       return Plan(
         baseline: interfaces.isEmpty ? [] : baseline(config: config, facts: facts),
         guestChanges: stale.map(KernelChange.remove) + desired.map(KernelChange.add),
         record: interfaces.isEmpty
-          ? nil : DomainRecord(domain: identity, interfaces: interfaces, objects: desired),
+          ? nil
+          : DomainRecord(
+            domain: identity, interfaces: interfaces, objects: desired, preference: claim.preference,
+            since: claim.since),
         domain: identity)
     }
   }

@@ -32,9 +32,8 @@ public enum PresenceCheck {
     case .chain(let chain):
       return view.hasChain(chain) && view.ourRules(in: chain).compactMap(\.tag) == chain.rules.map(\.tag)
     case .route(let route):
-      guard let link = view.link(named: route.device), let existing = view.route(exactly: route.destination)
-      else { return false }
-      return existing.isSame(as: route, outputIndex: link.index)
+      guard let link = view.link(named: route.device) else { return false }
+      return view.has(route, outputIndex: link.index)
     case .neighbour(let neighbour):
       return view.neighbour(neighbour.address, on: neighbour.device)?.routeProtocol == neighbour.routeProtocol
     }
@@ -55,7 +54,8 @@ public enum PresenceCheck {
         .route(
           OwnedRoute(
             destination: route.destination, gateway: route.gateway, device: route.outputName ?? "",
-            routeProtocol: routeProtocol)))
+            // IPv6 routes we add carry no metric and get the kernel's 1024; only IPv4 ones carry claims.
+            routeProtocol: routeProtocol, metric: route.destination.isV6 ? 0 : route.metric)))
     }
     for neighbour in neighbours where neighbour.routeProtocol == routeProtocol {
       objects.append(

@@ -19,7 +19,10 @@ public enum Reconciler {
       }
       do {
         let interfaces = try GuestResolver.managedInterfaces(of: description, config: config)
-        let objects = Planner.guestObjects(for: interfaces, domain: description.identity, config: config)
+        // A migration claim stays what the record says: reconcile repairs, `Handover` changes claims.
+        let claim = records.first { $0.domain.uuid == description.identity.uuid }?.preference ?? .normal
+        let objects = Planner.guestObjects(
+          for: interfaces, domain: description.identity, config: config, preference: claim)
         domains.append(
           .init(description: description, uri: domain.uri, interfaces: interfaces, objects: objects))
       } catch {

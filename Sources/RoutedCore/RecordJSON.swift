@@ -12,10 +12,17 @@ public enum RecordJSON {
       return JSON.object(members)
     }
     let objects = record.objects.compactMap(json)
-    return JSON.object([
+    var members: [(key: String, value: JSON)] = [
       ("domain", .object([("name", .string(record.domain.name)), ("uuid", .string(record.domain.uuid))])),
       ("interfaces", .array(interfaces)), ("objects", .array(objects)),
-    ]).text() + "\n"
+    ]
+    // A normal claim is written as nothing, so records of guests that never migrated read as before.
+    if record.preference != .normal {
+      members += [
+        ("preference", .string(record.preference.rawValue)), ("since", .number(Double(record.since))),
+      ]
+    }
+    return JSON.object(members).text() + "\n"
   }
 
   /// The record in `bytes`, or nil when they are not one.
@@ -44,8 +51,16 @@ public enum RecordJSON {
       guard let object = object(item) else { return nil }
       objects.append(object)
     }
+    // Records written before migration claims existed have none: normal.
+    var preference = GuestRoutePreference.normal
+    if let text = json["preference"]?.string {
+      guard let known = GuestRoutePreference(rawValue: text) else { return nil }
+      preference = known
+    }
+    let since = json["since"]?.number.flatMap { Int(exactly: $0) } ?? 0
     return DomainRecord(
-      domain: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces, objects: objects)
+      domain: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces, objects: objects,
+      preference: preference, since: since)
   }
 
   /// Records hold per-guest objects only: set elements and routes.
@@ -63,6 +78,7 @@ public enum RecordJSON {
       var members: [(key: String, value: JSON)] = [("destination", .string(route.destination.description))]
       if let gateway = route.gateway { members.append(("gateway", .string(gateway.description))) }
       members += [("device", .string(route.device)), ("protocol", .number(Double(route.routeProtocol)))]
+      if route.metric != 0 { members.append(("metric", .number(Double(route.metric)))) }
       return .object([("route", .object(members))])
     case .neighbour(let neighbour):
       return .object([
@@ -97,8 +113,15 @@ public enum RecordJSON {
         let proto = route["protocol"]?.number, let routeProtocol = UInt8(exactly: proto)
       else { return nil }
       let gateway = route["gateway"]?.string.flatMap(IPAddress.init)
+      var metric: UInt32 = 0
+      if let number = route["metric"]?.number {
+        guard let exact = UInt32(exactly: number) else { return nil }
+        metric = exact
+      }
       return .route(
-        OwnedRoute(destination: destination, gateway: gateway, device: device, routeProtocol: routeProtocol))
+        OwnedRoute(
+          destination: destination, gateway: gateway, device: device, routeProtocol: routeProtocol,
+          metric: metric))
     }
     if let neighbour = json["neighbour"] {
       guard let address = neighbour["address"]?.string.flatMap(IPv6Address.init),

@@ -33,8 +33,8 @@ public final class HookLock {
 }
 
 /// The state directory (`/run/routed-hook` by default): private to root.
-enum StateDirectory {
-  static func create(_ path: String) throws {
+public enum StateDirectory {
+  public static func create(_ path: String) throws {
     // Nearly always there already: one mkdir answers, and the parents are made only when it says ENOENT.
     if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
     var prefix = path.hasPrefix("/") ? "/" : ""

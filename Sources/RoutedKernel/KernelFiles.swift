@@ -9,6 +9,8 @@ protocol KernelFiles {
   func write(_ setting: InterfaceSysctl) throws
   /// Which of `names` exist.
   func existing(_ names: [String]) throws -> [String]
+  /// Sends one gratuitous ARP (an AF_PACKET socket, so it goes out of the namespace's interface).
+  func announce(_ announcement: Handover.Announcement) throws
 }
 
 /// /proc/sys and the interface table of a namespace (or of the calling thread's).
@@ -29,5 +31,9 @@ struct NamespaceFiles: KernelFiles {
   /// if_nametoindex is one ioctl on the namespace's own table: cheaper than a netlink round trip each.
   func existing(_ names: [String]) throws -> [String] {
     try inNamespace { names.filter { if_nametoindex($0) != 0 } }
+  }
+
+  func announce(_ announcement: Handover.Announcement) throws {
+    try inNamespace { try GratuitousARP.send(announcement) }
   }
 }

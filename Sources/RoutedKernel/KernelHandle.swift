@@ -82,4 +82,17 @@ public struct KernelHandle {
     }
     return facts
   }
+
+  /// Sends each gratuitous ARP in this handle's namespace; one line per announcement that failed (a missing
+  /// interface must not stop the others).
+  public func announce(_ announcements: [Handover.Announcement]) -> [String] {
+    announcements.compactMap { announcement in
+      do {
+        try files.announce(announcement)
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
+  }
 }

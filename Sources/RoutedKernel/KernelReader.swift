@@ -42,6 +42,9 @@ extension KernelHandle {
       }
       view.routes.append(KernelRouteLookup(destination: destination, route: route))
     }
+    if let routeProtocol = query.ownedRoutes {
+      view.ownedRoutes = try rtnetlink.routes(routeProtocol: routeProtocol)
+    }
     for (address, device) in query.neighbours {
       guard let link = view.link(named: device) else { continue }
       if let found = try rtnetlink.neighbour(address, index: link.index) { view.neighbours.append(found) }

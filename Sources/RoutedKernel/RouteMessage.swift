@@ -38,7 +38,8 @@ struct RouteMessage {
             gateway: address(attributes, Int32(RTA_GATEWAY.rawValue)),
             outputIndex: attributes.u32(Int32(RTA_OIF.rawValue)).map { Int32(bitPattern: $0) },
             routeProtocol: info.rtm_protocol,
-            table: attributes.u32(Int32(RTA_TABLE.rawValue)) ?? UInt32(info.rtm_table), type: info.rtm_type)
+            table: attributes.u32(Int32(RTA_TABLE.rawValue)) ?? UInt32(info.rtm_table), type: info.rtm_type,
+            metric: attributes.u32(Int32(RTA_PRIORITY.rawValue)) ?? 0)
           var hops: [(index: Int32, gateway: IPAddress?)] = []
           if let multipath = attributes[Int32(RTA_MULTIPATH.rawValue)] {
             var hop = UnsafeRawPointer(mnl_attr_get_payload(multipath)!)

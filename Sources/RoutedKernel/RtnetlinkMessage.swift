@@ -154,6 +154,9 @@ enum RtnetlinkMessage {
         putAddress(header, Int32(RTA_GATEWAY.rawValue), gateway)
       }
       mnl_attr_put_u32(header, UInt16(RTA_OIF.rawValue), UInt32(bitPattern: outputIndex))
+      // Without RTA_PRIORITY the kernel adds at metric 0 and deletes the first match from metric 0 up; a
+      // migration claim's route is named by its metric both ways.
+      if route.metric != 0 { mnl_attr_put_u32(header, UInt16(RTA_PRIORITY.rawValue), route.metric) }
     }
   }
 

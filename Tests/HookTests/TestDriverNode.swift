@@ -3,13 +3,17 @@ import Foundation
 /// A node file for libvirt's test driver that lists testbed guests as running domains, so `reconcile` can ask
 /// libvirt's real client API (`test:///PATH`) about them without a daemon.
 enum TestDriverNode {
-  /// Writes the node file and returns its URI.
-  static func write(running indices: [Int], in scratch: ScratchDirectory, name: String = "node.xml") throws
+  /// Writes the node file and returns its URI; the domains of `paused` are listed paused (an incoming
+  /// migration before its resume), the others running.
+  static func write(
+    running indices: [Int], paused: [Int] = [], in scratch: ScratchDirectory, name: String = "node.xml"
+  ) throws
     -> String
   {
     let domains = indices.map { index in
       """
-        <domain type='test'>
+        <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+          \(paused.contains(index) ? "<test:runstate>3</test:runstate>" : "")
           <name>\(Testbed.name(index))</name>
           <uuid>\(Testbed.uuid(index))</uuid>
           <memory>65536</memory>

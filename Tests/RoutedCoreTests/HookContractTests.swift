@@ -28,7 +28,7 @@ import Testing
     (.qemu, "stopped", .remove, .neverFail),
     (.qemu, "release", .remove, .neverFail),
     (.qemu, "reconnect", .reapply, .neverFail),
-    (.qemu, "migrate", .validate, .refuse),
+    (.qemu, "migrate", .validateIncoming, .refuse),
     (.qemu, "restore", .validate, .refuse),
     (.qemu, "attach", .ignore, .neverFail),
     (.lxc, "prepare", .validate, .refuse),

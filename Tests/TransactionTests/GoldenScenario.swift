@@ -116,6 +116,27 @@ final class GoldenScenario {
       try scenario.hook(
         .network, network + ["stopped", "end", "-"], stdin: "network/started.xml", engine: engine)
     },
+    // web01 migrates in: arriving at started, finished by the watch daemon's call, settled, stopped.
+    Op(name: "migrate") { scenario, engine in
+      try scenario.hook(.qemu, web01 + ["migrate", "begin", "-"], stdin: "web01.xml", engine: engine)
+    },
+    Op(name: "started-arriving") { scenario, engine in
+      try scenario.hook(.qemu, web01 + ["started", "begin", "-"], stdin: "web01.xml", engine: engine)
+    },
+    Op(name: "arrived") { scenario, engine in
+      switch try engine.finishArrival(domain: "web01") {
+      case .finished(let outcome, let announced, let failures):
+        return "moved: \(summary(outcome.report)); announced \(announced.count), failed \(failures)"
+      case .alreadyFinished(let record): return "already \(record.preference)"
+      case .noRecord: return "no record"
+      }
+    },
+    Op(name: "settled") { scenario, engine in
+      "settled \(try engine.settleMoved(after: 0).map(\.name))"
+    },
+    Op(name: "stopped-after-move") { scenario, engine in
+      try scenario.hook(.qemu, web01 + ["stopped", "end", "-"], stdin: "web01.xml", engine: engine)
+    },
   ]
 
   /// `Fixtures/NN-name.transcript`: the op's result, then its transcript.

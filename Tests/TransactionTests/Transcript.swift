@@ -15,11 +15,13 @@ struct Transcript: Equatable {
     case sysctlRead(String, Int?)
     case sysctlWrite(String, Int)
     case interfaces(asked: [String], existing: [String])
+    /// A gratuitous ARP sent: interface, address, and the ARP sender's MAC (`-` for the interface's own).
+    case announce(String, String, String)
 
     /// Whether the op caused it (the golden part) rather than the kernel answering.
     var isOutgoing: Bool {
       switch self {
-      case .sent, .sysctlWrite: true
+      case .sent, .sysctlWrite, .announce: true
       default: false
       }
     }
@@ -39,6 +41,7 @@ struct Transcript: Equatable {
       case .sysctlWrite(let path, let value): "sysctl! \(path) \(value)"
       case .interfaces(let asked, let existing):
         "interfaces? \(asked.joined(separator: ",")) -> \(existing.joined(separator: ","))"
+      case .announce(let interface, let address, let sender): "garp! \(interface) \(address) \(sender)"
       }
     }.joined(separator: "\n") + "\n"
   }
@@ -51,6 +54,7 @@ struct Transcript: Equatable {
       switch (words.first, words.count) {
       case ("sysctl?", 3): events.append(.sysctlRead(words[1], Int(words[2])))
       case ("sysctl!", 3): events.append(.sysctlWrite(words[1], Int(words[2])!))
+      case ("garp!", 4): events.append(.announce(words[1], words[2], words[3]))
       case ("interfaces?", 4):
         func names(_ word: String) -> [String] { word.split(separator: ",").map(String.init) }
         events.append(.interfaces(asked: names(words[1]), existing: names(words[3])))

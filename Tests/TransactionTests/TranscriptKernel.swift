@@ -102,6 +102,17 @@ struct RecordingFiles: KernelFiles {
     log.events.append(.interfaces(asked: names, existing: existing))
     return existing
   }
+
+  func announce(_ announcement: Handover.Announcement) throws {
+    log.events.append(announcement.event)
+    try inner.announce(announcement)
+  }
+}
+
+extension Handover.Announcement {
+  var event: Transcript.Event {
+    .announce(interface, address.description, sender?.description ?? "-")
+  }
 }
 
 /// /proc/sys and the interface table as the transcript recorded them; writes must be the recorded ones.
@@ -138,6 +149,10 @@ struct ReplayFiles: KernelFiles {
         })
     else { return [] }
     return existing
+  }
+
+  func announce(_ announcement: Handover.Announcement) throws {
+    _ = try log.next("garp! \(announcement)") { $0 == announcement.event }
   }
 }
 

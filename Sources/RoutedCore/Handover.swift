@@ -1,0 +1,105 @@
+/// The decisions of a live migration's handover on this host: which claim a start makes, when a claim
+/// changes, the plan that changes it, and the gratuitous ARP that follows. The claims themselves and what
+/// BIRD makes of them are `GuestRoutePreference`'s.
+///
+/// On the destination, libvirt runs `migrate begin` (noted in a marker), then `prepare`, `start` and
+/// `started` while the source still runs the guest: `started` claims it `arriving`. When the guest resumes
+/// here (libvirt's `RESUMED_MIGRATED`, seen by `routed-hook watch`; or `reconcile` finding it running; or
+/// `routed-hook arrived` by hand) the claim becomes `moved`, and some time later `normal`.
+public enum Handover {
+  /// A claim and when it was made (CLOCK_BOOTTIME seconds; 0 for `normal`).
+  public struct Claim: Sendable, Equatable {
+    public var preference: GuestRoutePreference
+    public var since: Int
+
+    public init(_ preference: GuestRoutePreference, since: Int) {
+      self.preference = preference
+      self.since = preference == .normal ? 0 : since
+    }
+
+    /// The claim a record holds; `normal` without a record.
+    public init(_ record: DomainRecord?) {
+      self.init(record?.preference ?? .normal, since: record?.since ?? 0)
+    }
+
+    public static let normal = Claim(.normal, since: 0)
+  }
+
+  /// How old an incoming-migration marker may be at `started`. libvirt runs `migrate` and `started` on the
+  /// destination in one prepare phase, seconds apart. An older marker is left by a migration that failed
+  /// before `prepare` (libvirt then runs no stop hook here), and a later plain start must not wait for a
+  /// resume that never comes.
+  public static let markerSeconds = 120
+
+  /// The claim of `started`: `arriving` when `migrate begin` left its marker at `markedAt` less than
+  /// `markerSeconds` ago, else `normal`.
+  public static func startClaim(markedAt: Int?, now: Int) -> Claim {
+    guard let markedAt, now >= markedAt, now - markedAt < markerSeconds else { return .normal }
+    return Claim(.arriving, since: now)
+  }
+
+  /// What a record's claim should become now, nil when it stays. `running` is whether libvirt reports the
+  /// domain running rather than paused; nil when libvirt was not asked: an arrival is never finished on a
+  /// guess, since the source may still run the guest.
+  public static func next(
+    _ record: DomainRecord, running: Bool?, now: Int, movedSeconds: Int = GuestRoutePreference.movedSeconds
+  ) -> GuestRoutePreference? {
+    switch record.preference {
+    case .arriving: running == true ? .moved : nil
+    case .moved: now - record.since >= movedSeconds ? .normal : nil
+    case .normal: nil
+    }
+  }
+
+  /// The plan that changes `record`'s claim to `preference`, from the record's NICs and the config: the
+  /// elements that come or go (ARP answering on proxy-arp uplinks goes live when `arriving` ends), and the
+  /// route at the new metric, added before the old one is deleted (`ApplyDecision` orders them so).
+  public static func plan(
+    _ record: DomainRecord, to preference: GuestRoutePreference, config: HostConfig, now: Int
+  ) -> Plan {
+    let desired = Planner.guestObjects(
+      for: record.interfaces, domain: record.domain, config: config, preference: preference)
+    let stale = record.objects.filter { !desired.contains($0) }
+    let claim = Claim(preference, since: now)
+    return Plan(
+      guestChanges: stale.map(KernelChange.remove) + desired.map(KernelChange.add),
+      record: DomainRecord(
+        domain: record.domain, interfaces: record.interfaces, objects: desired, preference: claim.preference,
+        since: claim.since),
+      domain: record.domain)
+  }
+
+  /// One gratuitous ARP to send once a guest runs here.
+  public struct Announcement: Sendable, Equatable, CustomStringConvertible {
+    public var interface: String
+    public var address: IPv4Address
+    /// The ARP sender's hardware address; nil for the interface's own (the host answers for the guest
+    /// there). The Ethernet source is always the interface's own, so no switch or bridge learns the guest's
+    /// MAC on the host's port.
+    public var sender: MACAddress?
+
+    public init(interface: String, address: IPv4Address, sender: MACAddress?) {
+      self.interface = interface
+      self.address = address
+      self.sender = sender
+    }
+
+    public var description: String { "\(address) on \(interface) as \(sender?.description ?? "its own MAC")" }
+  }
+
+  /// The gratuitous ARP that moves neighbour caches to where the guest now runs: on every proxy-arp uplink
+  /// of each NIC (the LAN's caches point at this host), and on the guest bridge with the guest's own MAC (the
+  /// local guests that reached it through the host while it ran elsewhere now reach it directly).
+  public static func announcements(_ record: DomainRecord, config: HostConfig) -> [Announcement] {
+    var announcements: [Announcement] = []
+    // IPv4 only: an IPv6 address would need an unsolicited neighbour advertisement, not built yet.
+    for nic in record.interfaces {
+      guard let address = nic.address else { continue }
+      for uplink in nic.uplinks.compactMap(config.uplink(named:)) where uplink.mode == .proxyARP {
+        announcements.append(Announcement(interface: uplink.interface, address: address, sender: nil))
+      }
+      announcements.append(Announcement(interface: nic.bridge, address: address, sender: nic.mac))
+    }
+    return announcements
+  }
+}

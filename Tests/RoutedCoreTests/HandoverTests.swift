@@ -1,0 +1,239 @@
+import RoutedCore
+import Testing
+
+/// The migration handover's decisions as tables: which claim a start makes, when a claim changes, what the
+/// plan of each change holds, the order its route steps take, and where gratuitous ARP goes.
+@Suite struct HandoverTests {
+  static let proto: UInt8 = 151
+  static let address = IPv4Address("10.136.11.5")!
+  static let answer = OwnedSet(table: .arpFilter, name: "answer_production", keyType: .address)
+
+  static func started(_ claim: Handover.Claim) throws -> Plan {
+    try Planner.plan(
+      .apply, domain: Fixture.domain("web01.xml"), config: Fixture.config, records: [], facts: Fixture.facts,
+      claim: claim)
+  }
+
+  static func routes(_ objects: [KernelObject]) -> [OwnedRoute] {
+    objects.compactMap { if case .route(let route) = $0 { route } else { nil } }
+  }
+
+  static func answers(_ objects: [KernelObject]) -> [SetElementKey] {
+    objects.compactMap { if case .element(answer, let key, _) = $0 { key } else { nil } }
+  }
+
+  @Test(arguments: [
+    (nil as Int?, 1000, GuestRoutePreference.normal),  // no `migrate begin`: a plain start
+    (1000, 1000, .arriving),  // migrate and started in the same second
+    (990, 1000, .arriving),
+    (881, 1000, .arriving),  // 119 s: still this migration's prepare phase
+    (880, 1000, .normal),  // 120 s: left by a migration that failed before prepare
+    (1005, 1000, .normal),  // from the future (a clock that cannot go back): not trusted
+  ])
+  func startClaim(markedAt: Int?, now: Int, expected: GuestRoutePreference) {
+    let claim = Handover.startClaim(markedAt: markedAt, now: now)
+    #expect(claim.preference == expected)
+    #expect(claim.since == (expected == .normal ? 0 : now))
+  }
+
+  @Test(arguments: [
+    (GuestRoutePreference.arriving, true as Bool?, 0, GuestRoutePreference?.some(.moved)),
+    (.arriving, false, 0, nil),  // paused: the source still runs it
+    (.arriving, nil, 0, nil),  // libvirt not asked: never on a guess
+    (.moved, nil, 29, nil),
+    (.moved, true, 29, nil),
+    (.moved, nil, 30, .normal),
+    (.moved, false, 600, .normal),
+    (.normal, true, 600, nil),
+  ])
+  func nextClaim(
+    preference: GuestRoutePreference, running: Bool?, age: Int, expected: GuestRoutePreference?
+  ) {
+    let record = DomainRecord(
+      domain: DomainIdentity(name: "web01", uuid: "u"), interfaces: [], objects: [], preference: preference,
+      since: 1000)
+    #expect(Handover.next(record, running: running, now: 1000 + age) == expected)
+  }
+
+  @Test func arrivingStartHoldsBackTheUplinkAnswerAndRoutesAtMetric512() throws {
+    let normal = try Self.started(.normal)
+    let arriving = try Self.started(Handover.Claim(.arriving, since: 1000))
+    let normalObjects = normal.record!.objects
+    let arrivingObjects = arriving.record!.objects
+    #expect(Self.answers(normalObjects) == [SetElementKey(address: Self.address)])
+    #expect(Self.answers(arrivingObjects).isEmpty)
+    #expect(Self.routes(normalObjects).map(\.metric) == [0])
+    #expect(Self.routes(arrivingObjects).map(\.metric) == [512])
+    // Everything else (anti-spoofing, forwarding, masquerade) is there from the start, as for any guest.
+    let rest = normalObjects.filter { Self.answers([$0]).isEmpty && Self.routes([$0]).isEmpty }
+    #expect(arrivingObjects.filter { Self.routes([$0]).isEmpty } == rest)
+    #expect(arriving.record?.preference == .arriving)
+    #expect(arriving.record?.since == 1000)
+    #expect(normal.record?.preference == .normal)
+  }
+
+  @Test func reapplyKeepsTheRecordedClaim() throws {
+    let record = try Self.started(Handover.Claim(.arriving, since: 1000)).record!
+    let plan = try Planner.plan(
+      .reapply, domain: Fixture.domain("web01.xml"), config: Fixture.config, records: [record],
+      facts: Fixture.facts)
+    #expect(plan.record == record)
+    #expect(plan.guestChanges.allSatisfy { $0.kind == .add })
+  }
+
+  @Test func finishingAnArrivalMakesTheAnswerLiveAndMovesTheRouteTo256() throws {
+    let record = try Self.started(Handover.Claim(.arriving, since: 1000)).record!
+    let plan = Handover.plan(record, to: .moved, config: Fixture.config, now: 1010)
+    let removed = plan.guestChanges.filter { $0.kind == .remove }.map(\.object)
+    let added = plan.guestChanges.filter { $0.kind == .add }.map(\.object)
+    #expect(Self.routes(removed).map(\.metric) == [512])
+    #expect(Self.routes(added).map(\.metric) == [256])
+    #expect(Self.answers(added) == [SetElementKey(address: Self.address)])
+    #expect(Self.answers(removed).isEmpty)
+    #expect(plan.record?.preference == .moved)
+    #expect(plan.record?.since == 1010)
+    #expect(plan.baseline.isEmpty)
+
+    let settled = Handover.plan(plan.record!, to: .normal, config: Fixture.config, now: 1040)
+    #expect(
+      Self.routes(settled.guestChanges.filter { $0.kind == .remove }.map(\.object)).map(\.metric) == [256])
+    #expect(Self.routes(settled.guestChanges.filter { $0.kind == .add }.map(\.object)).map(\.metric) == [0])
+    #expect(settled.record?.preference == .normal)
+    #expect(settled.record?.since == 0)
+    // Settled, the record is exactly what a plain start writes.
+    #expect(settled.record?.objects == (try Self.started(.normal)).record?.objects)
+  }
+
+  @Test func announcementsGoToProxyARPUplinksAndTheBridge() throws {
+    let record = try Self.started(.normal).record!
+    // web01 may use production (proxy-arp), hipersockets (routed) and intranet (nat): only osa10 is a LAN
+    // where this host answers for the guest.
+    #expect(
+      Handover.announcements(record, config: Fixture.config) == [
+        Handover.Announcement(interface: "osa10", address: Self.address, sender: nil),
+        Handover.Announcement(
+          interface: "br-ex", address: Self.address, sender: MACAddress("52:54:00:11:00:05")),
+      ])
+  }
+
+  // MARK: the route steps of a claim change
+
+  static let bridge = KernelLink(index: 3, name: "br-ex", mtu: 9000, isUp: true)
+  static func route(_ metric: UInt32) -> OwnedRoute {
+    OwnedRoute(destination: .host(address), device: "br-ex", routeProtocol: proto, metric: metric)
+  }
+  static func kernelRoute(_ metric: UInt32, protocol routeProtocol: UInt8 = proto) -> KernelRoute {
+    KernelRoute(
+      destination: .host(address), gateway: nil, outputIndex: 3, outputName: "br-ex",
+      routeProtocol: routeProtocol,
+      metric: metric)
+  }
+  /// BIRD's copy of the source's announcement: `via` the peer, metric 32.
+  static let birdRoute = KernelRoute(
+    destination: .host(address), gateway: IPv4Address("172.31.56.2"), outputIndex: 5, outputName: "hsi0",
+    routeProtocol: 12, metric: 32)
+
+  static func view(best: KernelRoute?, owned: [KernelRoute]?) -> KernelView {
+    var view = KernelView()
+    view.links = [bridge]
+    view.routes = [KernelRouteLookup(destination: .v4(.host(address)), route: best)]
+    view.ownedRoutes = owned
+    return view
+  }
+
+  static func routeSteps(_ changes: KernelChanges) -> [RouteChange] {
+    changes.steps.compactMap { if case .changeRoute(let change) = $0.step { change } else { nil } }
+  }
+
+  @Test func aPlanWithAMigrationMetricAsksForEveryOwnedRoute() {
+    let plain = Plan(guestChanges: [.add(.route(Self.route(0)))])
+    let claim = Plan(guestChanges: [.add(.route(Self.route(256))), .remove(.route(Self.route(512)))])
+    #expect(ApplyDecision.query(for: plain).ownedRoutes == nil)
+    #expect(ApplyDecision.query(for: claim).ownedRoutes == Self.proto)
+  }
+
+  @Test func arrivingRouteGoesBesideBIRDsBetterOne() throws {
+    // On the destination BIRD installed the source's announcement (metric 32): the FIB lookup shows it.
+    let plan = Plan(guestChanges: [.add(.route(Self.route(512)))])
+    let changes = try ApplyDecision.decide(plan, view: Self.view(best: Self.birdRoute, owned: []))
+    #expect(Self.routeSteps(changes) == [RouteChange(.add, Self.route(512), outputIndex: 3)])
+  }
+
+  @Test func movedIsAddedBeforeArrivingIsDeleted() throws {
+    // The FIB lookup shows BIRD's route (metric 32 beats our 512): only the dump shows ours.
+    let plan = Plan(guestChanges: [.remove(.route(Self.route(512))), .add(.route(Self.route(256)))])
+    let changes = try ApplyDecision.decide(
+      plan, view: Self.view(best: Self.birdRoute, owned: [Self.kernelRoute(512)]))
+    #expect(
+      Self.routeSteps(changes) == [
+        RouteChange(.add, Self.route(256), outputIndex: 3),
+        RouteChange(.delete, Self.route(512), outputIndex: 3),
+      ])
+    #expect(changes.report.added == [.route(Self.route(256))])
+    #expect(changes.report.removed == [.route(Self.route(512))])
+  }
+
+  @Test func settlingAddsNormalBeforeDeletingMoved() throws {
+    let plan = Plan(guestChanges: [.remove(.route(Self.route(256))), .add(.route(Self.route(0)))])
+    let changes = try ApplyDecision.decide(
+      plan, view: Self.view(best: Self.kernelRoute(256), owned: [Self.kernelRoute(256)]))
+    #expect(
+      Self.routeSteps(changes) == [
+        RouteChange(.add, Self.route(0), outputIndex: 3),
+        RouteChange(.delete, Self.route(256), outputIndex: 3),
+      ])
+  }
+
+  @Test func stoppingAnArrivingGuestDeletesOurRouteNotBIRDs() throws {
+    // A migration that failed after `started`: the record holds the 512 route, BIRD's is the best.
+    let plan = Planner.removal(
+      of: DomainRecord(
+        domain: DomainIdentity(name: "web01", uuid: "u"), interfaces: [], objects: [.route(Self.route(512))],
+        preference: .arriving, since: 1))
+    let query = ApplyDecision.query(for: plan)
+    #expect(query.ownedRoutes == Self.proto)
+    let changes = try ApplyDecision.decide(
+      plan, view: Self.view(best: Self.birdRoute, owned: [Self.kernelRoute(512)]))
+    #expect(Self.routeSteps(changes) == [RouteChange(.delete, Self.route(512), outputIndex: 3)])
+    // And when ours is gone already, nothing is deleted (the kernel would take the first match at any metric).
+    let gone = try ApplyDecision.decide(plan, view: Self.view(best: Self.birdRoute, owned: []))
+    #expect(Self.routeSteps(gone).isEmpty)
+  }
+
+  @Test func theSourcesStopLeavesBIRDsRouteToTheDestination() throws {
+    // The source after the move: its own metric-0 route is best; BIRD's (the destination's) waits behind it.
+    let plan = Plan(guestChanges: [.remove(.route(Self.route(0)))])
+    let changes = try ApplyDecision.decide(plan, view: Self.view(best: Self.kernelRoute(0), owned: nil))
+    #expect(Self.routeSteps(changes) == [RouteChange(.delete, Self.route(0), outputIndex: 3)])
+    // Once ours is gone, the best route is BIRD's: a second stop deletes nothing.
+    let again = try ApplyDecision.decide(plan, view: Self.view(best: Self.birdRoute, owned: nil))
+    #expect(Self.routeSteps(again).isEmpty)
+  }
+
+  @Test func anotherProgramsRouteStillCollides() {
+    let foreign = KernelRoute(
+      destination: .host(Self.address), gateway: nil, outputIndex: 3, outputName: "br-ex", routeProtocol: 4)
+    let plan = Plan(guestChanges: [.add(.route(Self.route(512)))])
+    #expect(throws: KernelRefusal.self) {
+      try ApplyDecision.decide(plan, view: Self.view(best: foreign, owned: []))
+    }
+  }
+
+  // MARK: records
+
+  @Test func recordsCarryTheClaimAndOldRecordsReadAsNormal() throws {
+    let record = try Self.started(Handover.Claim(.arriving, since: 1234)).record!
+    let text = RecordJSON.text(record)
+    #expect(text.contains("\"preference\": \"arriving\""))
+    #expect(text.contains("\"metric\": 512"))
+    #expect(RecordJSON.record(Array(text.utf8)) == record)
+
+    let normal = try Self.started(.normal).record!
+    let plain = RecordJSON.text(normal)
+    #expect(!plain.contains("preference") && !plain.contains("metric"))
+    #expect(RecordJSON.record(Array(plain.utf8))?.preference == .normal)
+    // An unknown claim is not a record we understand: refused, not guessed.
+    let unknown = text.replacingOccurrences(of: "\"arriving\"", with: "\"leaving\"")
+    #expect(RecordJSON.record(Array(unknown.utf8)) == nil)
+  }
+}
