@@ -400,6 +400,8 @@ public struct GuestLifecycle: Sendable {
     let moving = Date()
     try switchOver(from: source, to: target)
     onSwitchover?(Date().timeIntervalSince(moving))
+    // The guest resumed on the destination (libvirt's RESUMED_MIGRATED): what routed-hook watch does there.
+    warnings += try arrived(target)
     try FileSystem.write("\(destination) \(tap)", to: names.placement(source.name))
     FileSystem.remove(names.migration(source.name))
     // The source side, as libvirt's qemuProcessStop after a completed migration.
@@ -419,6 +421,19 @@ public struct GuestLifecycle: Sendable {
     }
     FileSystem.remove(names.statusFile(host: source.host, guest: source.name))
     return warnings
+  }
+
+  /// `routed-hook arrived` on the guest's new host: its ARP answer goes live, its route takes the moved
+  /// claim, and gratuitous ARP moves the neighbours' caches. A hook without that command (the reference
+  /// hook of the talk's manual commands) has nothing arriving to finish.
+  private func arrived(_ target: Guest) throws -> [String] {
+    guard let hook = hook(host: target.host), !hook.hookPath.hasSuffix(".sh") else { return [] }
+    let result = try hook.command(host: target.host, ["arrived", target.name])
+    guard result.succeeded else {
+      let output = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+      return ["destination arrived (exit \(result.status)): \(output)"]
+    }
+    return []
   }
 
   /// The destination half of an incoming migration, up to `started`; returns the destination tap.

@@ -28,26 +28,42 @@ struct MigrationProbe {
 
   /// Runs `migration` while `sources` ping `address`, starting `lead` seconds before it and ending `tail`
   /// seconds after it; returns each source's loss and how long the migration itself took.
-  func measure(sources: [String], address: IPv4Address, migration: () throws -> [String]) throws
-    -> (losses: [Loss], seconds: Double, warnings: [String])
+  /// `arpWatcher`, when given, asks ARP for the guest all along (`ARPWatch`).
+  func measure(
+    sources: [String], address: IPv4Address, arpWatcher: (node: String, address: IPv4Address)? = nil,
+    migration: () throws -> [String]
+  ) throws
+    -> (losses: [Loss], seconds: Double, warnings: [String], arp: ARPWatch.Answers?)
   {
     precondition(!sources.isEmpty)
     let group = DispatchGroup()
     let results = Results()
+    let arp = ArpResult()
+    if let arpWatcher {
+      group.enter()
+      // Threads of their own: GCD's pool grows slowly on a busy machine, and a watch that starts after the
+      // migration sees only its end.
+      Thread {
+        arp.value = try? ARPWatch(names: self.names).watch(
+          from: arpWatcher.node, source: arpWatcher.address, address: address,
+          seconds: Self.lead + Self.tail + 2)
+        group.leave()
+      }.start()
+    }
     for node in sources {
       group.enter()
-      DispatchQueue.global().async {
+      Thread {
         let result = Result { try self.ping(from: node, address: address) }
         results.set(node, result)
         group.leave()
-      }
+      }.start()
     }
     Thread.sleep(forTimeInterval: Self.lead)
     let start = Date()
     let warnings = try migration()
     let seconds = Date().timeIntervalSince(start)
     group.wait()
-    return (try sources.map { try results.get($0).get() }, seconds, warnings)
+    return (try sources.map { try results.get($0).get() }, seconds, warnings, arp.value)
   }
 
   /// One ping run long enough to cover the migration; replies are counted by sequence number.
@@ -78,6 +94,11 @@ struct MigrationProbe {
     return Loss(
       node: node, sent: sent, lost: sent - received.count, longestOutage: Double(longest) * Self.interval,
       recovered: received.contains(sent) || received.contains(sent - 1))
+  }
+
+  /// The ARP watch's result, from its thread.
+  private final class ArpResult: @unchecked Sendable {
+    var value: ARPWatch.Answers?
   }
 
   /// Results from the ping threads, by node.

@@ -105,7 +105,11 @@ public struct TestRunner: Sendable {
         return try lifecycle.migrate(guest, to: host, hold: hold)
       }
       var switchover = 0.0
-      let run = try MigrationProbe(names: names).measure(sources: measure, address: address) {
+      // A LAN node named `observer` watches who answers ARP for the guest all along.
+      let observer = topology.machines.first { $0.name == "observer" }.flatMap { machine in
+        machine.interfaces.first?.address.map { (node: machine.name, address: $0.address) }
+      }
+      let run = try MigrationProbe(names: names).measure(sources: measure, address: address, arpWatcher: observer) {
         try lifecycle.migrate(guest, to: host, hold: false) { switchover = $0 }
       }
       // The target (issue 14): nothing lost beyond QEMU's own switchover (here: the NIC's move), and
@@ -113,6 +117,7 @@ public struct TestRunner: Sendable {
       let summary =
         "migration \(Int((run.seconds * 1000).rounded())) ms, switchover \(Int((switchover * 1000).rounded())) ms; "
         + run.losses.map(\.description).joined(separator: "; ")
+        + (run.arp.map { "; \($0)" } ?? "")
       if let worst = run.losses.first(where: { !$0.recovered || $0.longestOutage - switchover > 1 }) {
         throw LabError("\(summary) (\(worst.node): back more than 1 s after the switchover)")
       }
