@@ -16,12 +16,21 @@ protocol MigrationHandover {
   func pending() -> [DomainIdentity]
 }
 
-/// The handover with main's GuestRouting: departures are removals of the record; arrivals need issue 14's
-/// `finishArrival`, which this build does not have yet (a guest's ARP answering is live from `started` on).
+/// The handover with GuestRouting: arrivals are `finishArrival` (issue 14), departures the record's removal,
+/// settling `settleMoved` (moved claims older than `GuestRoutePreference.movedSeconds` back to normal).
 struct RoutingHandover: MigrationHandover {
   let engine: GuestRouting
 
-  func arrived(uuid: String) throws -> String? { nil }
+  func arrived(uuid: String) throws -> String? {
+    guard case .finished(let outcome, let announced, let failures) = try engine.finishArrival(domain: uuid) else {
+      return nil
+    }
+    let added = outcome.report?.added.count ?? 0
+    let removed = outcome.report?.removed.count ?? 0
+    return "arrived: claim moved, \(added) objects added, \(removed) removed; gratuitous ARP "
+      + (announced.isEmpty ? "none" : announced.map(\.description).joined(separator: ", "))
+      + (failures.isEmpty ? "" : "; not sent: \(failures.joined(separator: "; "))")
+  }
 
   func departed(uuid: String) throws -> String? {
     let outcome = try engine.remove(uuid: uuid, name: nil)
@@ -29,7 +38,7 @@ struct RoutingHandover: MigrationHandover {
     return "removed \(report.removed.count) objects of \(domain.name)"
   }
 
-  func settle() throws -> [DomainIdentity] { [] }
+  func settle() throws -> [DomainIdentity] { try engine.settleMoved() }
 
-  func pending() -> [DomainIdentity] { [] }
+  func pending() -> [DomainIdentity] { engine.pendingArrivals() }
 }
