@@ -8,6 +8,8 @@ import RoutedCore
 extension RoutedHook {
   /// `routed-hook arrived`: finish an incoming live migration by hand (the watch daemon does it on libvirt's
   /// RESUMED_MIGRATED event, `reconcile` when it finds the guest running).
+  // An admin's command: its stdout is for the terminal. Hook calls never get here (main.swift dispatches them
+  // by argv[0] before ArgumentParser), so nothing it prints can reach libvirt, which reads a hook's stdout.
   struct ArrivedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "arrived",

@@ -4,6 +4,8 @@ import RoutedCore
 
 extension RoutedHook {
   /// `routed-hook bird-config`: BIRD's config for sharing this host's guest routes over BGP.
+  // An admin's command: its stdout is for the terminal. Hook calls never get here (main.swift dispatches them
+  // by argv[0] before ArgumentParser), so nothing it prints can reach libvirt, which reads a hook's stdout.
   struct BirdConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "bird-config",

@@ -4,6 +4,8 @@ import RoutedCore
 
 extension RoutedHook {
   /// `routed-hook doctor`: the talk's pitfalls, looked for on the live host (or a saved snapshot).
+  // An admin's command: its stdout is for the terminal. Hook calls never get here (main.swift dispatches them
+  // by argv[0] before ArgumentParser), so nothing it prints can reach libvirt, which reads a hook's stdout.
   struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "doctor",
