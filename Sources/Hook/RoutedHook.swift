@@ -28,6 +28,7 @@ struct RoutedHook: ParsableCommand {
       ReconcileCommand.self,
       DoctorCommand.self, BirdConfigCommand.self, WatchCommand.self,
       ArrivedCommand.self,
+      LeavingCommand.self,
     ]
   )
 }

@@ -4,6 +4,50 @@
 import RoutedCore
 import RoutedKernel
 
+/// What `migrationEvent` did: the step taken (nil: nothing to do for the record's claim, or no record),
+/// the record as it was, what changed, and the gratuitous ARP sent and not sent.
+public struct HandoverResult: Sendable {
+  public var step: Handover.Step?
+  public var record: DomainRecord?
+  public var outcome: Outcome?
+  public var announced: [Handover.Announcement] = []
+  public var failures: [String] = []
+
+  public init(
+    step: Handover.Step? = nil, record: DomainRecord? = nil, outcome: Outcome? = nil,
+    announced: [Handover.Announcement] = [], failures: [String] = []
+  ) {
+    self.step = step
+    self.record = record
+    self.outcome = outcome
+    self.announced = announced
+    self.failures = failures
+  }
+
+  /// One line for logs: `withdrawn: 1 added, 2 removed; ...`, nil when nothing was done.
+  public var summary: String? {
+    guard let step, let outcome else { return nil }
+    guard step != .remove else {
+      return "removed \(outcome.report?.removed.count ?? 0) objects of \(outcome.domain?.name ?? "?")"
+    }
+    let verb: String
+    switch step {
+    case .finishArrival: verb = "arrived: claim moved"
+    case .withdraw: verb = "leaving: ARP answer on proxy-arp uplinks withdrawn, claim lowered"
+    case .restore: verb = "resumed here: answered again, claim normal"
+    case .remove: verb = ""
+    }
+    let added = outcome.report?.added.count ?? 0
+    let removed = outcome.report?.removed.count ?? 0
+    var text = "\(verb), \(added) objects added, \(removed) removed"
+    if step != .withdraw {
+      text += "; gratuitous ARP " + (announced.isEmpty ? "none" : announced.map(\.description).joined(separator: ", "))
+    }
+    if !failures.isEmpty { text += "; not sent: \(failures.joined(separator: "; "))" }
+    return text
+  }
+}
+
 /// What `finishArrival` did.
 public enum ArrivalResult: Sendable {
   /// The guest's claim went from `arriving` to `moved`; `announced` lists the gratuitous ARP sent and
@@ -15,28 +59,65 @@ public enum ArrivalResult: Sendable {
   case noRecord
 }
 
-/// The end of an incoming live migration on the destination (`Handover`): the moment the guest runs here.
-/// Called by `routed-hook watch` on libvirt's `RESUMED_MIGRATED`, by `reconcile` for a guest libvirt lists
-/// as running, and by `routed-hook arrived`. Never from a hook call (no hook marks the resume).
+/// The moments of a live migration no hook marks (`Handover`): on the destination the resume, the moment the
+/// guest runs here; on the source the pause for the switchover, and the resume after a failed migration.
+/// Called by `routed-hook watch` on libvirt's events, by `reconcile` for a guest libvirt lists as running,
+/// and by `routed-hook arrived` and `leaving`. Never from a hook call.
 extension GuestRouting {
   /// Finishes the incoming migration of `domain` (its name or UUID) under the hook lock: one nft
   /// transaction makes the ARP answering on proxy-arp uplinks live, the /32 goes to the `moved` metric
   /// (added before the `arriving` one is deleted), the record says `moved`; then gratuitous ARP for the
   /// guest's addresses on those uplinks and on its bridge.
   public func finishArrival(domain: String) throws -> ArrivalResult {
-    guard let config = try loadConfig() else {
-      throw SystemError("\(settings.configPath) does not exist: nothing is routed by routed-hook here")
-    }
+    guard let config = try loadConfig() else { throw Self.noConfig(settings) }
     guard hasRecords else { return .noRecord }
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
     guard let record = try record(named: domain) else { return .noRecord }
     guard record.preference == .arriving else { return .alreadyFinished(record) }
+    let done = try performHoldingLock(.finishArrival, record: record, config: config)
+    return .finished(done.outcome!, announced: done.announced, failures: done.failures)
+  }
+
+  /// What libvirt reported about `domain` (its name or UUID) for a migration's handover, decided by
+  /// `Handover.step` from the record's claim and done under the hook lock: on the source the pause for the
+  /// switchover withdraws the guest's answer on proxy-arp uplinks and lowers its claim (`leaving`), a resume
+  /// after a failed migration restores both; on the destination a resume finishes the arrival; a stop after
+  /// migration removes the record. Called by `routed-hook watch` on libvirt's events and by `routed-hook
+  /// leaving`; never from a hook call.
+  public func migrationEvent(_ event: Handover.MigrationEvent, domain: String) throws -> HandoverResult {
+    guard let config = try loadConfig() else { throw Self.noConfig(settings) }
+    guard hasRecords else { return HandoverResult() }
+    let lock = try HookLock.acquire(directory: settings.stateDirectory)
+    defer { withExtendedLifetime(lock) {} }
+    guard let record = try record(named: domain) else { return HandoverResult() }
+    guard let step = Handover.step(for: event, claim: record.preference) else {
+      return HandoverResult(record: record)
+    }
+    return try performHoldingLock(step, record: record, config: config)
+  }
+
+  /// One handover step for `record`, under the hook lock: the claim's change in one nft transaction (routes
+  /// added before deleted), the record; then, when the guest now runs here, gratuitous ARP for it.
+  func performHoldingLock(_ step: Handover.Step, record: DomainRecord, config: HostConfig) throws
+    -> HandoverResult
+  {
     let kernel = try self.kernel()
-    let outcome = try changeClaimHoldingLock(record, to: .moved, config: config, kernel: kernel)
+    var result = HandoverResult(step: step, record: record)
+    guard let claim = Handover.claim(after: step) else {
+      result.outcome = try removeHoldingLock(record, kernel: kernel)
+      return result
+    }
+    result.outcome = try changeClaimHoldingLock(record, to: claim, config: config, kernel: kernel)
+    guard claim.answersOnUplinks else { return result }
     // After the commit: the LAN must not be told to send here before this host answers and routes.
-    let announcements = Handover.announcements(record, config: config)
-    return .finished(outcome, announced: announcements, failures: kernel.announce(announcements))
+    result.announced = Handover.announcements(record, config: config)
+    result.failures = kernel.announce(result.announced)
+    return result
+  }
+
+  static func noConfig(_ settings: Settings) -> SystemError {
+    SystemError("\(settings.configPath) does not exist: nothing is routed by routed-hook here")
   }
 
   /// Settles every `moved` claim made at least `seconds` ago to `normal` (metric 0, local_pref 100), under
@@ -71,6 +152,12 @@ extension GuestRouting {
   /// The domains whose incoming migration is not finished yet.
   public func pendingArrivals() -> [DomainIdentity] {
     records().filter { $0.preference == .arriving }.map(\.domain)
+  }
+
+  /// The domains in the middle of a migration here, with their claim: arriving (not resumed here yet) or
+  /// leaving (paused here for the switchover).
+  public func pendingHandovers() -> [(domain: DomainIdentity, claim: GuestRoutePreference)] {
+    records().filter { $0.preference == .arriving || $0.preference == .leaving }.map { ($0.domain, $0.preference) }
   }
 
   /// Changes a record's claim: the record written ahead (old and new objects), one transaction, the record.

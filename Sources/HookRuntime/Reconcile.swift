@@ -41,8 +41,9 @@ extension GuestRouting {
   }
 
   /// Without the watch daemon, the fallback for what libvirt's events would have triggered: an arriving guest
-  /// that libvirt lists as running (not paused) has resumed here, so its arrival is finished; a moved claim
-  /// older than `GuestRoutePreference.movedSeconds` settles to normal.
+  /// that libvirt lists as running (not paused) has resumed here, so its arrival is finished; a leaving guest
+  /// libvirt lists as running here again resumed after a failed migration, so it is answered for again; a
+  /// moved claim older than `GuestRoutePreference.movedSeconds` settles to normal.
   private func finishHandovers(listing: LibvirtListing, dryRun: Bool, report: inout ReconcileReport) {
     let now = BootClock.seconds()
     let running = Dictionary(
@@ -60,6 +61,12 @@ extension GuestRouting {
           case .alreadyFinished(let now): return "already \(now.preference.rawValue)"
           case .noRecord: return "stopped meanwhile"
           }
+        }
+      case .normal? where record.preference == .leaving:
+        report.run(.handover, domain: record.domain, detail: "leaving, and libvirt lists it running here") {
+          guard !dryRun else { return nil }
+          let done = try migrationEvent(.resumed, domain: record.domain.uuid)
+          return done.step == .restore ? "normal: answered again" : "changed meanwhile"
         }
       case .normal?:
         report.run(

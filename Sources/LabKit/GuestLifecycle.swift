@@ -397,11 +397,14 @@ public struct GuestLifecycle: Sendable {
     var target = source
     target.host = destination
     target.tap = tap
+    // libvirt pauses the guest on the source for the switchover (SUSPENDED_MIGRATED): what routed-hook watch
+    // does there, withdrawing the source's ARP answer on the LAN before the destination's goes live.
+    warnings += try handover(source, ["leaving", source.name])
     let moving = Date()
     try switchOver(from: source, to: target)
     onSwitchover?(Date().timeIntervalSince(moving))
     // The guest resumed on the destination (libvirt's RESUMED_MIGRATED): what routed-hook watch does there.
-    warnings += try arrived(target)
+    warnings += try handover(target, ["arrived", target.name])
     try FileSystem.write("\(destination) \(tap)", to: names.placement(source.name))
     FileSystem.remove(names.migration(source.name))
     // The source side, as libvirt's qemuProcessStop after a completed migration.
@@ -423,15 +426,16 @@ public struct GuestLifecycle: Sendable {
     return warnings
   }
 
-  /// `routed-hook arrived` on the guest's new host: its ARP answer goes live, its route takes the moved
-  /// claim, and gratuitous ARP moves the neighbours' caches. A hook without that command (the reference
-  /// hook of the talk's manual commands) has nothing arriving to finish.
-  private func arrived(_ target: Guest) throws -> [String] {
-    guard let hook = hook(host: target.host), !hook.hookPath.hasSuffix(".sh") else { return [] }
-    let result = try hook.command(host: target.host, ["arrived", target.name])
+  /// A handover command on the guest's host, as routed-hook watch runs it on libvirt's events: `leaving` on the
+  /// source (its ARP answer on the LAN withdrawn, its claim lowered), `arrived` on the destination (its answer
+  /// live, its route at the moved claim, gratuitous ARP). A hook without those commands (the reference hook of
+  /// the talk's manual commands) has nothing to hand over.
+  private func handover(_ guest: Guest, _ arguments: [String]) throws -> [String] {
+    guard let hook = hook(host: guest.host), !hook.hookPath.hasSuffix(".sh") else { return [] }
+    let result = try hook.command(host: guest.host, arguments)
     guard result.succeeded else {
       let output = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-      return ["destination arrived (exit \(result.status)): \(output)"]
+      return ["\(guest.host) \(arguments[0]) (exit \(result.status)): \(output)"]
     }
     return []
   }

@@ -10,10 +10,17 @@
 /// the source's `normal` claim everywhere until the source's `stopped` withdraws it; after a bounded
 /// time the claim settles to `normal`. Each change adds the new route before deleting the old one, in
 /// that order, so BIRD never sees the guest without a route (BIRD prefers the lower metric of two).
+///
+/// On the source, `leaving` is the mirror of `arriving`: libvirt pauses the guest for the migration's last
+/// phase (`VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED`) and the source stops answering ARP for it on the LAN and
+/// lowers its claim, so that nobody answers between that pause and the destination's resume, instead of both
+/// from the destination's resume to the source's `stopped`. A failed migration resumes the guest on the
+/// source, which claims it `normal` again.
 public enum GuestRoutePreference: String, Sendable, CaseIterable, Codable {
   case normal
   case arriving
   case moved
+  case leaving
 
   /// The metric (RTA_PRIORITY) of the guest's /32.
   public var metric: UInt32 {
@@ -21,6 +28,7 @@ public enum GuestRoutePreference: String, Sendable, CaseIterable, Codable {
     case .normal: 0
     case .moved: 256
     case .arriving: 512
+    case .leaving: 768
     }
   }
 
@@ -29,13 +37,18 @@ public enum GuestRoutePreference: String, Sendable, CaseIterable, Codable {
     switch self {
     case .normal: 100
     case .moved: 200
-    case .arriving: 50
+    case .arriving, .leaving: 50
     }
   }
 
   /// BIRD's route preference for the kernel-learned route on this host: above BGP's 100, so a guest that
   /// runs here beats a neighbour's announcement of it, except while it is only arriving.
-  public var birdPreference: Int { self == .arriving ? 90 : 200 }
+  /// `leaving` is in BIRD's filters' `krt_metric >= 512` too (`BirdConfig`): 90 and local_pref 50.
+  public var birdPreference: Int { self == .arriving || self == .leaving ? 90 : 200 }
+
+  /// Whether this host answers ARP (and NDP, with a proxy neighbour entry) for the guest on proxy-arp
+  /// uplinks: not while the guest runs elsewhere, arriving here or leaving from here.
+  public var answersOnUplinks: Bool { self == .normal || self == .moved }
 
   /// How long `moved` lasts before it settles to `normal` (Calico holds its raised priority about 30 s).
   public static let movedSeconds = 30

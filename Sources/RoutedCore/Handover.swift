@@ -5,7 +5,9 @@
 /// On the destination, libvirt runs `migrate begin` (noted in a marker), then `prepare`, `start` and
 /// `started` while the source still runs the guest: `started` claims it `arriving`. When the guest resumes
 /// here (libvirt's `RESUMED_MIGRATED`, seen by `routed-hook watch`; or `reconcile` finding it running; or
-/// `routed-hook arrived` by hand) the claim becomes `moved`, and some time later `normal`.
+/// `routed-hook arrived` by hand) the claim becomes `moved`, and some time later `normal`. On the source,
+/// the pause for the switchover makes the claim `leaving` until the guest stops (or resumes there after a
+/// failed migration: `normal` again).
 public enum Handover {
   /// A claim and when it was made (CLOCK_BOOTTIME seconds; 0 for `normal`).
   public struct Claim: Sendable, Equatable {
@@ -40,14 +42,69 @@ public enum Handover {
 
   /// What a record's claim should become now, nil when it stays. `running` is whether libvirt reports the
   /// domain running rather than paused; nil when libvirt was not asked: an arrival is never finished on a
-  /// guess, since the source may still run the guest.
+  /// guess, since the source may still run the guest, and a leaving guest is not answered for again on a
+  /// guess either, since the destination may run it already.
   public static func next(
     _ record: DomainRecord, running: Bool?, now: Int, movedSeconds: Int = GuestRoutePreference.movedSeconds
   ) -> GuestRoutePreference? {
     switch record.preference {
     case .arriving: running == true ? .moved : nil
     case .moved: now - record.since >= movedSeconds ? .normal : nil
+    case .leaving: running == true ? .normal : nil
     case .normal: nil
+    }
+  }
+
+  /// What libvirt reported about a domain, as far as a migration's handover cares (libvirt's lifecycle events;
+  /// `routed-hook watch` maps them, `routed-hook leaving` and `arrived` stand in for them by hand).
+  public enum MigrationEvent: String, Sendable, CaseIterable {
+    /// `SUSPENDED_MIGRATED`: on the source, libvirt paused the guest for the migration's last phase (QEMU
+    /// sends what is left; next the destination resumes it). Also the whole of an offline migration.
+    case pausedForMigration
+    /// Any `RESUMED`: the guest runs here now. On the destination `RESUMED_MIGRATED` (or `_POSTCOPY`) ends
+    /// the migration; on the source, libvirt 9.0 resumes a guest whose migration failed or was cancelled with
+    /// reason `migration-canceled`, which it reports as `RESUMED_MIGRATED` too
+    /// (`qemuMigrationSrcRestoreDomainState`, `qemuDomainRunningReasonToResumeEvent`); an admin's `virsh
+    /// resume` of a guest left paused is `RESUMED_UNPAUSED`. The record's claim tells them apart.
+    case resumed
+    /// `STOPPED_MIGRATED`: on the source, the guest left.
+    case stoppedAfterMigration
+  }
+
+  /// What the handover does on a host for an event, from the claim of the domain's record there (nil: no
+  /// record, not routed here).
+  public enum Step: String, Sendable, Equatable {
+    /// arriving → moved: the answer on proxy-arp uplinks goes live, the claim beats the source's, then
+    /// gratuitous ARP.
+    case finishArrival
+    /// normal or moved → leaving: the answer on proxy-arp uplinks goes, the claim drops below any other.
+    case withdraw
+    /// leaving → normal: the migration failed and the guest runs here again; answered, then gratuitous ARP.
+    case restore
+    /// The record and its objects go (a no-op when `stopped` did it already).
+    case remove
+  }
+
+  /// The step for `event` on a host whose record of the domain claims `claim`; nil: nothing to do.
+  public static func step(for event: MigrationEvent, claim: GuestRoutePreference?) -> Step? {
+    guard let claim else { return nil }
+    switch (event, claim) {
+    case (.pausedForMigration, .normal), (.pausedForMigration, .moved): return .withdraw
+    case (.pausedForMigration, .arriving), (.pausedForMigration, .leaving): return nil
+    case (.resumed, .arriving): return .finishArrival
+    case (.resumed, .leaving): return .restore
+    case (.resumed, .normal), (.resumed, .moved): return nil
+    case (.stoppedAfterMigration, _): return .remove
+    }
+  }
+
+  /// The claim a step makes; nil for `remove`.
+  public static func claim(after step: Step) -> GuestRoutePreference? {
+    switch step {
+    case .finishArrival: .moved
+    case .withdraw: .leaving
+    case .restore: .normal
+    case .remove: nil
     }
   }
 

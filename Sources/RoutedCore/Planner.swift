@@ -194,7 +194,8 @@ public enum Planner {
   ///
   /// An arriving guest (an incoming live migration not finished yet) gets no ARP answer and no proxy
   /// neighbour entry on proxy-arp uplinks, since the source still runs it and the LAN must keep reaching it
-  /// there, and its /32 takes the claim's metric. Only IPv4 routes carry claims: BGP is IPv4-only, and an
+  /// there; nor does a leaving one (paused here for its migration's switchover, about to run on the
+  /// destination). Its /32 takes the claim's metric. Only IPv4 routes carry claims: BGP is IPv4-only, and an
   /// IPv6 route without a metric gets the kernel's 1024, which would lose to any claim.
   public static func guestObjects(
     for interfaces: [ManagedInterface], domain: DomainIdentity, config: HostConfig,
@@ -202,7 +203,7 @@ public enum Planner {
   )
     -> [KernelObject]
   {
-    let answers = preference != .arriving
+    let answers = preference.answersOnUplinks
     var objects: [KernelObject] = []
     let comment = domain.name
     for nic in interfaces {

@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import CLibvirt
+import RoutedCore
 
 /// One libvirt event as the daemon sees it.
 public struct LibvirtEvent: Sendable, Equatable {
@@ -16,16 +17,36 @@ public struct LibvirtEvent: Sendable, Equatable {
   public var name: String
   public var kind: Kind
 
-  /// `RESUMED_MIGRATED` on the destination: the guest runs here from now on.
-  public var isResumedAfterMigration: Bool {
-    kind == .lifecycle(
-      event: Int32(VIR_DOMAIN_EVENT_RESUMED.rawValue), detail: Int32(VIR_DOMAIN_EVENT_RESUMED_MIGRATED.rawValue))
+  /// What this event means for a migration's handover, nil when nothing: `SUSPENDED_MIGRATED` (on the source,
+  /// the pause for the switchover), any `RESUMED` (the guest runs here: on the destination after its migration,
+  /// on the source after a failed one, both `RESUMED_MIGRATED` in libvirt 9.0), `STOPPED_MIGRATED` (on the
+  /// source, the guest left). Which host is which is the record's claim's business (`Handover.step`).
+  public var migrationEvent: Handover.MigrationEvent? {
+    guard case .lifecycle(let event, let detail) = kind else { return nil }
+    switch event {
+    case Int32(VIR_DOMAIN_EVENT_SUSPENDED.rawValue):
+      return detail == Int32(VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED.rawValue) ? .pausedForMigration : nil
+    case Int32(VIR_DOMAIN_EVENT_RESUMED.rawValue):
+      return .resumed
+    case Int32(VIR_DOMAIN_EVENT_STOPPED.rawValue):
+      return detail == Int32(VIR_DOMAIN_EVENT_STOPPED_MIGRATED.rawValue) ? .stoppedAfterMigration : nil
+    default:
+      return nil
+    }
   }
 
-  /// `STOPPED_MIGRATED` on the source: the guest left.
-  public var isStoppedAfterMigration: Bool {
-    kind == .lifecycle(
-      event: Int32(VIR_DOMAIN_EVENT_STOPPED.rawValue), detail: Int32(VIR_DOMAIN_EVENT_STOPPED_MIGRATED.rawValue))
+  /// A detail that names a migration (`suspended/migrated`, `resumed/migrated`, `resumed/postcopy`,
+  /// `stopped/migrated`): worth a log line even when there is nothing to hand over.
+  public var concernsMigration: Bool {
+    guard case .lifecycle(let event, let detail) = kind else { return false }
+    switch event {
+    case Int32(VIR_DOMAIN_EVENT_SUSPENDED.rawValue): return detail == Int32(VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED.rawValue)
+    case Int32(VIR_DOMAIN_EVENT_RESUMED.rawValue):
+      return detail == Int32(VIR_DOMAIN_EVENT_RESUMED_MIGRATED.rawValue)
+        || detail == Int32(VIR_DOMAIN_EVENT_RESUMED_POSTCOPY.rawValue)
+    case Int32(VIR_DOMAIN_EVENT_STOPPED.rawValue): return detail == Int32(VIR_DOMAIN_EVENT_STOPPED_MIGRATED.rawValue)
+    default: return false
+    }
   }
 
   /// Any STOPPED event: the domain no longer runs here.

@@ -189,9 +189,9 @@ public final class WatchDaemon {
         log("libvirt: \(event.uri): \(event.text); reconnecting")
         running = nil
       case .lifecycle:
-        // The handover first: a resumed guest must answer here, a departed one stop answering there, at once.
-        if event.isResumedAfterMigration { handOver(event, arriving: true, now: now) }
-        if event.isStoppedAfterMigration { handOver(event, arriving: false, now: now) }
+        // The handover first: a guest paused for its switchover must stop being answered for here, a resumed
+        // one be answered for, a departed one be gone, at once.
+        if let migration = event.migrationEvent { handOver(event, migration, now: now) }
         if event.isStopped {
           running?.remove(event.uuid)
           // A stop whose hook was killed leaves a record: reconcile once libvirt has run the stop hooks.
@@ -212,23 +212,25 @@ public final class WatchDaemon {
 
   // MARK: Migration handover
 
-  /// `RESUMED_MIGRATED` here (the destination): the arrival is finished; `STOPPED_MIGRATED` (the source): what
-  /// this host still holds for the guest goes. One syslog line and one `handover` repair when something changed.
-  private func handOver(_ event: LibvirtEvent, arriving: Bool, now: Double) {
+  /// libvirt's events of a migration, acted on as `Handover.step` decides from the record's claim: on the source
+  /// `SUSPENDED_MIGRATED` withdraws the guest's ARP answer on proxy-arp uplinks and lowers its claim, a resume
+  /// after a failed migration restores them, `STOPPED_MIGRATED` removes what is left; on the destination
+  /// `RESUMED_MIGRATED` finishes the arrival. One syslog line and one `handover` repair when something changed.
+  private func handOver(_ event: LibvirtEvent, _ migration: Handover.MigrationEvent, now: Double) {
     let trigger = "\(event.name) \(event.text)"
     do {
-      let summary = arriving ? try handover.arrived(uuid: event.uuid) : try handover.departed(uuid: event.uuid)
-      guard let summary else {
-        log("libvirt: \(trigger): nothing to hand over")
+      guard let done = try handover.handle(migration, uuid: event.uuid) else {
+        if event.concernsMigration { log("libvirt: \(trigger): nothing to hand over") }
         return
       }
-      AuditLog.record("watch handover domain=\(event.name) uuid=\(event.uuid) event=\(event.text): \(summary)")
-      record(kind: "handover", trigger: trigger, latency: Self.monotonic() - now, objects: [summary], error: nil)
-      log("handover (\(trigger)): \(summary)")
-      if arriving {
+      AuditLog.record("watch handover domain=\(event.name) uuid=\(event.uuid) event=\(event.text): \(done.summary)")
+      record(kind: "handover", trigger: trigger, latency: Self.monotonic() - now, objects: [done.summary], error: nil)
+      log("handover (\(trigger)): \(done.summary)")
+      if done.step == .finishArrival {
         let due = now + Double(GuestRoutePreference.movedSeconds) + 1
         settleDue = min(settleDue ?? due, due)
       }
+      refreshPendingHandovers()
     } catch {
       AuditLog.record("watch handover failed domain=\(event.name) uuid=\(event.uuid) event=\(event.text): \(error)")
       record(kind: "handover", trigger: trigger, latency: Self.monotonic() - now, objects: [], error: "\(error)")
@@ -253,7 +255,9 @@ public final class WatchDaemon {
   }
 
   private func refreshPendingHandovers() {
-    status.pendingHandovers = handover.pending().map { .init(uuid: $0.uuid, name: $0.name, claim: "arriving", until: nil) }
+    status.pendingHandovers = handover.pending().map {
+      .init(uuid: $0.domain.uuid, name: $0.domain.name, claim: $0.claim.rawValue, until: nil)
+    }
   }
 
   // MARK: libvirt

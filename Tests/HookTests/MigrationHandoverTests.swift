@@ -154,6 +154,102 @@ struct MigrationHandoverTests {
     #expect(try Self.metrics(bed, "10.136.11.5") == [256])
     #expect(try KernelReadBack.read(bed.host).elements.contains(Self.answer))
   }
+
+  // MARK: the source's side
+
+  func leaving(_ bed: Testbed, _ extra: [String] = []) throws -> HookProcess.Result {
+    try HookProcess.run(
+      ["leaving", "--config", bed.configPath, "--state-dir", bed.stateDirectory] + extra + ["guest0"],
+      namespace: bed.host)
+  }
+
+  /// The proxy neighbour entries on osa10, read with `ip -j -6 neigh show proxy`.
+  static func proxyEntries(_ bed: Testbed) throws -> [String] {
+    let json = try Shell.inNamespace(bed.host, ["ip", "-j", "-6", "neigh", "show", "proxy", "dev", "osa10"]).out
+    let entries = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+    return entries.compactMap { $0["dst"] as? String }
+  }
+
+  /// On the source, the pause for the switchover (what `routed-hook watch` does on SUSPENDED_MIGRATED,
+  /// `routed-hook leaving` by hand): the LAN's ARP answer and the proxy NDP entry go, the /32 moves to 768, the
+  /// record says so; every other object stays; `stopped` then removes exactly what is left.
+  @Test func theSourceStopsAnsweringWhenPausedToMove() throws {
+    let bed = try Testbed(dualStack: true)
+    let osaMAC = try bed.mac(of: "osa10", in: bed.host)
+    try bed.start(0)
+    try bed.start(1)
+    #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == osaMAC)
+    #expect(try Self.proxyEntries(bed).contains(Testbed.address6(0)))
+    let before = try KernelReadBack.read(bed.host).elements(of: "guest0")
+    let other = try KernelReadBack.read(bed.host).elements(of: "guest1")
+    #expect(before.contains(Self.answer))
+
+    let done = try leaving(bed)
+    #expect(done.status == 0, "\(done.stderr)")
+    #expect(
+      done.stdout.hasPrefix("guest0: leaving: ARP answer on proxy-arp uplinks withdrawn, claim lowered, "),
+      "\(done.stdout)")
+    #expect(try Self.metrics(bed, "10.136.11.5") == [768])
+    #expect(try KernelReadBack.read(bed.host).elements(of: "guest0") == before.subtracting([Self.answer]))
+    #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == nil, "nobody answers while it moves")
+    #expect(try !Self.proxyEntries(bed).contains(Testbed.address6(0)))
+    #expect(try bed.ndpAnswer(from: bed.production, for: Testbed.address6(0)) == nil)
+    // The other guest is untouched.
+    #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.6") == osaMAC)
+    #expect(try Self.proxyEntries(bed).contains(Testbed.address6(1)))
+    #expect(try bed.status().stdout.contains("\"preference\" : \"leaving\""))
+
+    // A second pause event changes nothing.
+    let again = try leaving(bed)
+    #expect(again.stdout == "guest0: nothing to change (claim: leaving)\n", "\(again.stdout)")
+
+    // The migration completed: `stopped` removes what the record holds, which is all that is left.
+    try bed.stop(0)
+    #expect(try Self.metrics(bed, "10.136.11.5") == [])
+    #expect(try KernelReadBack.read(bed.host).elements(of: "guest0").isEmpty)
+    #expect(try !Shell.inNamespace(bed.host, ["ip", "-j", "-6", "route", "show", "proto", "151"]).out.contains("136:11:5"))
+    #expect(try KernelReadBack.read(bed.host).elements(of: "guest1") == other)
+  }
+
+  /// The migration failed and libvirt resumed the guest on the source (RESUMED_MIGRATED there, `routed-hook
+  /// leaving --resumed` by hand): answered again at metric 0, gratuitous ARP on the LAN; and without the
+  /// daemon, `reconcile` restores it once libvirt lists it running, never while it is paused.
+  @Test func aFailedMigrationRestoresTheSourcesAnswer() throws {
+    let bed = try Testbed()
+    let osaMAC = try bed.mac(of: "osa10", in: bed.host)
+    try bed.start(0)
+    #expect(try leaving(bed).status == 0)
+    #expect(try Self.metrics(bed, "10.136.11.5") == [768])
+
+    let capture = try PacketCapture(
+      namespace: bed.production, filter: "arp and arp[6:2] = 1 and arp[14:4] = arp[24:4]", in: bed.scratch)
+    let resumed = try leaving(bed, ["--resumed"])
+    let frames = try capture.frames()
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.hasPrefix("guest0: resumed here: answered again, claim normal, "), "\(resumed.stdout)")
+    #expect(resumed.stdout.contains("gratuitous ARP 10.136.11.5 on osa10 as its own MAC"), "\(resumed.stdout)")
+    #expect(try Self.metrics(bed, "10.136.11.5") == [0])
+    #expect(try KernelReadBack.read(bed.host).elements(of: "guest0") == Testbed.expectedElements(0))
+    #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == osaMAC)
+    #expect(try bed.ping(from: bed.production, "10.136.11.5"))
+    let garp = frames.filter { $0.count >= 42 && Array($0[28..<32]) == [10, 136, 11, 5] }
+    #expect(garp.count == 1, "\(frames.count) gratuitous ARP frames")
+    #expect(garp.first.map { PacketCapture.mac(Array($0[22..<28])) } == osaMAC)
+
+    // Without the daemon: paused (still switching over) stays withdrawn; running here again is restored.
+    #expect(try leaving(bed).status == 0)
+    let paused = try TestDriverNode.write(running: [0], paused: [0], in: bed.scratch, name: "paused.xml")
+    let first = try bed.reconcile(paused)
+    #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+    #expect(try Self.metrics(bed, "10.136.11.5") == [768])
+    #expect(!(try KernelReadBack.read(bed.host).elements.contains(Self.answer)))
+    let running = try TestDriverNode.write(running: [0], in: bed.scratch, name: "running.xml")
+    let second = try bed.reconcile(running)
+    #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+    #expect(second.stdout.contains("leaving, and libvirt lists it running here"), "\(second.stdout)")
+    #expect(try Self.metrics(bed, "10.136.11.5") == [0])
+    #expect(try KernelReadBack.read(bed.host).elements.contains(Self.answer))
+  }
 }
 
 /// tcpdump in a namespace, writing the first `count` frames that match `filter` to a pcap file; started here,

@@ -45,6 +45,9 @@ import Testing
     (.moved, nil, 30, .normal),
     (.moved, false, 600, .normal),
     (.normal, true, 600, nil),
+    (.leaving, true, 0, .normal),  // libvirt lists it running here again: its migration failed
+    (.leaving, false, 600, nil),  // still paused for the switchover
+    (.leaving, nil, 600, nil),  // libvirt not asked: the destination may run it already
   ])
   func nextClaim(
     preference: GuestRoutePreference, running: Bool?, age: Int, expected: GuestRoutePreference?
@@ -102,6 +105,75 @@ import Testing
     #expect(settled.record?.since == 0)
     // Settled, the record is exactly what a plain start writes.
     #expect(settled.record?.objects == (try Self.started(.normal)).record?.objects)
+  }
+
+  @Test(arguments: [
+    (Handover.MigrationEvent.pausedForMigration, GuestRoutePreference?.some(.normal), Handover.Step?.some(.withdraw)),
+    (.pausedForMigration, .moved, .withdraw),
+    (.pausedForMigration, .arriving, nil),
+    (.pausedForMigration, .leaving, nil),
+    (.pausedForMigration, nil, nil),
+    (.resumed, .arriving, .finishArrival),
+    (.resumed, .leaving, .restore),
+    (.resumed, .normal, nil),
+    (.resumed, .moved, nil),
+    (.resumed, nil, nil),
+    (.stoppedAfterMigration, .normal, .remove),
+    (.stoppedAfterMigration, .leaving, .remove),
+    (.stoppedAfterMigration, .arriving, .remove),
+    (.stoppedAfterMigration, nil, nil),
+  ])
+  func stepForAnEvent(event: Handover.MigrationEvent, claim: GuestRoutePreference?, expected: Handover.Step?) {
+    #expect(Handover.step(for: event, claim: claim) == expected)
+  }
+
+  @Test func stepsMakeTheirClaims() {
+    #expect(Handover.claim(after: .finishArrival) == .moved)
+    #expect(Handover.claim(after: .withdraw) == .leaving)
+    #expect(Handover.claim(after: .restore) == .normal)
+    #expect(Handover.claim(after: .remove) == nil)
+  }
+
+  @Test func leavingAnswersNowhereOnTheLANAndClaimsBelowEveryone() {
+    #expect(GuestRoutePreference.leaving.metric == 768)
+    #expect(GuestRoutePreference.leaving.localPreference < GuestRoutePreference.normal.localPreference)
+    #expect(GuestRoutePreference.leaving.birdPreference < 100)  // below BGP's: the destination's claim wins here
+    #expect(GuestRoutePreference.allCases.filter(\.answersOnUplinks) == [.normal, .moved])
+  }
+
+  @Test func withdrawingTakesTheUplinkAnswerAndMovesTheRouteTo768() throws {
+    let record = try Self.started(.normal).record!
+    let plan = Handover.plan(record, to: .leaving, config: Fixture.config, now: 2000)
+    let removed = plan.guestChanges.filter { $0.kind == .remove }.map(\.object)
+    let added = plan.guestChanges.filter { $0.kind == .add }.map(\.object)
+    #expect(Self.answers(removed) == [SetElementKey(address: Self.address)])
+    #expect(Self.answers(added).isEmpty)
+    #expect(Self.routes(removed).map(\.metric) == [0])
+    #expect(Self.routes(added).map(\.metric) == [768])
+    // Nothing else changes: anti-spoofing, forwarding and masquerade stay while the guest is paused here.
+    #expect(Set(removed) == Set(record.objects.filter { !Self.answers([$0]).isEmpty || !Self.routes([$0]).isEmpty }))
+    #expect(plan.record?.preference == .leaving)
+    #expect(plan.record?.since == 2000)
+    // The record holds what is left, so `stopped` removes exactly that.
+    #expect(Planner.removal(of: plan.record).guestChanges.map(\.object) .allSatisfy { plan.record!.objects.contains($0) })
+
+    // The migration failed: restored, the record is exactly what a plain start writes.
+    let restored = Handover.plan(plan.record!, to: .normal, config: Fixture.config, now: 2010)
+    #expect(Self.answers(restored.guestChanges.filter { $0.kind == .add }.map(\.object)) == [SetElementKey(address: Self.address)])
+    #expect(restored.record?.objects == record.objects)
+    #expect(restored.record?.preference == .normal)
+  }
+
+  @Test func withdrawingAddsLeavingBeforeDeletingNormal() throws {
+    let plan = Plan(guestChanges: [.remove(.route(Self.route(0))), .add(.route(Self.route(768)))])
+    #expect(ApplyDecision.query(for: plan).ownedRoutes == Self.proto)
+    let changes = try ApplyDecision.decide(
+      plan, view: Self.view(best: Self.kernelRoute(0), owned: [Self.kernelRoute(0)]))
+    #expect(
+      Self.routeSteps(changes) == [
+        RouteChange(.add, Self.route(768), outputIndex: 3),
+        RouteChange(.delete, Self.route(0), outputIndex: 3),
+      ])
   }
 
   @Test func announcementsGoToProxyARPUplinksAndTheBridge() throws {
@@ -233,7 +305,12 @@ import Testing
     #expect(!plain.contains("preference") && !plain.contains("metric"))
     #expect(RecordJSON.record(Array(plain.utf8))?.preference == .normal)
     // An unknown claim is not a record we understand: refused, not guessed.
-    let unknown = text.replacingOccurrences(of: "\"arriving\"", with: "\"leaving\"")
+    let unknown = text.replacingOccurrences(of: "\"arriving\"", with: "\"departed\"")
     #expect(RecordJSON.record(Array(unknown.utf8)) == nil)
+    // A leaving record (the source, paused for the switchover) reads back as written, route at 768.
+    let leaving = Handover.plan(normal, to: .leaving, config: Fixture.config, now: 1300).record!
+    let leavingText = RecordJSON.text(leaving)
+    #expect(leavingText.contains("\"preference\": \"leaving\"") && leavingText.contains("\"metric\": 768"))
+    #expect(RecordJSON.record(Array(leavingText.utf8)) == leaving)
   }
 }
