@@ -12,6 +12,10 @@ public struct DriftRepairReport: Sendable {
   public var unconfirmed: [DomainIdentity] = []
   /// Objects found in place.
   public var unchanged = 0
+  /// Gratuitous ARP sent after the repair because a proxy-arp uplink was re-created (`Handover.reannouncements`),
+  /// and those that could not be sent.
+  public var announced: [Handover.Announcement] = []
+  public var announceFailures: [String] = []
 
   public var isEmpty: Bool { baseline.isEmpty && guests.isEmpty }
 }
@@ -43,6 +47,9 @@ extension GuestRouting {
       let added = report.added.filter { record.objects.contains($0) }
       if !added.isEmpty { result.guests.append((record.domain, added)) }
     }
+    // After the commit: the LAN learns the uplink's (maybe new) MAC only once this host answers there again.
+    result.announced = Handover.reannouncements(repaired: result.baseline, records: repaired, config: config)
+    result.announceFailures = kernel.announce(result.announced)
     return result
   }
 }

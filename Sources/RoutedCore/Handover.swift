@@ -159,4 +159,31 @@ public enum Handover {
     }
     return announcements
   }
+
+  /// The gratuitous ARP a drift repair owes the LAN: a proxy-arp uplink whose `proxy_arp` had to be set again
+  /// was re-created (NetworkManager, a driver reload) or reset, and a re-created one may carry a new MAC that
+  /// the LAN's caches do not know; they would keep sending to the old one until their entries age out
+  /// (15–45 s with Linux's defaults). So every guest this host answers for on such an uplink (`records`
+  /// whose claim answers there) is announced on it, with the uplink's MAC, once the repair is committed.
+  public static func reannouncements(repaired: [KernelObject], records: [DomainRecord], config: HostConfig)
+    -> [Announcement]
+  {
+    let recreated = Set(
+      repaired.compactMap { object -> String? in
+        guard case .sysctl(let sysctl) = object, sysctl.key == .proxyARP else { return nil }
+        return sysctl.interface
+      })
+    let uplinks = config.uplinks.filter { $0.mode == .proxyARP && recreated.contains($0.interface) }
+    guard !uplinks.isEmpty else { return [] }
+    var announcements: [Announcement] = []
+    for record in records where record.preference.answersOnUplinks {
+      for nic in record.interfaces {
+        guard let address = nic.address else { continue }
+        for uplink in uplinks where nic.uplinks.contains(uplink.name) {
+          announcements.append(Announcement(interface: uplink.interface, address: address, sender: nil))
+        }
+      }
+    }
+    return announcements
+  }
 }

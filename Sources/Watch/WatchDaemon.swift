@@ -320,6 +320,12 @@ public final class WatchDaemon {
       log(
         "repaired \(objects.count) objects in \(Int(latency * 1000)) ms (\(trigger)): "
           + "\(report.baseline.count) of the baseline, \(report.guests.count) guests")
+      if !report.announced.isEmpty {
+        let sent = report.announced.map(\.description).joined(separator: ", ")
+        let failed = report.announceFailures.isEmpty ? "" : "; not sent: \(report.announceFailures.joined(separator: "; "))"
+        AuditLog.record("watch reannounce after uplink repair: gratuitous ARP \(sent)\(failed)")
+        log("uplink re-created: gratuitous ARP \(sent)\(failed)")
+      }
     } catch {
       record(kind: "drift", trigger: trigger, latency: Self.monotonic() - since, objects: [], error: "\(error)")
       AuditLog.record("watch repair failed trigger=\"\(trigger)\": \(error)")

@@ -157,6 +157,43 @@ struct WatchRootTests {
     #expect(try bed.status().stdout.contains("\"watch\"") == false, "no daemon view once it stopped")
   }
 
+  /// The proxy-arp uplink re-created with a new MAC (as NetworkManager or a driver reload does): the repair puts
+  /// its proxy_arp back and then sends gratuitous ARP for every guest answered there, from the new MAC, so the
+  /// LAN's caches learn it at once instead of sending to the old MAC until they age out. The daemon is
+  /// stopped (SIGSTOP) while the link is re-created and the LAN's capture starts, so its repair comes after.
+  @Test func aRecreatedProxyARPUplinkReannouncesItsGuests() throws {
+    let bed = try Testbed()
+    for index in 0..<2 { try bed.start(index) }
+    let oldMAC = try bed.mac(of: "osa10", in: bed.host)
+    let daemon = try Daemon(bed: bed)
+    #expect(daemon.wait(for: "READY=1").last?.contains("READY=1") == true)
+    kill(daemon.process.processIdentifier, SIGSTOP)
+    // Deleting a veth takes its peer: the LAN side comes back as a new eth0 in prod's namespace.
+    try Shell.inNamespace(bed.host, ["ip", "link", "del", "osa10"])
+    try Shell.run(["ip", "-n", bed.host, "link", "add", "osa10", "type", "veth", "peer", "eth0", "netns", bed.production])
+    try Shell.run(["ip", "-n", bed.host, "address", "add", "10.131.11.254/8", "dev", "osa10"])
+    try Shell.run(["ip", "-n", bed.production, "address", "add", "10.0.0.7/8", "dev", "eth0"])
+    try Shell.run(["ip", "-n", bed.host, "link", "set", "osa10", "up"])
+    try Shell.run(["ip", "-n", bed.production, "link", "set", "eth0", "up"])
+    let newMAC = try bed.mac(of: "osa10", in: bed.host)
+    #expect(newMAC != oldMAC)
+    #expect(try Shell.inNamespace(bed.host, ["sysctl", "-n", "net.ipv4.conf.osa10.proxy_arp"]).out.hasPrefix("0"))
+    let capture = try PacketCapture(
+      namespace: bed.production, filter: "arp and arp[6:2] = 1 and arp[14:4] = arp[24:4]", count: 2, in: bed.scratch)
+    kill(daemon.process.processIdentifier, SIGCONT)
+    let frames = try capture.frames()
+    let stopped = daemon.stop()
+    #expect(stopped.log.contains("uplink re-created: gratuitous ARP 10.136.11.5 on osa10 as its own MAC, 10.136.11.6 on osa10 as its own MAC"), "\(stopped.log)")
+    // Both guests announced on the LAN, sender = target = the guest, from the uplink's new MAC.
+    let announced = frames.filter { $0.count >= 42 && Array($0[6..<12]) == Array($0[22..<28]) }
+      .map { (Array($0[28..<32]).map(String.init).joined(separator: "."), PacketCapture.mac(Array($0[22..<28]))) }
+    #expect(announced.map(\.0).sorted() == ["10.136.11.5", "10.136.11.6"], "\(announced)")
+    #expect(announced.allSatisfy { $0.1 == newMAC }, "\(announced)")
+    // And the LAN is answered from the new MAC again.
+    #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == newMAC)
+    #expect(try bed.ping(from: bed.production, "10.136.11.5"))
+  }
+
   @Test func aSecondDaemonIsRefused() throws {
     let bed = try Testbed(guestCount: 1)
     let first = try Daemon(bed: bed)

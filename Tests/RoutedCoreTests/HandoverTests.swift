@@ -188,6 +188,24 @@ import Testing
       ])
   }
 
+  @Test func aRecreatedProxyARPUplinkGetsItsGuestsAnnounced() throws {
+    let normal = try Self.started(.normal).record!
+    let leaving = Handover.plan(normal, to: .leaving, config: Fixture.config, now: 5).record!
+    let proxyARP = KernelObject.sysctl(InterfaceSysctl(interface: "osa10", key: .proxyARP, value: 1))
+    let forwarding = KernelObject.sysctl(InterfaceSysctl(interface: "osa10", key: .forwarding, value: 1))
+    let routedUplink = KernelObject.sysctl(InterfaceSysctl(interface: "hsi0", key: .forwarding, value: 1))
+    // osa10's proxy_arp had to be set again: it was re-created; its guest is announced there, with its MAC.
+    #expect(
+      Handover.reannouncements(repaired: [forwarding, proxyARP], records: [normal], config: Fixture.config) == [
+        Handover.Announcement(interface: "osa10", address: Self.address, sender: nil)
+      ])
+    // A guest paused here to move (or arriving) is not answered for there: not announced.
+    #expect(Handover.reannouncements(repaired: [proxyARP], records: [leaving], config: Fixture.config).isEmpty)
+    // Only forwarding, or another uplink, or nothing of the baseline: no ARP on the LAN.
+    #expect(Handover.reannouncements(repaired: [forwarding, routedUplink], records: [normal], config: Fixture.config).isEmpty)
+    #expect(Handover.reannouncements(repaired: [], records: [normal], config: Fixture.config).isEmpty)
+  }
+
   // MARK: the route steps of a claim change
 
   static let bridge = KernelLink(index: 3, name: "br-ex", mtu: 9000, isUp: true)
