@@ -35,13 +35,20 @@ struct ARPWatch {
     var macs: [String]
     var doubleAnswered: Int
     var doubleSpan: Double
+    /// The longest time requests went unanswered between two answered ones (the handover's gap: from the
+    /// first unanswered request to the next answered one), and how many requests it spans.
+    var longestGap: Double = 0
+    var gapRequests = 0
 
     var description: String {
       let both =
         doubleAnswered == 0
-        ? "never two at once"
-        : "two at once for \(doubleAnswered) (over \(Int((doubleSpan * 1000).rounded())) ms)"
-      return "\(node) ARP: \(answered)/\(requests) answered, by \(macs.joined(separator: " then ")); \(both)"
+        ? "0 answered by two at once"
+        : "\(doubleAnswered) answered by two at once (over \(Int((doubleSpan * 1000).rounded())) ms)"
+      let gap =
+        gapRequests == 0
+        ? "no gap" : "gap \(Int((longestGap * 1000).rounded())) ms (\(gapRequests) requests unanswered)"
+      return "\(node) ARP: \(answered)/\(requests) answered, by \(macs.joined(separator: " then ")); \(both); \(gap)"
     }
   }
 
@@ -91,10 +98,22 @@ struct ARPWatch {
     var answers = Answers(
       node: node, requests: requests.count, answered: 0, macs: [], doubleAnswered: 0, doubleSpan: 0)
     var firstDouble: Double?
+    var lastAnswered: Int?
     for (index, start) in requests.enumerated() {
       let end = index + 1 < requests.count ? requests[index + 1] : .infinity
       let macs = Set(replies.filter { $0.time >= start && $0.time < end }.map(\.mac))
-      if !macs.isEmpty { answers.answered += 1 }
+      if !macs.isEmpty {
+        answers.answered += 1
+        // Only gaps between two answered requests: before the first answer the watch had only just begun.
+        if let previous = lastAnswered, index - previous > 1 {
+          let gap = start - requests[previous + 1]
+          if gap > answers.longestGap {
+            answers.longestGap = gap
+            answers.gapRequests = index - previous - 1
+          }
+        }
+        lastAnswered = index
+      }
       for reply in replies where reply.time >= start && reply.time < end && !answers.macs.contains(reply.mac)
       {
         answers.macs.append(reply.mac)

@@ -109,18 +109,49 @@ public struct TestRunner: Sendable {
       let observer = topology.machines.first { $0.name == "observer" }.flatMap { machine in
         machine.interfaces.first?.address.map { (node: machine.name, address: $0.address) }
       }
-      let run = try MigrationProbe(names: names).measure(sources: measure, address: address, arpWatcher: observer) {
-        try lifecycle.migrate(guest, to: host, hold: false) { switchover = $0 }
+      // The measured machines on the observer's LAN: their neighbour entry for the guest must point at the
+      // destination within a second of the resume (issue 13), watched with `ip monitor neigh`.
+      let lan = observer.flatMap { topology.attachments(of: $0.node).first?.segment }
+      let destinationMAC = lan.flatMap { segment in
+        topology.attachments(of: host).first { $0.segment == segment }.flatMap {
+          Probes(names: names).mac(node: host, interface: $0.name)
+        }
       }
-      // The target (issue 14): nothing lost beyond QEMU's own switchover (here: the NIC's move), and
-      // reachability back within a second of the guest resuming.
+      let neighbours = try measure.compactMap { node -> NeighbourWatch? in
+        guard topology.machine(named: node) != nil,
+          let attachment = topology.attachments(of: node).first(where: { $0.segment == lan })
+        else { return nil }
+        return try NeighbourWatch(names: names, node: node, interface: attachment.name)
+      }
+      var resumed = Date()
+      let run = try MigrationProbe(names: names).measure(sources: measure, address: address, arpWatcher: observer) {
+        try lifecycle.migrate(guest, to: host, hold: false) {
+          switchover = $0
+          resumed = Date()
+        }
+      }
+      var failures: [String] = []
+      var neighbourText: [String] = []
+      for watch in neighbours {
+        let seen = watch.stop(address: address.description)
+        let delay = destinationMAC.flatMap { NeighbourWatch.delay(seen.changes, to: $0, after: resumed) }
+        let when = delay.map { "\(Int(($0 * 1000).rounded())) ms after the resume" } ?? "never"
+        neighbourText.append("\(watch.node)'s entry on \(host) \(when) (ip neigh: \(seen.entry))")
+        if delay.map({ $0 > 1 }) ?? true { failures.append("\(watch.node)'s neighbour entry not on \(host) within 1 s") }
+      }
+      // The targets (issues 13, 14): nothing lost beyond QEMU's own switchover (here: the NIC's move),
+      // reachability back within a second of the guest resuming, no ARP request answered by two hosts.
       let summary =
         "migration \(Int((run.seconds * 1000).rounded())) ms, switchover \(Int((switchover * 1000).rounded())) ms; "
         + run.losses.map(\.description).joined(separator: "; ")
         + (run.arp.map { "; \($0)" } ?? "")
+        + neighbourText.map { "; \($0)" }.joined()
       if let worst = run.losses.first(where: { !$0.recovered || $0.longestOutage - switchover > 1 }) {
-        throw LabError("\(summary) (\(worst.node): back more than 1 s after the switchover)")
+        failures.append("\(worst.node): back more than 1 s after the switchover")
       }
+      if let arp = run.arp, arp.doubleAnswered > 0 { failures.append("two hosts answered ARP at once") }
+      if observer != nil, run.arp == nil { failures.append("the ARP watch on \(observer!.node) failed") }
+      guard failures.isEmpty else { throw LabError("\(summary) (\(failures.joined(separator: "; ")))") }
       return [summary] + run.warnings
     case .bird(let host, let operation):
       let bird = BirdDaemon(names: names, host: host, journal: Journal(names: names))
