@@ -139,6 +139,7 @@ def main():
     parser.add_argument("--hook", default=os.path.join(ROOT, ".build", "release", "routed-hook"))
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
+    load_start = os.getloadavg()
     if os.geteuid() != 0:
         sys.exit("bench/watch.py: run as root (network namespaces)")
     host = Host(args.hook, args.guests)
@@ -199,8 +200,9 @@ def main():
     lines = [
         f"## routed-hook watch: repair latency, {now}",
         "",
-        f"Machine: {os.cpu_count()} cores, kernel {platform.release()}, load average {load[0]:.1f} {load[1]:.1f} "
-        f"{load[2]:.1f}; `bench/watch.py --runs {args.runs} --guests {args.guests} --flushes {args.flushes}` "
+        f"Machine: {os.cpu_count()} cores, kernel {platform.release()}, load average {load_start[0]:.1f} "
+        f"{load_start[1]:.1f} {load_start[2]:.1f} at the start, {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end; "
+        f"`bench/watch.py --runs {args.runs} --guests {args.guests} --flushes {args.flushes}` "
         "(release build, --no-libvirt, throwaway namespace). Seen: from the damage command's return until nft -j, "
         "ip -j or the sysctl file show the state whole again (polled every 2 ms plus the tools' own run time). "
         "Own: the daemon's figure, first kernel event to the end of its repair (50 ms of it is the debounce).",
