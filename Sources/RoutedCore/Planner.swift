@@ -49,14 +49,14 @@ public enum Planner {
 
     objects.append(.table(.filter))
     for network in config.guestNetworks {
-      objects.append(.set(guestsSet(network)))
-      if network.gateway6 != nil { objects.append(.set(guestsSet6(network))) }
+      objects.append(.set(guestsSet(network, v6: false)))
+      if network.gateway6 != nil { objects.append(.set(guestsSet(network, v6: true))) }
     }
-    objects.append(.set(egressSet))
-    objects.append(.set(ingressSet))
+    objects.append(.set(egressSet(v6: false)))
+    objects.append(.set(ingressSet(v6: false)))
     if !networks6.isEmpty {
-      objects.append(.set(egressSet6))
-      objects.append(.set(ingressSet6))
+      objects.append(.set(egressSet(v6: true)))
+      objects.append(.set(ingressSet(v6: true)))
     }
     objects.append(
       .chain(
@@ -92,7 +92,7 @@ public enum Planner {
 
     if !natUplinks.isEmpty {
       objects.append(.table(.nat))
-      objects.append(.set(masqueradeSet))
+      objects.append(.set(masqueradeSet(v6: false)))
       objects.append(
         .chain(
           OwnedChain(
@@ -101,7 +101,7 @@ public enum Planner {
     }
     if uplinks6.contains(where: { $0.mode == .nat }) {
       objects.append(.table(.nat6))
-      objects.append(.set(masqueradeSet6))
+      objects.append(.set(masqueradeSet(v6: true)))
       objects.append(
         .chain(
           OwnedChain(
@@ -209,52 +209,29 @@ public enum Planner {
     for nic in interfaces {
       guard let network = config.guestNetworks.first(where: { $0.name == nic.network }) else { continue }
       let uplinks = nic.uplinks.compactMap(config.uplink(named:))
-      if let address = nic.address {
-        objects.append(.element(guestsSet(network), SetElementKey(address: address), comment: comment))
+      let address6 = network.gateway6 == nil ? nil : nic.address6.map(IPAddress.v6)
+      for address in [nic.address.map(IPAddress.v4), address6].compactMap({ $0 }) {
+        let v6 = address.isV6
+        objects.append(
+          .element(guestsSet(network, v6: v6), SetElementKey(address: address), comment: comment))
         for uplink in uplinks {
           let key = SetElementKey(address: address, interface: uplink.interface)
-          objects.append(.element(egressSet, key, comment: comment))
+          objects.append(.element(egressSet(v6: v6), key, comment: comment))
           switch uplink.mode {
           case .proxyARP:
-            objects.append(.element(ingressSet, key, comment: comment))
-            if answers {
-              objects.append(.element(answerSet(uplink), SetElementKey(address: address), comment: comment))
-            }
+            objects.append(.element(ingressSet(v6: v6), key, comment: comment))
+            if answers { objects.append(answer(address, on: uplink, config: config, comment: comment)) }
           case .routed:
-            objects.append(.element(ingressSet, key, comment: comment))
+            objects.append(.element(ingressSet(v6: v6), key, comment: comment))
           case .nat:
-            objects.append(.element(masqueradeSet, key, comment: comment))
+            objects.append(.element(masqueradeSet(v6: v6), key, comment: comment))
           }
         }
         objects.append(
           .route(
             OwnedRoute(
               destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol,
-              metric: preference.metric)))
-      }
-      if let address6 = nic.address6, network.gateway6 != nil {
-        let address = IPAddress.v6(address6)
-        objects.append(.element(guestsSet6(network), SetElementKey(address: address), comment: comment))
-        for uplink in uplinks {
-          let key = SetElementKey(address: address, interface: uplink.interface)
-          objects.append(.element(egressSet6, key, comment: comment))
-          switch uplink.mode {
-          case .proxyARP:
-            objects.append(.element(ingressSet6, key, comment: comment))
-            guard answers else { continue }
-            objects.append(
-              .neighbour(
-                ProxyNeighbour(address: address6, device: uplink.interface, routeProtocol: config.routeProtocol)))
-          case .routed:
-            objects.append(.element(ingressSet6, key, comment: comment))
-          case .nat:
-            objects.append(.element(masqueradeSet6, key, comment: comment))
-          }
-        }
-        objects.append(
-          .route(
-            OwnedRoute(
-              destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol)))
+              metric: v6 ? 0 : preference.metric)))
       }
     }
     return objects
@@ -347,21 +324,39 @@ public enum Planner {
     }
   }
 
-  static let egressSet = OwnedSet(table: .filter, name: SetName.egress, keyType: .addressAndInterface)
-  static let ingressSet = OwnedSet(table: .filter, name: SetName.ingress, keyType: .addressAndInterface)
-  static let masqueradeSet = OwnedSet(table: .nat, name: SetName.masquerade, keyType: .addressAndInterface)
-  static let egressSet6 = OwnedSet(table: .filter, name: SetName.egress6, keyType: .address6AndInterface)
-  static let ingressSet6 = OwnedSet(table: .filter, name: SetName.ingress6, keyType: .address6AndInterface)
-  static let masqueradeSet6 = OwnedSet(
-    table: .nat6, name: SetName.masquerade6, keyType: .address6AndInterface)
-  static func guestsSet(_ network: GuestNetwork) -> OwnedSet {
-    OwnedSet(table: .filter, name: SetName.guests(network), keyType: .address)
+  /// The sets of one family: each IPv4 set has an IPv6 twin (the NAT one in a table of its own).
+  static func egressSet(v6: Bool) -> OwnedSet {
+    OwnedSet(table: .filter, name: v6 ? SetName.egress6 : SetName.egress, keyType: interfaceKey(v6))
   }
-  static func guestsSet6(_ network: GuestNetwork) -> OwnedSet {
-    OwnedSet(table: .filter, name: SetName.guests6(network), keyType: .address6)
+  static func ingressSet(v6: Bool) -> OwnedSet {
+    OwnedSet(table: .filter, name: v6 ? SetName.ingress6 : SetName.ingress, keyType: interfaceKey(v6))
   }
+  static func masqueradeSet(v6: Bool) -> OwnedSet {
+    OwnedSet(
+      table: v6 ? .nat6 : .nat, name: v6 ? SetName.masquerade6 : SetName.masquerade, keyType: interfaceKey(v6)
+    )
+  }
+  static func guestsSet(_ network: GuestNetwork, v6: Bool) -> OwnedSet {
+    OwnedSet(
+      table: .filter, name: v6 ? SetName.guests6(network) : SetName.guests(network),
+      keyType: v6 ? .address6 : .address)
+  }
+  static func interfaceKey(_ v6: Bool) -> SetKeyType { v6 ? .address6AndInterface : .addressAndInterface }
   static func answerSet(_ uplink: Uplink) -> OwnedSet {
     OwnedSet(table: .arpFilter, name: SetName.answer(uplink), keyType: .address)
+  }
+
+  /// What makes the host answer for a guest's address on a proxy-arp uplink: an element of the uplink's ARP
+  /// answer set for IPv4, a proxy neighbour entry for IPv6.
+  static func answer(_ address: IPAddress, on uplink: Uplink, config: HostConfig, comment: String)
+    -> KernelObject
+  {
+    switch address {
+    case .v4: .element(answerSet(uplink), SetElementKey(address: address), comment: comment)
+    case .v6(let address6):
+      .neighbour(
+        ProxyNeighbour(address: address6, device: uplink.interface, routeProtocol: config.routeProtocol))
+    }
   }
 
   /// Uplinks some guest network (of `networks`, default all) may use, in config order.

@@ -18,7 +18,7 @@ enum RuleCompiler {
     switch rule {
     case .dropSpoofed(let bridge, let set):
       builder.interfaceIs(bridge, input: true)
-      builder.ipv4Only()
+      builder.familyOnly(v6: false)
       builder.payload(offset: 12, length: 4, register: 1)
       builder.lookup(set, inverted: true)
       builder.verdict(NF_DROP)
@@ -27,9 +27,9 @@ enum RuleCompiler {
       builder.interfaceIs(bridge, input: false)
       builder.verdict(NF_ACCEPT)
     case .acceptEgress(let bridge, let set):
-      builder.acceptGuestAndUplink(bridge, fromBridge: true, set)
+      builder.acceptGuestAndUplink(bridge, fromBridge: true, set, v6: false)
     case .acceptIngress(let bridge, let set):
-      builder.acceptGuestAndUplink(bridge, fromBridge: false, set)
+      builder.acceptGuestAndUplink(bridge, fromBridge: false, set, v6: false)
     case .acceptReplies(let bridge):
       builder.interfaceIs(bridge, input: false)
       builder.connectionStateIsEstablishedOrRelated()
@@ -41,10 +41,7 @@ enum RuleCompiler {
       builder.interfaceIs(bridge, input: false)
       builder.verdict(NF_DROP)
     case .masquerade(let set):
-      builder.payload(offset: 12, length: 4, register: 1)
-      builder.meta(NFT_META_OIFNAME, register: 9)
-      builder.lookup(set, inverted: false)
-      builder.add("masq")
+      builder.masquerade(set, v6: false)
     case .dropARPRequests(let interface, let set):
       builder.interfaceIs(interface, input: true)
       // arp operation (2 bytes at offset 6) == request (1, big endian); nft 1.0.6 adds no htype/ptype checks.
@@ -57,7 +54,7 @@ enum RuleCompiler {
     case .dropSpoofed6(let bridge, let set):
       // The IPv6 source (16 bytes at offset 8) is loaded for each test, as nft does.
       builder.interfaceIs(bridge, input: true)
-      builder.ipv6Only()
+      builder.familyOnly(v6: true)
       builder.payload(offset: 8, length: 16, register: 1)
       builder.compare(NFT_CMP_NEQ, [UInt8](repeating: 0, count: 16))
       builder.payload(offset: 8, length: 16, register: 1)
@@ -67,25 +64,11 @@ enum RuleCompiler {
       builder.lookup(set, inverted: true)
       builder.verdict(NF_DROP)
     case .acceptEgress6(let bridge, let set):
-      builder.interfaceIs(bridge, input: true)
-      builder.ipv6Only()
-      builder.payload(offset: 8, length: 16, register: 1)
-      // The name goes to the next 128-bit register: the address fills register 1.
-      builder.meta(NFT_META_OIFNAME, register: 2)
-      builder.lookup(set, inverted: false)
-      builder.verdict(NF_ACCEPT)
+      builder.acceptGuestAndUplink(bridge, fromBridge: true, set, v6: true)
     case .acceptIngress6(let bridge, let set):
-      builder.interfaceIs(bridge, input: false)
-      builder.ipv6Only()
-      builder.payload(offset: 24, length: 16, register: 1)
-      builder.meta(NFT_META_IIFNAME, register: 2)
-      builder.lookup(set, inverted: false)
-      builder.verdict(NF_ACCEPT)
+      builder.acceptGuestAndUplink(bridge, fromBridge: false, set, v6: true)
     case .masquerade6(let set):
-      builder.payload(offset: 8, length: 16, register: 1)
-      builder.meta(NFT_META_OIFNAME, register: 2)
-      builder.lookup(set, inverted: false)
-      builder.add("masq")
+      builder.masquerade(set, v6: true)
     }
   }
 }
@@ -135,18 +118,11 @@ private struct ExpressionBuilder {
     compare(NFT_CMP_EQ, bytes + [UInt8](repeating: 0, count: 16 - bytes.count))
   }
 
-  /// The implicit `meta nfproto ipv4` nft adds before an `ip` header match in an inet table.
-  func ipv4Only() {
+  /// The implicit `meta nfproto ipv4` (`ipv6`) nft adds before an `ip` (`ip6`) header match in an inet table.
+  func familyOnly(v6: Bool) {
     guard table == .filter else { return }
     meta(NFT_META_NFPROTO, register: 1)
-    compare(NFT_CMP_EQ, [UInt8(NFPROTO_IPV4)])
-  }
-
-  /// The implicit `meta nfproto ipv6` nft adds before an `ip6` header match in an inet table.
-  func ipv6Only() {
-    guard table == .filter else { return }
-    meta(NFT_META_NFPROTO, register: 1)
-    compare(NFT_CMP_EQ, [UInt8(NFPROTO_IPV6)])
+    compare(NFT_CMP_EQ, [UInt8(v6 ? NFPROTO_IPV6 : NFPROTO_IPV4)])
   }
 
   /// `reg 1 = reg 1 & mask ^ 0`: a prefix match, before the compare.
@@ -186,14 +162,33 @@ private struct ExpressionBuilder {
   }
 
   /// `iifname B ip saddr . oifname @set accept` from the bridge, `oifname B ip daddr . iifname @set accept`
-  /// to it: the guest's address and the uplink on the other side, looked up as one key.
-  func acceptGuestAndUplink(_ bridge: String, fromBridge: Bool, _ set: String) {
+  /// to it (`ip6` for IPv6): the guest's address and the uplink on the other side, looked up as one key.
+  func acceptGuestAndUplink(_ bridge: String, fromBridge: Bool, _ set: String, v6: Bool) {
     interfaceIs(bridge, input: fromBridge)
-    ipv4Only()
-    payload(offset: fromBridge ? 12 : 16, length: 4, register: 1)
-    meta(fromBridge ? NFT_META_OIFNAME : NFT_META_IIFNAME, register: 9)
+    familyOnly(v6: v6)
+    addressAndInterface(
+      source: fromBridge, v6: v6, interface: fromBridge ? NFT_META_OIFNAME : NFT_META_IIFNAME)
     lookup(set, inverted: false)
     verdict(NF_ACCEPT)
+  }
+
+  /// `ip saddr . oifname @set masquerade` (`ip6 saddr` for NAT66).
+  func masquerade(_ set: String, v6: Bool) {
+    addressAndInterface(source: true, v6: v6, interface: NFT_META_OIFNAME)
+    lookup(set, inverted: false)
+    add("masq")
+  }
+
+  /// The key of an `address . ifname` set: the source or destination address into register 1 and the
+  /// interface name right after it, in the 32-bit register 9 after an IPv4 address or in the next 128-bit
+  /// register (2) after an IPv6 one, which fills register 1.
+  func addressAndInterface(source: Bool, v6: Bool, interface: nft_meta_keys) {
+    if v6 {
+      payload(offset: source ? 8 : 24, length: 16, register: 1)
+    } else {
+      payload(offset: source ? 12 : 16, length: 4, register: 1)
+    }
+    meta(interface, register: v6 ? 2 : 9)
   }
 
   /// `ct state established,related`: a bit test on the conntrack state.
