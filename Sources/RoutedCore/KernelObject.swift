@@ -133,6 +133,16 @@ public enum Rule: Sendable, Hashable {
   case acceptIngress6(bridge: String, set: String)
   /// `ip6 saddr . oifname @set masquerade`: NAT66.
   case masquerade6(set: String)
+
+  /// Whether the rule matches IPv6 headers (the IPv6 twins of the IPv4 rules).
+  public var isV6: Bool {
+    switch self {
+    case .dropSpoofed6, .acceptEgress6, .acceptIngress6, .masquerade6: true
+    case .dropSpoofed, .acceptBridged, .acceptEgress, .acceptIngress, .acceptReplies, .dropFromBridge,
+      .dropToBridge, .masquerade, .dropARPRequests:
+      false
+    }
+  }
 }
 
 /// A route routed-hook owns, tagged with the config's `routeProtocol`: a guest's /32 or /128, a peer route.

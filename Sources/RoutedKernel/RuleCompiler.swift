@@ -26,10 +26,10 @@ enum RuleCompiler {
       builder.interfaceIs(bridge, input: true)
       builder.interfaceIs(bridge, input: false)
       builder.verdict(NF_ACCEPT)
-    case .acceptEgress(let bridge, let set):
-      builder.acceptGuestAndUplink(bridge, fromBridge: true, set, v6: false)
-    case .acceptIngress(let bridge, let set):
-      builder.acceptGuestAndUplink(bridge, fromBridge: false, set, v6: false)
+    case .acceptEgress(let bridge, let set), .acceptEgress6(let bridge, let set):
+      builder.acceptGuestAndUplink(bridge, fromBridge: true, set, v6: rule.isV6)
+    case .acceptIngress(let bridge, let set), .acceptIngress6(let bridge, let set):
+      builder.acceptGuestAndUplink(bridge, fromBridge: false, set, v6: rule.isV6)
     case .acceptReplies(let bridge):
       builder.interfaceIs(bridge, input: false)
       builder.connectionStateIsEstablishedOrRelated()
@@ -40,8 +40,8 @@ enum RuleCompiler {
     case .dropToBridge(let bridge):
       builder.interfaceIs(bridge, input: false)
       builder.verdict(NF_DROP)
-    case .masquerade(let set):
-      builder.masquerade(set, v6: false)
+    case .masquerade(let set), .masquerade6(let set):
+      builder.masquerade(set, v6: rule.isV6)
     case .dropARPRequests(let interface, let set):
       builder.interfaceIs(interface, input: true)
       // arp operation (2 bytes at offset 6) == request (1, big endian); nft 1.0.6 adds no htype/ptype checks.
@@ -63,12 +63,6 @@ enum RuleCompiler {
       builder.payload(offset: 8, length: 16, register: 1)
       builder.lookup(set, inverted: true)
       builder.verdict(NF_DROP)
-    case .acceptEgress6(let bridge, let set):
-      builder.acceptGuestAndUplink(bridge, fromBridge: true, set, v6: true)
-    case .acceptIngress6(let bridge, let set):
-      builder.acceptGuestAndUplink(bridge, fromBridge: false, set, v6: true)
-    case .masquerade6(let set):
-      builder.masquerade(set, v6: true)
     }
   }
 }
