@@ -39,11 +39,6 @@ public struct HookPolicy: Sendable, Equatable {
   public var action: HookAction
   public var onFailure: FailureMode
 
-  public init(action: HookAction, onFailure: FailureMode) {
-    self.action = action
-    self.onFailure = onFailure
-  }
-
   /// The policy for one hook call.
   public static func decide(_ invocation: HookInvocation) -> HookPolicy {
     switch (invocation.kind, invocation.operation) {

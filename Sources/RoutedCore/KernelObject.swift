@@ -87,15 +87,6 @@ public struct OwnedChain: Sendable, Hashable {
   /// nft priority; every base chain is `policy accept`, so drops stay scoped to our interfaces.
   public var priority: Int32
   public var rules: [Rule]
-
-  public init(table: OwnedTable, name: String, kind: Kind, hook: Hook, priority: Int32, rules: [Rule]) {
-    self.table = table
-    self.name = name
-    self.kind = kind
-    self.hook = hook
-    self.priority = priority
-    self.rules = rules
-  }
 }
 
 /// A rule of an owned chain, as meaning rather than bytecode; the kernel target compiles it to expressions.
@@ -148,31 +139,11 @@ public enum Rule: Sendable, Hashable {
 /// A route routed-hook owns, tagged with the config's `routeProtocol`: a guest's /32 or /128, a peer route.
 public struct OwnedRoute: Sendable, Hashable, CustomStringConvertible {
   public var destination: IPNetwork
-  public var gateway: IPAddress?
+  public var gateway: IPAddress? = nil
   public var device: String
   public var routeProtocol: UInt8
   /// RTA_PRIORITY: 0, or a guest route's migration claim (`GuestRoutePreference.metric`).
-  public var metric: UInt32
-
-  public init(
-    destination: IPNetwork, gateway: IPAddress? = nil, device: String, routeProtocol: UInt8,
-    metric: UInt32 = 0
-  ) {
-    self.destination = destination
-    self.gateway = gateway
-    self.device = device
-    self.routeProtocol = routeProtocol
-    self.metric = metric
-  }
-
-  public init(
-    destination: IPv4Network, gateway: IPv4Address? = nil, device: String, routeProtocol: UInt8,
-    metric: UInt32 = 0
-  ) {
-    self.init(
-      destination: .v4(destination), gateway: gateway.map(IPAddress.v4), device: device,
-      routeProtocol: routeProtocol, metric: metric)
-  }
+  public var metric: UInt32 = 0
 
   public var description: String {
     let via = gateway.map { " via \($0)" } ?? ""
@@ -180,6 +151,17 @@ public struct OwnedRoute: Sendable, Hashable, CustomStringConvertible {
     let scope = gateway == nil && !destination.isV6 ? " scope link" : ""
     let metric = self.metric == 0 ? "" : " metric \(self.metric)"
     return "\(destination)\(via) dev \(device) proto \(routeProtocol)\(scope)\(metric)"
+  }
+}
+
+extension OwnedRoute {
+  public init(
+    destination: IPv4Network, gateway: IPv4Address? = nil, device: String, routeProtocol: UInt8,
+    metric: UInt32 = 0
+  ) {
+    self.init(
+      destination: .v4(destination), gateway: gateway.map(IPAddress.v4), device: device,
+      routeProtocol: routeProtocol, metric: metric)
   }
 }
 
@@ -257,12 +239,6 @@ public struct ProxyNeighbour: Sendable, Hashable, CustomStringConvertible {
   public var address: IPv6Address
   public var device: String
   public var routeProtocol: UInt8
-
-  public init(address: IPv6Address, device: String, routeProtocol: UInt8) {
-    self.address = address
-    self.device = device
-    self.routeProtocol = routeProtocol
-  }
 
   public var description: String { "proxy \(address) dev \(device) protocol \(routeProtocol)" }
 }

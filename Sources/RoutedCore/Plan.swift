@@ -42,21 +42,10 @@ public struct DomainRecord: Sendable, Equatable {
   public var objects: [KernelObject]
   /// The guest's migration claim: `arriving` from an incoming migration's `started` until it is finished,
   /// `moved` for a while after, else `normal`.
-  public var preference: GuestRoutePreference
+  public var preference: GuestRoutePreference = .normal
   /// CLOCK_BOOTTIME seconds when `preference` was last set to something other than `normal` (records live
   /// in /run, so boot time is one clock for every process that reads them); 0 for `normal`.
-  public var since: Int
-
-  public init(
-    domain: DomainIdentity, interfaces: [ManagedInterface], objects: [KernelObject],
-    preference: GuestRoutePreference = .normal, since: Int = 0
-  ) {
-    self.domain = domain
-    self.interfaces = interfaces
-    self.objects = objects
-    self.preference = preference
-    self.since = since
-  }
+  public var since: Int = 0
 }
 
 /// A guest NIC routed-hook manages: on a guest network, with an address.
@@ -71,18 +60,6 @@ public struct ManagedInterface: Sendable, Hashable, Codable {
   public var bridge: String
   /// Names of the uplinks this NIC may use.
   public var uplinks: [String]
-
-  public init(
-    mac: MACAddress, address: IPv4Address?, address6: IPv6Address? = nil, network: String, bridge: String,
-    uplinks: [String]
-  ) {
-    self.mac = mac
-    self.address = address
-    self.address6 = address6
-    self.network = network
-    self.bridge = bridge
-    self.uplinks = uplinks
-  }
 
   /// Both families' addresses, IPv4 first.
   public var addresses: [IPAddress] {

@@ -1,6 +1,6 @@
 import Foundation
 import HookRuntime
-import RoutedCore
+@testable import RoutedCore
 
 /// The test driver host and its config, shipped with the test target.
 enum Fixture {

@@ -1,4 +1,4 @@
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// The apply decision as a table: a plan and a kernel view in, ordered steps (with their undos) and a report,

@@ -1,5 +1,5 @@
 import Foundation
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 @Suite struct BGPConfigTests {

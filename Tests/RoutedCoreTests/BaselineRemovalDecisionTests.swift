@@ -1,4 +1,4 @@
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// `host down`'s decision and the presence check, from views: no kernel needed.

@@ -1,5 +1,5 @@
 import Foundation
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// Doctor's checks on snapshots captured from real broken states (`Fixtures/doctor/capture.sh`) and from the

@@ -1,5 +1,5 @@
 import Foundation
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// IPv6 next to IPv4: addresses as text, the config's new fields and their errors, the plan's objects, records.

@@ -1,4 +1,4 @@
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// The migration handover's decisions as tables: which claim a start makes, when a claim changes, what the

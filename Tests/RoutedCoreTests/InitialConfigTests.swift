@@ -1,4 +1,4 @@
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// `routed-hook init`'s guesses: on the seed lab's LPAR 11 as captured, and on hosts unlike it.

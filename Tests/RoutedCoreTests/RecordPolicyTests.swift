@@ -1,4 +1,4 @@
-import RoutedCore
+@testable import RoutedCore
 import Testing
 
 /// The use cases' record decisions, without a state directory.

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import LabKit
-import RoutedCore
+@testable import RoutedCore
 
 /// Whether root-only tests can run; they are skipped, with the reason printed, otherwise.
 let isRoot: Bool = {
