@@ -74,30 +74,30 @@ static inline int rh_event_take_overflow(rh_event_target *target) {
   return __atomic_exchange_n(&target->overflow, 0, __ATOMIC_ACQ_REL);
 }
 
-static inline void rh_lifecycle_callback(virConnectPtr conn, virDomainPtr domain, int event, int detail,
-                                         void *opaque) {
-  (void)conn;
-  rh_event_target *target = opaque;
+/// Writes one record: `domain`'s UUID and name, or none for a connection's close.
+static inline void rh_event_send(rh_event_target *target, int event, int detail, virDomainPtr domain) {
   rh_libvirt_event record;
   memset(&record, 0, sizeof record);
   record.slot = target->slot;
   record.event = event;
   record.detail = detail;
-  target->getUUIDString(domain, record.uuid);
-  const char *name = target->getName(domain);
-  if (name) strncpy(record.name, name, sizeof record.name - 1);
+  if (domain) {
+    target->getUUIDString(domain, record.uuid);
+    const char *name = target->getName(domain);
+    if (name) strncpy(record.name, name, sizeof record.name - 1);
+  }
   rh_event_write(target, &record);
+}
+
+static inline void rh_lifecycle_callback(virConnectPtr conn, virDomainPtr domain, int event, int detail,
+                                         void *opaque) {
+  (void)conn;
+  rh_event_send(opaque, event, detail, domain);
 }
 
 static inline void rh_close_callback(virConnectPtr conn, int reason, void *opaque) {
   (void)conn;
-  rh_event_target *target = opaque;
-  rh_libvirt_event record;
-  memset(&record, 0, sizeof record);
-  record.slot = target->slot;
-  record.event = RH_EVENT_CLOSED;
-  record.detail = reason;
-  rh_event_write(target, &record);
+  rh_event_send(opaque, RH_EVENT_CLOSED, reason, NULL);
 }
 
 /// Registers the lifecycle and close callbacks of `conn`; returns the lifecycle callback id, or -1.
