@@ -204,10 +204,7 @@ public enum ApplyDecision {
         report.unchanged += 1
         continue
       }
-      neighbourRemovals.append(
-        PlannedStep(
-          .changeNeighbour(add: false, neighbour, outputIndex: link.index),
-          undo: .changeNeighbour(add: true, neighbour, outputIndex: link.index)))
+      neighbourRemovals.append(reversible(neighbour, add: false, outputIndex: link.index))
       report.removed.append(object)
     }
     for object in adds {
@@ -220,10 +217,7 @@ public enum ApplyDecision {
         report.unchanged += 1
         continue
       }
-      neighbourAdds.append(
-        PlannedStep(
-          .changeNeighbour(add: true, neighbour, outputIndex: link.index),
-          undo: .changeNeighbour(add: false, neighbour, outputIndex: link.index)))
+      neighbourAdds.append(reversible(neighbour, add: true, outputIndex: link.index))
       report.added.append(object)
     }
 
@@ -271,6 +265,13 @@ public enum ApplyDecision {
     var inverse = change
     inverse.operation = change.operation == .add ? .delete : .add
     return PlannedStep(.changeRoute(change), undo: .changeRoute(inverse))
+  }
+
+  /// A proxy neighbour entry's add or delete, undone by the other.
+  static func reversible(_ neighbour: ProxyNeighbour, add: Bool, outputIndex: Int32) -> PlannedStep {
+    PlannedStep(
+      .changeNeighbour(add: add, neighbour, outputIndex: outputIndex),
+      undo: .changeNeighbour(add: !add, neighbour, outputIndex: outputIndex))
   }
 
   /// Makes a chain's tagged rules exactly the plan's, in order; no operations when they already are.

@@ -26,7 +26,6 @@ public enum Planner {
     var objects: [KernelObject] = []
     let uplinks = usedUplinks(config)
     let proxyUplinks = uplinks.filter { $0.mode == .proxyARP }
-    let natUplinks = uplinks.filter { $0.mode == .nat }
     let networks6 = config.guestNetworks.filter { $0.gateway6 != nil }
     let uplinks6 = usedUplinks(config, networks: networks6)
 
@@ -90,23 +89,16 @@ public enum Planner {
               ]
           })))
 
-    if !natUplinks.isEmpty {
-      objects.append(.table(.nat))
-      objects.append(.set(masqueradeSet(v6: false)))
+    // NAT44 in `ip routed_hook_nat`, NAT66 in `ip6 routed_hook_nat`, each only where a nat uplink serves it.
+    for v6 in [false, true] where (v6 ? uplinks6 : uplinks).contains(where: { $0.mode == .nat }) {
+      let table: OwnedTable = v6 ? .nat6 : .nat
+      objects.append(.table(table))
+      objects.append(.set(masqueradeSet(v6: v6)))
       objects.append(
         .chain(
           OwnedChain(
-            table: .nat, name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
-            rules: [.masquerade(set: SetName.masquerade)])))
-    }
-    if uplinks6.contains(where: { $0.mode == .nat }) {
-      objects.append(.table(.nat6))
-      objects.append(.set(masqueradeSet(v6: true)))
-      objects.append(
-        .chain(
-          OwnedChain(
-            table: .nat6, name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
-            rules: [.masquerade6(set: SetName.masquerade6)])))
+            table: table, name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
+            rules: [v6 ? .masquerade6(set: SetName.masquerade6) : .masquerade(set: SetName.masquerade)])))
     }
 
     if !proxyUplinks.isEmpty {
