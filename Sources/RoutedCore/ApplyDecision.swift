@@ -10,7 +10,8 @@ public enum ApplyDecision {
   /// What to read before deciding.
   public static func query(for plan: Plan) -> KernelQuery {
     var query = KernelQuery()
-    for object in plan.baseline where object.route == nil && object.elementKey == nil && object.neighbour == nil {
+    for object in plan.baseline
+    where object.route == nil && object.elementKey == nil && object.neighbour == nil {
       query.include(object)
     }
     // Elements, then routes, in the order they are decided: removals, baseline, additions.
@@ -239,6 +240,13 @@ public enum ApplyDecision {
     KernelRefusal(
       .foreignRoute,
       "route \(route): collides with existing route \(existing), which routed-hook does not own")
+  }
+
+  /// An add that failed with EEXIST after the view was read: a collision when the entry found is not ours.
+  public static func collision(adding neighbour: ProxyNeighbour, found existing: KernelNeighbour)
+    -> KernelRefusal?
+  {
+    existing.routeProtocol == neighbour.routeProtocol ? nil : collision(neighbour, existing)
   }
 
   /// An add that failed with EEXIST after the view was read: a collision when the route found is not ours.

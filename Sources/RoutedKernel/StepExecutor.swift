@@ -41,9 +41,9 @@ extension KernelHandle {
     guard reply.error != 0 else { return }
     // An entry that appeared since the view was read: someone else's is a collision.
     if add, reply.error == EEXIST, let existing = try rtnetlink.neighbour(neighbour.address, index: index),
-      existing.routeProtocol != neighbour.routeProtocol
+      let refusal = ApplyDecision.collision(adding: neighbour, found: existing)
     {
-      throw SystemError(ApplyDecision.collision(neighbour, existing))
+      throw SystemError(refusal)
     }
     throw SystemError.system("neighbour \(neighbour): \(add ? "add" : "delete")", reply.error, detail: reply.detail)
   }

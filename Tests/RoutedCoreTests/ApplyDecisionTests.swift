@@ -238,6 +238,37 @@ import Testing
     }
   }
 
+  /// An add the kernel refused with EEXIST after the view was read: the executor asks the core whether what it
+  /// found is ours (a race with another call of ours, nothing to refuse) or someone else's.
+  @Test func anObjectThatAppearedAfterTheViewIsACollisionOnlyWhenItIsNotOurs() {
+    let proto = Self.proto
+    let route = OwnedRoute(
+      destination: .host(IPv4Address("10.136.11.5")!), device: "br-ex", routeProtocol: proto)
+    func found(_ routeProtocol: UInt8) -> KernelRoute {
+      KernelRoute(
+        destination: IPv4Network("10.136.11.5/32")!, gateway: nil, outputIndex: 4, outputName: "osa10",
+        routeProtocol: routeProtocol)
+    }
+    #expect(ApplyDecision.collision(adding: route, found: found(proto)) == nil)
+    #expect(
+      ApplyDecision.collision(adding: route, found: found(4))?.message
+        == "route 10.136.11.5/32 dev br-ex proto 151 scope link: collides with existing route "
+        + "10.136.11.5/32 dev osa10 proto static, which routed-hook does not own")
+
+    let neighbour = ProxyNeighbour(
+      address: IPv6Address("fd00:10::136:11:5")!, device: "osa10", routeProtocol: proto)
+    #expect(
+      ApplyDecision.collision(
+        adding: neighbour, found: KernelNeighbour(address: neighbour.address, index: 4, routeProtocol: proto))
+        == nil)
+    #expect(
+      ApplyDecision.collision(
+        adding: neighbour, found: KernelNeighbour(address: neighbour.address, index: 4, routeProtocol: 0))?
+        .message
+        == "neighbour proxy fd00:10::136:11:5 dev osa10 protocol 151: collides with an existing proxy entry of "
+        + "protocol 0, which routed-hook does not own")
+  }
+
   @Test func aStopReadsOnlyItsElementsAndRoutes() {
     let query = ApplyDecision.query(for: Self.stop)
     #expect(query.sysctls.isEmpty && !query.addresses && !query.nftables)
