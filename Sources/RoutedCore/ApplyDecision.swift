@@ -10,8 +10,7 @@ public enum ApplyDecision {
   /// What to read before deciding.
   public static func query(for plan: Plan) -> KernelQuery {
     var query = KernelQuery()
-    for object in plan.baseline
-    where object.route == nil && object.elementKey == nil && object.neighbour == nil {
+    for object in plan.baseline where object.route == nil && object.elementKey == nil && object.neighbour == nil {
       query.include(object)
     }
     // Elements, then routes, in the order they are decided: removals, baseline, additions.

@@ -62,13 +62,7 @@ public struct BGPNeighbour: Sendable, Equatable {
   public var address: IPv4Address
   /// The neighbour's AS; nil means this host's own (iBGP).
   public var asn: UInt32?
-  public var role: Role
-
-  public init(address: IPv4Address, asn: UInt32? = nil, role: Role = .peer) {
-    self.address = address
-    self.asn = asn
-    self.role = role
-  }
+  public var role: Role = .peer
 }
 
 /// BFD timers: a neighbour is down after `multiplier` missed packets sent every `interval` milliseconds.

@@ -12,17 +12,6 @@ public struct DomainDescription: Sendable, Equatable {
   public var identityProblem: String?
   /// `<rh:guest>` metadata that cannot be read: refused once a NIC sits on a guest network.
   public var metadataProblem: String?
-
-  public init(
-    identity: DomainIdentity, interfaces: [DomainInterface], metadata: [GuestAddress]? = nil,
-    identityProblem: String? = nil, metadataProblem: String? = nil
-  ) {
-    self.identity = identity
-    self.interfaces = interfaces
-    self.metadata = metadata
-    self.identityProblem = identityProblem
-    self.metadataProblem = metadataProblem
-  }
 }
 
 /// One `<interface>` of a domain.
@@ -40,17 +29,4 @@ public struct DomainInterface: Sendable, Equatable {
   public var virtualPort: String?
   /// A `<mac address>` that is not a MAC address (then `mac` is nil): refused if the NIC is on a guest network.
   public var problem: String?
-
-  public init(
-    type: String, mac: MACAddress?, sourceBridge: String? = nil, sourceNetwork: String? = nil,
-    targetDevice: String? = nil, virtualPort: String? = nil, problem: String? = nil
-  ) {
-    self.type = type
-    self.mac = mac
-    self.sourceBridge = sourceBridge
-    self.sourceNetwork = sourceNetwork
-    self.targetDevice = targetDevice
-    self.virtualPort = virtualPort
-    self.problem = problem
-  }
 }
