@@ -43,6 +43,5 @@ extension JSON {
 
   /// The members of an object (empty for anything else), for counters whose names are not known beforehand.
   var members: [(key: String, value: JSON)] { if case .object(let members) = self { members } else { [] } }
-  var int: Int? { number.map { Int($0) } }
   var items: [JSON] { array ?? [] }
 }

@@ -176,15 +176,8 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
   public struct NftTable: Sendable, Equatable, Codable {
     public var family: String
     public var name: String
-    public var chains: [NftChain]
-    public var sets: [NftSet]
-
-    public init(family: String, name: String, chains: [NftChain] = [], sets: [NftSet] = []) {
-      self.family = family
-      self.name = name
-      self.chains = chains
-      self.sets = sets
-    }
+    public var chains: [NftChain] = []
+    public var sets: [NftSet] = []
 
     public var qualifiedName: String { "\(family) \(name)" }
   }
@@ -195,92 +188,48 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
     public var hook: String?
     public var priority: Int?
     public var policy: String?
-    public var ruleCount: Int
+    public var ruleCount = 0
     /// Interface names that rules of this chain match with `iifname` (directly or in an anonymous set).
-    public var inputInterfaces: [String]
-
-    public init(
-      name: String, hook: String? = nil, priority: Int? = nil, policy: String? = nil, ruleCount: Int = 0,
-      inputInterfaces: [String] = []
-    ) {
-      self.name = name
-      self.hook = hook
-      self.priority = priority
-      self.policy = policy
-      self.ruleCount = ruleCount
-      self.inputInterfaces = inputInterfaces
-    }
+    public var inputInterfaces: [String] = []
   }
 
   /// A named set and its elements.
   public struct NftSet: Sendable, Equatable, Codable {
     public var name: String
-    public var elements: [NftElement]
-
-    public init(name: String, elements: [NftElement] = []) {
-      self.name = name
-      self.elements = elements
-    }
+    public var elements: [NftElement] = []
   }
 
   /// One set element: its key as text (`10.136.11.5`, `10.136.11.5 . osa10`) and its comment.
   public struct NftElement: Sendable, Equatable, Codable {
     public var key: String
     public var comment: String?
-
-    public init(key: String, comment: String? = nil) {
-      self.key = key
-      self.comment = comment
-    }
   }
 
   /// Legacy arptables' INPUT chain.
   public struct ArptablesFilter: Sendable, Equatable, Codable {
     public var inputPolicy: String
     /// Input interfaces that INPUT rules name with `-i`; an empty string for a rule on any interface.
-    public var inputInterfaces: [String]
-
-    public init(inputPolicy: String, inputInterfaces: [String] = []) {
-      self.inputPolicy = inputPolicy
-      self.inputInterfaces = inputInterfaces
-    }
+    public var inputInterfaces: [String] = []
   }
 
   /// A legacy iptables chain's policy and rule count.
   public struct IptablesChain: Sendable, Equatable, Codable {
     public var policy: String
     public var ruleCount: Int
-
-    public init(policy: String, ruleCount: Int) {
-      self.policy = policy
-      self.ruleCount = ruleCount
-    }
   }
 
   /// An OVS bridge and its ports' interfaces.
   public struct OVSBridge: Sendable, Equatable, Codable {
     public var name: String
     public var ports: [OVSPort]
-
-    public init(name: String, ports: [OVSPort]) {
-      self.name = name
-      self.ports = ports
-    }
   }
 
   /// One OVS interface: its type (`internal`, `""` for a system device, `patch`, …) and MTUs.
   public struct OVSPort: Sendable, Equatable, Codable {
     public var name: String
-    public var type: String
+    public var type = ""
     public var mtu: Int?
     public var mtuRequest: Int?
-
-    public init(name: String, type: String = "", mtu: Int? = nil, mtuRequest: Int? = nil) {
-      self.name = name
-      self.type = type
-      self.mtu = mtu
-      self.mtuRequest = mtuRequest
-    }
   }
 
   /// What doctor's IPv6 checks read.
@@ -306,13 +255,7 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
       public var interface: String
       public var address: IPv6Interface
       /// `ip -j`'s flags that are set: `dadfailed`, `tentative`, `dynamic` (from SLAAC), `permanent`, …
-      public var flags: [String]
-
-      public init(interface: String, address: IPv6Interface, flags: [String] = []) {
-        self.interface = interface
-        self.address = address
-        self.flags = flags
-      }
+      public var flags: [String] = []
     }
 
     /// `net.ipv6.conf.IF.{forwarding,force_forwarding,proxy_ndp,accept_ra}`; force_forwarding is nil on
@@ -336,22 +279,11 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
       public var device: String
       /// `ip -N`'s numeric NDA_PROTOCOL; nil when the entry has none.
       public var routeProtocol: String?
-
-      public init(address: IPv6Address, device: String, routeProtocol: String? = nil) {
-        self.address = address
-        self.device = device
-        self.routeProtocol = routeProtocol
-      }
     }
 
     public struct DefaultRoute: Sendable, Equatable, Codable {
       public var device: String
       public var routeProtocol: String
-
-      public init(device: String, routeProtocol: String) {
-        self.device = device
-        self.routeProtocol = routeProtocol
-      }
     }
 
     /// Whether `name` proxies NDP: its own `proxy_ndp`, or `all`'s (the kernel ORs them).

@@ -31,6 +31,8 @@ public enum JSON: Equatable, Sendable {
 
   public var string: String? { if case .string(let value) = self { value } else { nil } }
   public var number: Double? { if case .number(let value) = self { value } else { nil } }
+  /// A number as an integer (`ip -j` and `nft -j` print counts, indexes and MTUs as JSON numbers).
+  public var int: Int? { number.map { Int($0) } }
   public var array: [JSON]? { if case .array(let value) = self { value } else { nil } }
   public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
 

@@ -1,7 +1,5 @@
-import RoutedCore
+@testable import RoutedCore
 import Testing
-
-@testable import HookRuntime
 
 /// Doctor's readers of the tools' output, on output recorded from the real tools on this machine.
 @Suite struct SnapshotParserTests {

@@ -1,9 +1,4 @@
-import RoutedCore
-
 extension JSON {
-  /// A number as an integer (`ip -j` and `nft -j` print counts, indexes and MTUs as JSON numbers).
-  var int: Int? { number.map { Int($0) } }
-
   /// Every string in this value, recursively (for `iifname { "a", "b" }` right-hand sides).
   var strings: [String] {
     switch self {
@@ -17,9 +12,9 @@ extension JSON {
 
 /// Turns the tools' output (`ip -j`, `nft -j`, `ovs-vsctl --format=json`, legacy `-L`/`-S`) into snapshot parts.
 /// Anything unreadable is left out rather than guessed.
-enum SnapshotParser {
+public enum SnapshotParser {
   /// Links from `ip -j -d link show`, with addresses from `ip -j -4 address show`.
-  static func links(_ linkText: String, addresses addressText: String) -> [HostSnapshot.Link] {
+  public static func links(_ linkText: String, addresses addressText: String) -> [HostSnapshot.Link] {
     var addresses: [String: [IPv4Interface]] = [:]
     for entry in JSON.parse(Array(addressText.utf8))?.array ?? [] {
       guard let name = entry["ifname"]?.string else { continue }
@@ -43,7 +38,7 @@ enum SnapshotParser {
   }
 
   /// Routes from `ip -N -j -4 route show table main`; `dst` lacks `/32` for host routes and is `default` for /0.
-  static func routes(_ text: String) -> [HostSnapshot.Route] {
+  public static func routes(_ text: String) -> [HostSnapshot.Route] {
     (JSON.parse(Array(text.utf8))?.array ?? []).compactMap { entry in
       guard let dst = entry["dst"]?.string else { return nil }
       let destination: IPv4Network?
@@ -69,7 +64,7 @@ enum SnapshotParser {
   }
 
   /// Tables, chains (hook, priority, policy, rule count, iifname matches) and sets from `nft -j list ruleset`.
-  static func nftables(_ text: String) -> [HostSnapshot.NftTable] {
+  public static func nftables(_ text: String) -> [HostSnapshot.NftTable] {
     var tables: [HostSnapshot.NftTable] = []
     func index(_ family: String?, _ name: String?) -> Int? {
       tables.firstIndex { $0.family == family && $0.name == name }
@@ -116,7 +111,7 @@ enum SnapshotParser {
   }
 
   /// `arptables-legacy -L INPUT -n`: `Chain INPUT (policy DROP)`, then one rule per line (`-j ACCEPT -i osa10 …`).
-  static func arptables(_ text: String) -> HostSnapshot.ArptablesFilter {
+  public static func arptables(_ text: String) -> HostSnapshot.ArptablesFilter {
     var filter = HostSnapshot.ArptablesFilter(inputPolicy: "ACCEPT")
     for line in text.split(separator: "\n") {
       let words = line.split(separator: " ").map(String.init)
@@ -131,7 +126,7 @@ enum SnapshotParser {
   }
 
   /// `iptables-legacy -S FORWARD`: `-P FORWARD DROP`, then `-A FORWARD …` per rule.
-  static func iptablesChain(_ text: String) -> HostSnapshot.IptablesChain {
+  public static func iptablesChain(_ text: String) -> HostSnapshot.IptablesChain {
     var chain = HostSnapshot.IptablesChain(policy: "ACCEPT", ruleCount: 0)
     for line in text.split(separator: "\n") {
       let words = line.split(separator: " ")
@@ -142,7 +137,7 @@ enum SnapshotParser {
   }
 
   /// OVS bridges from three `ovs-vsctl --format=json list` tables (Bridge, Port, Interface).
-  static func ovs(bridges: String, ports: String, interfaces: String) -> [HostSnapshot.OVSBridge] {
+  public static func ovs(bridges: String, ports: String, interfaces: String) -> [HostSnapshot.OVSBridge] {
     func rows(_ text: String) -> [[String: JSON]] {
       guard let document = JSON.parse(Array(text.utf8)) else { return [] }
       let headings = (document["headings"]?.array ?? []).compactMap(\.string)
@@ -179,7 +174,7 @@ enum SnapshotParser {
   }
 
   /// `ip -j -6 address show`: every IPv6 address with the state flags `ip` sets to true.
-  static func addresses6(_ text: String) -> [HostSnapshot.IPv6State.Address] {
+  public static func addresses6(_ text: String) -> [HostSnapshot.IPv6State.Address] {
     var result: [HostSnapshot.IPv6State.Address] = []
     for entry in JSON.parse(Array(text.utf8))?.array ?? [] {
       guard let name = entry["ifname"]?.string else { continue }
@@ -197,7 +192,7 @@ enum SnapshotParser {
   }
 
   /// `ip -N -j -6 neigh show proxy`.
-  static func proxyEntries(_ text: String) -> [HostSnapshot.IPv6State.ProxyEntry] {
+  public static func proxyEntries(_ text: String) -> [HostSnapshot.IPv6State.ProxyEntry] {
     (JSON.parse(Array(text.utf8))?.array ?? []).compactMap { entry in
       guard let address = entry["dst"]?.string.flatMap(IPv6Address.init), let device = entry["dev"]?.string
       else { return nil }
@@ -207,7 +202,7 @@ enum SnapshotParser {
   }
 
   /// `ip -N -j -6 route show default`.
-  static func defaultRoutes6(_ text: String) -> [HostSnapshot.IPv6State.DefaultRoute] {
+  public static func defaultRoutes6(_ text: String) -> [HostSnapshot.IPv6State.DefaultRoute] {
     (JSON.parse(Array(text.utf8))?.array ?? []).compactMap { entry in
       guard let device = entry["dev"]?.string else { return nil }
       let proto = entry["protocol"]?.string ?? entry["protocol"]?.int.map { "\($0)" } ?? ""
