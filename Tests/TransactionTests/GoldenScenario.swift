@@ -137,6 +137,24 @@ final class GoldenScenario {
     Op(name: "stopped-after-move") { scenario, engine in
       try scenario.hook(.qemu, web01 + ["stopped", "end", "-"], stdin: "web01.xml", engine: engine)
     },
+    // The hook ops no step above makes: a restore checks as prepare does, updated applies the baseline.
+    Op(name: "restore") { scenario, engine in
+      try scenario.hook(.qemu, web01 + ["restore", "begin", "-"], stdin: "web01.xml", engine: engine)
+    },
+    Op(name: "network-updated") { scenario, engine in
+      try scenario.hook(
+        .network, network + ["updated", "begin", "-"], stdin: "network/started.xml", engine: engine)
+    },
+    // web01 runs here again and migrates away: withdrawn at the pause, restored when the migration fails.
+    Op(name: "started-again") { scenario, engine in
+      try scenario.hook(.qemu, web01 + ["started", "begin", "-"], stdin: "web01.xml", engine: engine)
+    },
+    Op(name: "leaving") { scenario, engine in
+      try engine.migrationEvent(.pausedForMigration, domain: "web01").summary ?? "nothing to do"
+    },
+    Op(name: "resumed") { scenario, engine in
+      try engine.migrationEvent(.resumed, domain: "web01").summary ?? "nothing to do"
+    },
   ]
 
   /// `Fixtures/NN-name.transcript`: the op's result, then its transcript.
