@@ -17,6 +17,9 @@ usage: sudo bench/watch.py [--runs 20] [--guests 50] [--flushes 200] [--hook PAT
 """
 import argparse, datetime, json, os, platform, statistics, subprocess, sys, tempfile, time
 
+# The guests' addresses and MACs, and running a tool, as bench/lifecycle.py does (one definition for both).
+from lifecycle import address, mac, sh
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = """routeProtocol: 151
 guestNetworks:
@@ -35,20 +38,11 @@ uplinks:
 """
 
 
-def sh(*args, check=True):
-    return subprocess.run(args, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def address(i):
-    return f"10.136.{i // 250}.{i % 250 + 1}"
-
-
 def domain_xml(i):
     uuid = "6f1c7d1e-2b4a-4c1e-9d55-%012x" % i
-    mac = "52:54:00:%02x:%02x:%02x" % ((i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
     return (f"<domain type='kvm'><name>g{i}</name><uuid>{uuid}</uuid><metadata>"
-            f"<rh:guest xmlns:rh='urn:routed-hook:1'><rh:interface mac='{mac}' address='{address(i)}'/>"
-            f"</rh:guest></metadata><devices><interface type='bridge'><mac address='{mac}'/>"
+            f"<rh:guest xmlns:rh='urn:routed-hook:1'><rh:interface mac='{mac(i)}' address='{address(i)}'/>"
+            f"</rh:guest></metadata><devices><interface type='bridge'><mac address='{mac(i)}'/>"
             f"<source bridge='br-ex'/><target dev='vnet{i}'/></interface></devices></domain>")
 
 
