@@ -43,7 +43,8 @@ public struct StatusReport: Encodable, Sendable {
     }
     let recorded = records.flatMap(\.objects)
     let present = try kernel.present(recorded)
-    let orphans = try kernel.ownedGuestObjects(routeProtocol: routeProtocol).filter { !recorded.contains($0) }
+    let explained = Set(recorded.map(\.asStored))
+    let orphans = try kernel.ownedGuestObjects(routeProtocol: routeProtocol).filter { !explained.contains($0) }
     return StatusReport(
       domains: records.map { record in
         DomainStatus(

@@ -98,7 +98,7 @@ public enum ApplyDecision {
     }
     for object in removals where firstSight(object) {
       guard case .element(let set, let key, let comment) = object else { continue }
-      if view.comment(set, key) == comment {
+      if view.holdsElement(set, key, comment: comment) {
         batch.append(.deleteElement(set, key))
         undo.append(.addElement(set, key, comment: comment))
         report.removed.append(object)
@@ -108,7 +108,7 @@ public enum ApplyDecision {
     }
     for object in plan.baseline where firstSight(object) {
       guard case .element(let set, let key, let comment) = object else { continue }
-      if view.comment(set, key) == comment {
+      if view.holdsElement(set, key, comment: comment) {
         report.unchanged += 1
       } else {
         batch.append(.addElement(set, key, comment: comment))
@@ -117,7 +117,7 @@ public enum ApplyDecision {
     }
     for object in adds where firstSight(object) {
       guard case .element(let set, let key, let comment) = object else { continue }
-      if view.comment(set, key) == comment {
+      if view.holdsElement(set, key, comment: comment) {
         report.unchanged += 1
       } else {
         batch.append(.addElement(set, key, comment: comment))

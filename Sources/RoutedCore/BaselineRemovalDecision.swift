@@ -72,7 +72,7 @@ public enum BaselineRemovalDecision {
       }
     }
     for element in elements {
-      if view.comment(element.set, element.key) == element.comment {
+      if view.holdsElement(element.set, element.key, comment: element.comment) {
         // An element of a set deleted below goes with its set.
         if !sets.contains(element.set) { batch.append(.deleteElement(element.set, element.key)) }
         changes.report.removed.append(.element(element.set, element.key, comment: element.comment))

@@ -302,6 +302,12 @@ public struct KernelView: Sendable, Equatable {
     elements.first { $0.set == set && $0.key == key }?.comment
   }
 
+  /// Whether the element exists and carries `comment` as the kernel keeps it (cut at 127 bytes: records of
+  /// earlier versions hold whole long names; see `ElementComment`).
+  public func holdsElement(_ set: OwnedSet, _ key: SetElementKey, comment: String) -> Bool {
+    self.comment(set, key) == ElementComment.asStored(comment)
+  }
+
   /// The main-table route for exactly `destination`, if there is one.
   public func route(exactly destination: IPNetwork) -> KernelRoute? {
     routes.first { $0.destination == destination }?.route

@@ -57,5 +57,7 @@ public enum NftSyntax {
     return lines.joined(separator: "\n")
   }
 
-  static func quoted(_ text: String) -> String { "\"\(text)\"" }
+  /// nft has no escapes inside quotes: anything that could end the word or the line is shown as `\\xNN`
+  /// (element comments are made safe before they reach the kernel; see `ElementComment`).
+  static func quoted(_ text: String) -> String { "\"\(PlanText.escaped(text))\"" }
 }

@@ -7,13 +7,41 @@ public enum PlanText {
       out += baselineLines(plan.baseline)
     }
     if !plan.guestChanges.isEmpty {
-      let who = plan.domain.map { "\($0.name) (\($0.uuid))" } ?? "guest"
+      let who = plan.domain.map { "\(escaped($0.name)) (\(escaped($0.uuid)))" } ?? "guest"
       out.append("")
       out.append("# guest \(who): set elements, /32 and /128 routes, proxy neighbour entries only")
       out += plan.guestChanges.map(changeLine)
     }
     if out.isEmpty { out.append("# nothing to change") }
     return out.joined(separator: "\n") + "\n"
+  }
+
+  /// `text` safe inside a quoted word or a `#` line of a shell script: `"`, `\\`, `$`, `` ` `` and control
+  /// characters (a newline would start a new command) become `\\xNN`. Text without them is unchanged.
+  public static func escaped(_ text: String) -> String {
+    escaping(text) { byte in
+      byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+        || byte == UInt8(ascii: "$") || byte == UInt8(ascii: "`")
+    }
+  }
+
+  /// `text` with control characters as `\\xNN`, so it stays one line (error messages).
+  public static func escapedControls(_ text: String) -> String {
+    escaping(text) { byte in byte < 0x20 || byte == 0x7F }
+  }
+
+  private static func escaping(_ text: String, _ unsafe: (UInt8) -> Bool) -> String {
+    guard text.utf8.contains(where: unsafe) else { return text }
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for byte in text.utf8 {
+      if unsafe(byte) {
+        out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+      } else {
+        out.append(byte)
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   static func baselineLines(_ objects: [KernelObject]) -> [String] {

@@ -197,7 +197,7 @@ public enum Planner {
   {
     let answers = preference.answersOnUplinks
     var objects: [KernelObject] = []
-    let comment = domain.name
+    let comment = ElementComment.of(domain)
     for nic in interfaces {
       guard let network = config.guestNetworks.first(where: { $0.name == nic.network }) else { continue }
       let uplinks = nic.uplinks.compactMap(config.uplink(named:))

@@ -17,7 +17,7 @@ public enum PresenceCheck {
   static func isPresent(_ object: KernelObject, view: KernelView) -> Bool {
     switch object {
     case .element(let set, let key, let comment):
-      return view.comment(set, key) == comment
+      return view.holdsElement(set, key, comment: comment)
     case .link(let name, let mtu):
       guard let link = view.link(named: name) else { return false }
       return link.mtu == mtu && link.isUp

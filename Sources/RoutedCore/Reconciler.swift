@@ -89,7 +89,7 @@ public enum Reconciler {
       }
     }
 
-    let explained = Set(records.flatMap(\.objects)).union(desired.objects)
+    let explained = Set((records.flatMap(\.objects) + desired.objects).map(\.asStored))
     let orphans = owned.filter { !explained.contains($0) }
     if listingComplete {
       plan.actions += orphans.map(ReconcileAction.removeOrphan)
