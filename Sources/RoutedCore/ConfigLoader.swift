@@ -2,6 +2,24 @@
 public enum ConfigLoader {
   /// The default config path; `--config` or `ROUTED_HOOK_CONFIG` override it.
   public static let defaultPath = "/etc/libvirt/routed-hook.yaml"
+  /// The largest config any command reads: a host with 4,000 guests in `domains:` needs about 400 KiB.
+  /// `check`, `plan` and the hook share it, so no config passes one and fails the other.
+  public static let maximumSize = 1 << 20
+
+  /// Parses and validates the file's bytes: at most `maximumSize`, and UTF-8 throughout.
+  public static func load(bytes: [UInt8], file: String, facts: HostFacts? = nil) throws -> HostConfig {
+    guard bytes.count <= maximumSize else {
+      throw ConfigError(
+        file: file, line: nil, field: "",
+        message: "\(bytes.count) bytes is over the \(maximumSize >> 20) MiB limit for a config")
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      let end = firstInvalidUTF8(bytes) ?? 0
+      let line = 1 + bytes[..<end].lazy.filter { $0 == 0x0A }.count
+      throw ConfigError(file: file, line: line, field: "", message: "not valid UTF-8")
+    }
+    return try load(yaml: text, file: file, facts: facts)
+  }
 
   /// Parses and validates `yaml`; `file` names it in errors. `facts`, when given, adds the live-host checks.
   public static func load(yaml: String, file: String, facts: HostFacts? = nil) throws -> HostConfig {
@@ -23,6 +41,28 @@ public enum ConfigLoader {
     return config
   }
 
+  /// The offset of the first byte that starts no valid UTF-8 sequence (only asked after validation failed).
+  static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var index = 0
+    while index < bytes.count {
+      let lead = bytes[index]
+      let more: Int
+      switch lead {
+      case 0..<0x80:
+        index += 1
+        continue
+      case 0xC2...0xDF: more = 1
+      case 0xE0...0xEF: more = 2
+      case 0xF0...0xF4: more = 3
+      default: return index
+      }
+      guard index + more < bytes.count, String(validating: bytes[index...(index + more)], as: UTF8.self) != nil
+      else { return index }
+      index += more + 1
+    }
+    return nil
+  }
+
   private static func parse(_ root: YAMLField, lines: inout SourceLines) throws -> HostConfig {
     let fields = try root.mapping(allowed: ["routeProtocol", "guestNetworks", "uplinks", "domains", "bgp"])
     lines.note(fields.values)
@@ -40,6 +80,7 @@ public enum ConfigLoader {
       for (key, value) in mapping {
         guard let name = key.string else { throw domains.error("domain names must be strings") }
         let entry = YAMLField(node: value, path: "domains.\(name)", file: root.file)
+        guard config.domains[name] == nil else { throw entry.error("domain \(name) is listed twice") }
         lines.note([entry])
         config.domains[name] = try entry.sequence().map { try parseGuestAddress($0, lines: &lines) }
       }

@@ -50,8 +50,17 @@ public enum ConfigValidator {
       if !(68...65535).contains(network.mtu) {
         fail("\(field).mtu", "\(network.mtu) is out of range 68–65535")
       }
+      if let libvirtNetwork = network.libvirtNetwork,
+        let other = config.guestNetworks.prefix(index).firstIndex(where: { $0.libvirtNetwork == libvirtNetwork })
+      {
+        fail(
+          "\(field).libvirtNetwork",
+          "libvirt network '\(libvirtNetwork)' is already guestNetworks[\(other)]'s: a port could not tell which network it is on")
+      }
       let gateway = network.gateway
-      if gateway.prefixLength > 30 || gateway.prefixLength < 8 {
+      if let range = SpecialAddresses.range(of: gateway.address) {
+        fail("\(field).gateway", "\(gateway.address) is \(range), not a unicast address guests can route through")
+      } else if gateway.prefixLength > 30 || gateway.prefixLength < 8 {
         fail("\(field).gateway", "prefix /\(gateway.prefixLength) leaves no room for guests; use /8 to /30")
       } else if gateway.address == network.subnet.address || gateway.address == network.subnet.broadcast {
         fail("\(field).gateway", "\(gateway.address) is the subnet's network or broadcast address")
@@ -172,7 +181,13 @@ public enum ConfigValidator {
           } else {
             seen[address] = "domain \(name)"
           }
-          if !config.guestNetworks.contains(where: { $0.subnet.contains(address) }) {
+          if let network = config.guestNetworks.first(where: { $0.subnet.contains(address) }) {
+            if address == network.subnet.address || address == network.subnet.broadcast {
+              fail(
+                "\(field).address",
+                "\(address) is the network or broadcast address of '\(network.name)' (\(network.subnet))")
+            }
+          } else {
             fail("\(field).address", "\(address) is in no guest network's subnet")
           }
         }
@@ -238,5 +253,19 @@ enum SubnetClash {
       }
     }
     return problems
+  }
+}
+
+/// Address ranges that are never a guest network's gateway.
+enum SpecialAddresses {
+  /// The name of the special range `address` is in, nil for ordinary unicast.
+  static func range(of address: IPv4Address) -> String? {
+    switch address.value >> 24 {
+    case 0: "in 0.0.0.0/8 (this network)"
+    case 127: "a loopback address (127.0.0.0/8)"
+    case 224...239: "a multicast address (224.0.0.0/4)"
+    case 240...255: "in the reserved range 240.0.0.0/4"
+    default: address.value >> 16 == 0xA9FE ? "a link-local address (169.254.0.0/16)" : nil
+    }
   }
 }

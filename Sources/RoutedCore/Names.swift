@@ -7,8 +7,21 @@ public enum Names {
       return "'\(name)' is longer than 15 bytes, the kernel's limit for interface names"
     }
     if name == "." || name == ".." { return "'\(name)' is not a valid interface name" }
-    if let bad = name.first(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
-      return "'\(name)' contains '\(bad)', which interface names cannot contain"
+    // /proc/sys/net/ipv4/conf/{all,default} are not interfaces: a sysctl there changes every interface.
+    if name == "all" || name == "default" {
+      return "'\(name)' names every interface in the kernel's sysctls, not one interface"
+    }
+    // Printable ASCII only: the kernel takes other bytes too, but they end up unquoted in sysctl paths,
+    // nft rules and plan output.
+    for byte in name.utf8 where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "/")
+      || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    {
+      guard byte >= 0x20 && byte < 0x7F else {
+        let hex = String(byte, radix: 16)
+        return "'\(PlanText.escaped(name))' contains byte 0x\(hex.count == 1 ? "0" : "")\(hex); "
+          + "interface names here are printable ASCII"
+      }
+      return "'\(name)' contains '\(Character(Unicode.Scalar(byte)))', which interface names cannot contain"
     }
     return nil
   }

@@ -40,8 +40,8 @@ struct YAMLField {
   }
 
   func int(in range: ClosedRange<Int>) throws -> Int {
-    guard case .scalar(let text, _) = node, let value = Int(text) else {
-      throw error("expected a whole number")
+    guard case .scalar(let text, _) = node, let value = DecimalText.parse(text) else {
+      throw error("expected a whole number in plain decimal digits")
     }
     guard range.contains(value) else {
       throw error("\(value) is out of range \(range.lowerBound)–\(range.upperBound)")

@@ -15,13 +15,21 @@ indirect enum YAMLNode {
   /// The text of a scalar, nil for collections.
   var string: String? { if case .scalar(let text, _) = self { text } else { nil } }
 
-  /// Composes the first document of `text`; nil for an empty stream.
+  /// Collections nested deeper than this are refused: a config needs five levels, and the tree's release is
+  /// recursive (50,000 nested `[` overflowed the stack while freeing it).
+  static let maximumDepth = 64
+
+  /// Composes the one document of `text`; nil for an empty stream. A second document (after `---` or `...`)
+  /// is an error: libyaml would stop at the first and the rest of the file would be ignored silently.
   static func compose(_ text: String) throws(YAMLSyntaxError) -> YAMLNode? {
     var parser = yaml_parser_t()
     guard yaml_parser_initialize(&parser) == 1 else {
       throw YAMLSyntaxError(line: nil, problem: "out of memory")
     }
     defer { yaml_parser_delete(&parser) }
+    // UTF-8 only: libyaml would otherwise take a UTF-16 byte order mark as a reason to read the file as
+    // UTF-16, which no byte-level check (the unmanaged shortcut's) can follow.
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
     let bytes = Array(text.utf8)
     return try bytes.withUnsafeBufferPointer { buffer throws(YAMLSyntaxError) -> YAMLNode? in
       yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
@@ -34,8 +42,12 @@ indirect enum YAMLNode {
         }
         defer { yaml_event_delete(&event) }
         if event.type == YAML_STREAM_END_EVENT { return composer.root }
+        if event.type == YAML_DOCUMENT_START_EVENT && composer.documentDone {
+          throw YAMLSyntaxError(
+            line: Int(event.start_mark.line) + 1,
+            problem: "a second YAML document ('---' or '...' ends the first); a config is one document")
+        }
         try composer.handle(&event)
-        if composer.documentDone { return composer.root }
       }
     }
   }
@@ -48,10 +60,25 @@ struct YAMLSyntaxError: Error {
 }
 
 /// Builds nodes from events with a stack of open collections; anchors are remembered for aliases.
+///
+/// Open collections are objects, appended to in place: a value-typed stack copied each collection on every
+/// entry it got, and 60,000 keys took 51 s.
 private struct Composer {
-  enum Open {
-    case mapping([(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, line: Int, anchor: String?)
-    case sequence([YAMLNode], line: Int, anchor: String?)
+  final class Open {
+    let isMapping: Bool
+    let line: Int
+    let anchor: String?
+    var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+    var items: [YAMLNode] = []
+    var pendingKey: YAMLNode?
+
+    init(isMapping: Bool, line: Int, anchor: String?) {
+      self.isMapping = isMapping
+      self.line = line
+      self.anchor = anchor
+    }
+
+    var node: YAMLNode { isMapping ? .mapping(pairs, line: line) : .sequence(items, line: line) }
   }
 
   var stack: [Open] = []
@@ -75,26 +102,17 @@ private struct Composer {
         throw YAMLSyntaxError(line: line, problem: "unknown alias *\(name)")
       }
       add(node)
-    case YAML_MAPPING_START_EVENT:
-      stack.append(
-        .mapping(
-          [], pendingKey: nil, line: line, anchor: event.data.mapping_start.anchor.map { String(cString: $0) }
-        ))
-    case YAML_SEQUENCE_START_EVENT:
-      stack.append(
-        .sequence([], line: line, anchor: event.data.sequence_start.anchor.map { String(cString: $0) }))
-    case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
-      let node: YAMLNode
-      let anchor: String?
-      switch stack.removeLast() {
-      case .mapping(let pairs, _, let start, let name):
-        node = .mapping(pairs, line: start)
-        anchor = name
-      case .sequence(let items, let start, let name):
-        node = .sequence(items, line: start)
-        anchor = name
+    case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
+      guard stack.count < YAMLNode.maximumDepth else {
+        throw YAMLSyntaxError(line: line, problem: "collections nested deeper than \(YAMLNode.maximumDepth)")
       }
-      if let anchor { anchors[anchor] = node }
+      let isMapping = event.type == YAML_MAPPING_START_EVENT
+      let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+      stack.append(Open(isMapping: isMapping, line: line, anchor: anchor.map { String(cString: $0) }))
+    case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
+      let open = stack.removeLast()
+      let node = open.node
+      if let anchor = open.anchor { anchors[anchor] = node }
       add(node)
     case YAML_DOCUMENT_END_EVENT:
       documentDone = true
@@ -104,21 +122,17 @@ private struct Composer {
   }
 
   private mutating func add(_ node: YAMLNode) {
-    guard let top = stack.popLast() else {
+    guard let top = stack.last else {
       root = node
       return
     }
-    switch top {
-    case .mapping(var pairs, let key, let line, let anchor):
-      if let key {
-        pairs.append((key: key, value: node))
-        stack.append(.mapping(pairs, pendingKey: nil, line: line, anchor: anchor))
-      } else {
-        stack.append(.mapping(pairs, pendingKey: node, line: line, anchor: anchor))
-      }
-    case .sequence(var items, let line, let anchor):
-      items.append(node)
-      stack.append(.sequence(items, line: line, anchor: anchor))
+    if !top.isMapping {
+      top.items.append(node)
+    } else if let key = top.pendingKey {
+      top.pairs.append((key: key, value: node))
+      top.pendingKey = nil
+    } else {
+      top.pendingKey = node
     }
   }
 }
