@@ -9,7 +9,7 @@ extension RoutedHook {
       commandName: "hook",
       abstract: "Run one libvirt hook call exactly as libvirt does; the domain XML comes on stdin.",
       discussion: """
-        Same as running the binary as /etc/libvirt/hooks/<kind>.d/routed-hook. Exit 1 only where libvirt should refuse the operation (prepare, start, started, migrate, restore); stopped, release and reconnect always exit 0. Nothing is written to stdout.
+        Same as running the binary as /etc/libvirt/hooks/<kind>.d/routed-hook. Options go before the kind: everything after it is libvirt's, verbatim (a domain may be named --help). Exit 1 only where libvirt should refuse the operation (prepare, start, started, migrate, restore); stopped, release and reconnect always exit 0. Nothing is written to stdout.
 
         Examples:
           routed-hook hook qemu web01 prepare begin - < web01.xml
@@ -23,6 +23,14 @@ extension RoutedHook {
 
     @Argument(parsing: .allUnrecognized, help: "<name> <op> <subop> <extra>, with - for empty.")
     var arguments: [String] = []
+
+    /// `routed-hook hook …` without ArgumentParser (see `HookCommandLine`); nil when it is no hook call.
+    static func runVerbatim(_ words: ArraySlice<String>) -> Int32? {
+      guard let line = HookCommandLine.parse(words) else { return nil }
+      let settings = Settings.resolve(
+        config: line.config, stateDirectory: line.stateDirectory, environment: Settings.environment())
+      return HookRunner.run(kind: line.kind, arguments: line.arguments, settings: settings)
+    }
 
     func run() throws {
       guard let hookKind = HookKind(rawValue: kind) else {

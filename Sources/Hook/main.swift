@@ -11,4 +11,9 @@ if let kind = HookKind(executablePath: CommandLine.arguments[0]) {
     HookRunner.run(
       kind: kind, arguments: Array(CommandLine.arguments.dropFirst()), settings: .fromEnvironment()))
 }
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "hook",
+  let status = RoutedHook.HookCall.runVerbatim(CommandLine.arguments.dropFirst(2))
+{
+  exit(status)
+}
 RoutedHook.main()

@@ -22,7 +22,9 @@ public enum HookRunner {
     }
     let invocation: HookInvocation
     do {
-      invocation = try HookInvocation(kind: kind, arguments: arguments)
+      let (lenient, warning) = try HookInvocation.lenient(kind: kind, arguments: arguments)
+      if let warning { printError(warning) }
+      invocation = lenient
     } catch {
       printError(error.description)
       return 1
@@ -84,12 +86,14 @@ public enum HookRunner {
       if action == .remove {
         // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
         guard engine.hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
-        if let uuid = UnmanagedShortcut.domainUUID(bytes) {
+        // Only when the document opens as libvirt writes it and names the domain libvirt called us for:
+        // then the full parse could only find the same UUID, or fail and remove by that same name.
+        if let head = UnmanagedShortcut.domainHead(bytes), head.name == invocation.object {
           // A migration that failed here after `migrate begin`: its marker must not make a later start arrive.
-          engine.incoming.clear(uuid)
-          guard engine.hasRecord(uuid) else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+          engine.incoming.clear(head.uuid)
+          guard engine.hasRecord(head.uuid) else { return Outcome(domain: nil, plan: Plan(), report: nil) }
           // Removal follows the record alone, so the UUID is all it needs from the XML: no parse.
-          return try engine.remove(uuid: uuid, name: nil)
+          return try engine.remove(uuid: head.uuid, name: nil)
         }
       }
       if action != .remove, let config = try configBytes(),

@@ -59,12 +59,15 @@ public enum DomainXML {
   }
 
   private static func metadata(of root: XMLElementNode, domain: String) throws -> [GuestAddress]? {
-    guard
-      let guest = root.child("metadata")?.children.first(where: {
-        $0.namespace == metadataNamespace && $0.name == "guest"
-      })
-    else { return nil }
-    return try guest.children.filter { $0.namespace == metadataNamespace && $0.name == "interface" }.map {
+    let guests = root.child("metadata")?.children.filter {
+      $0.namespace == metadataNamespace && $0.name == "guest"
+    } ?? []
+    guard let guest = guests.first else { return nil }
+    // Two answers to one question: refused rather than the first silently winning.
+    guard guests.count == 1 else {
+      throw DomainXMLError("domain \(domain): metadata has \(guests.count) <rh:guest> elements; one is allowed")
+    }
+    let entries: [GuestAddress] = try guest.children.filter { $0.namespace == metadataNamespace && $0.name == "interface" }.map {
       element in
       func fail(_ what: String) -> DomainXMLError {
         DomainXMLError("domain \(domain): metadata <rh:interface>: \(what)")
@@ -93,6 +96,12 @@ public enum DomainXML {
       let uplinks = element.attribute("uplinks").map { $0.split(separator: " ").map(String.init) }
       return GuestAddress(mac: mac, address: address, address6: address6, uplinks: uplinks)
     }
+    // Sorted, not compared pairwise: a metadata block may hold thousands of entries within the size limit.
+    let macs = entries.map { $0.mac.description }.sorted()
+    for index in macs.indices.dropFirst() where macs[index] == macs[index - 1] {
+      throw DomainXMLError("domain \(domain): metadata <rh:interface> for \(macs[index]) appears twice")
+    }
+    return entries
   }
 
 }

@@ -66,6 +66,26 @@ public struct HookInvocation: Sendable, Equatable {
   }
 }
 
+extension HookInvocation {
+  /// The call as the exit policy should see it. libvirt always passes four arguments; an operation that must
+  /// never fail (`stopped`, `release`, `reconnect`, …) given another count still runs, on the first four with
+  /// a missing extra as `-`, rather than leave a stopped guest routed or kill a running one. The warning says
+  /// so; every other operation with a wrong count is refused as before.
+  public static func lenient(kind: HookKind, arguments: [String]) throws(HookUsageError) -> (
+    invocation: HookInvocation, warning: String?
+  ) {
+    do {
+      return (try HookInvocation(kind: kind, arguments: arguments), nil)
+    } catch {
+      guard arguments.count >= 2, arguments.count != 4,
+        let padded = try? HookInvocation(kind: kind, arguments: Array((arguments + ["-", "-"]).prefix(4))),
+        HookPolicy.decide(padded).onFailure == .neverFail
+      else { throw error }
+      return (padded, "\(error.description); going on with '\(padded.operation)', which libvirt must not see fail")
+    }
+  }
+}
+
 /// A malformed hook call: wrong argument count or an operation libvirt never sends.
 public struct HookUsageError: Error, Equatable, CustomStringConvertible {
   public var description: String

@@ -46,11 +46,23 @@ struct XMLSyntaxError: Error {
 struct XMLReader {
   private let bytes: [UInt8]
   private var position = 0
+  /// False for a well-formedness check alone: no tree, no attribute table.
+  private var building = true
 
   /// libxml2's own default limit; it also keeps the tree's recursive release off the end of the stack.
   static let maximumDepth = 256
+  /// Namespace bindings in scope at once; libvirt's documents use a handful.
+  static let maximumNamespaces = 64
 
   init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+  /// Whether `bytes` is a document `XMLElementNode.parse` accepts, without building its tree: the unmanaged
+  /// shortcut's check that it is not looking at a broken document the full parse would refuse.
+  static func isWellFormed(_ bytes: [UInt8]) -> Bool {
+    var reader = XMLReader(bytes)
+    reader.building = false
+    return (try? reader.document()) != nil
+  }
 
   func line(at offset: Int) -> Int { 1 + bytes[..<min(offset, bytes.count)].lazy.filter { $0 == 0x0A }.count }
 
@@ -75,7 +87,7 @@ struct XMLReader {
 
   /// The root element and everything inside it, iteratively so that deep nesting cannot overflow the stack.
   private mutating func elements() throws(XMLSyntaxError) -> XMLElementNode {
-    var open: [(node: XMLElementNode, qualifiedName: String, scope: [String: String])] = []
+    var open: [(node: XMLElementNode, qualifiedName: String, scope: NamespaceScope)] = []
     var root: XMLElementNode?
     while true {
       if starts(with: "</") {
@@ -94,15 +106,21 @@ struct XMLReader {
       } else if starts(with: "<![CDATA[") {
         position += 9
         guard let end = find("]]>") else { throw fail("an unterminated CDATA section") }
-        open.last?.node.text += String(decoding: bytes[position..<end], as: UTF8.self)
+        if building { open.last?.node.text += String(decoding: bytes[position..<end], as: UTF8.self) }
         position = end + 3
       } else if starts(with: "<?") {
         try skipProcessingInstruction(allowDeclaration: false)
       } else if starts(with: "<!") {
         throw fail("DOCTYPE and other declarations are not allowed")
       } else if starts(with: "<") {
-        let (node, qualifiedName, scope, empty) = try startTag(scope: open.last?.scope ?? [:])
-        if let parent = open.last?.node { parent.children.append(node) } else { root = node }
+        let (node, qualifiedName, scope, empty) = try startTag(scope: open.last?.scope ?? NamespaceScope())
+        if !building {
+          root = node
+        } else if let parent = open.last?.node {
+          parent.children.append(node)
+        } else {
+          root = node
+        }
         if empty {
           if open.isEmpty { return root! }
         } else {
@@ -113,7 +131,8 @@ struct XMLReader {
         }
       } else {
         guard let top = open.last else { throw fail("content after the root element") }
-        top.node.text += try characterData()
+        let text = try characterData()
+        if building { top.node.text += text }
       }
       if position >= bytes.count {
         throw fail("the document ends inside <\(open.last?.qualifiedName ?? "?")>")
@@ -121,13 +140,14 @@ struct XMLReader {
     }
   }
 
-  private mutating func startTag(scope outer: [String: String]) throws(XMLSyntaxError) -> (
-    XMLElementNode, String, [String: String], Bool
+  private mutating func startTag(scope outer: NamespaceScope) throws(XMLSyntaxError) -> (
+    XMLElementNode, String, NamespaceScope, Bool
   ) {
     let start = position
     position += 1
     let qualifiedName = try readName()
     var attributes: [(name: String, value: String, offset: Int)] = []
+    var seen: [String: String] = [:]
     var scope = outer
     while true {
       let hadSpace = skipSpace()
@@ -140,7 +160,12 @@ struct XMLReader {
       try expect("=")
       skipSpace()
       let value = try attributeValue()
-      guard !attributes.contains(where: { $0.name == name }) else {
+      // By hash past a few, not by a scan of all before: 160,000 attributes took 20 s.
+      if attributes.count == 8 { for attribute in attributes { seen[attribute.name] = "" } }
+      let repeated =
+        attributes.count < 8
+        ? attributes.contains(where: { $0.name == name }) : seen.updateValue("", forKey: name) != nil
+      guard !repeated else {
         throw fail("attribute \(name) appears twice in <\(qualifiedName)>", at: offset)
       }
       attributes.append((name, value, offset))
@@ -151,6 +176,11 @@ struct XMLReader {
           throw fail("namespace prefix \(name.dropFirst(6)) bound to nothing", at: offset)
         }
         scope[String(name.dropFirst(6))] = value
+      }
+      // Each element that declares a namespace copies the bindings in scope: bounded, or a few thousand
+      // declarations on the root and as many children declaring one more would take time quadratic in size.
+      guard scope.count <= Self.maximumNamespaces else {
+        throw fail("more than \(Self.maximumNamespaces) namespace prefixes in scope", at: offset)
       }
     }
     let empty = starts(with: "/>")
@@ -170,7 +200,7 @@ struct XMLReader {
       if let prefix = split(attribute.name).prefix, prefix != "xml", scope[prefix] == nil {
         throw fail("namespace prefix \(prefix) is not declared", at: attribute.offset)
       }
-      plain[attribute.name] = attribute.value
+      if building { plain[attribute.name] = attribute.value }
     }
     return (XMLElementNode(name: local, namespace: namespace, attributes: plain), qualifiedName, scope, empty)
   }
@@ -343,5 +373,18 @@ struct XMLReader {
 
   private func fail(_ reason: String, at offset: Int? = nil) -> XMLSyntaxError {
     XMLSyntaxError(reason: reason, offset: offset ?? position)
+  }
+}
+
+/// Namespace bindings in scope, newest last. An array, not a dictionary: at most `maximumNamespaces` long,
+/// and the unmanaged shortcut's well-formedness check must not pay for a hashed key type (see README).
+struct NamespaceScope {
+  private var bindings: [(prefix: String, uri: String)] = []
+
+  var count: Int { bindings.count }
+
+  subscript(prefix: String) -> String? {
+    get { bindings.last(where: { $0.prefix == prefix })?.uri }
+    set { bindings.append((prefix, newValue ?? "")) }
   }
 }
