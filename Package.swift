@@ -71,7 +71,8 @@ let package = Package(
     .testTarget(name: "LabKitTests", dependencies: ["LabKit"]),
     .testTarget(name: "WatchTests", dependencies: ["Watch", "HookRuntime", "RoutedCore", "RoutedKernel"]),
     .testTarget(
-      name: "ReconcileTests", dependencies: ["HookRuntime", "RoutedCore"], resources: [.copy("Fixtures")]),
+      name: "ReconcileTests", dependencies: ["HookRuntime", "RoutedKernel", "RoutedCore"],
+      resources: [.copy("Fixtures")]),
     // Every hook op as one whole transaction against a kernel answering from a recorded transcript: no root.
     .testTarget(
       name: "TransactionTests", dependencies: ["HookRuntime", "RoutedKernel", "RoutedCore"],

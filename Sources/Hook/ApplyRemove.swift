@@ -20,7 +20,7 @@ extension RoutedHook {
     func run() throws {
       let engine = GuestRouting(settings: options.settings)
       let outcome = try CLIError.wrap { () -> Outcome in
-        let domain = try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8))
+        let domain = try DomainXML.parse(try LiveHost.bytes(domainXml))
         guard let config = try engine.loadConfig() else {
           throw CLIError("no config at \(options.settings.configPath)")
         }

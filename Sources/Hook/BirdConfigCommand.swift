@@ -26,7 +26,7 @@ extension RoutedHook {
 
     func run() throws {
       let path = options.settings.configPath
-      let config = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(path), file: path) }
+      let config = try CLIError.wrap { try LiveHost.config(path) }
       guard let text = BirdConfig.text(config, source: path, mode: fragment ? .fragment : .full) else {
         throw CLIError("\(path): no bgp: section; BIRD is for fleets that share guest routes over BGP")
       }

@@ -35,10 +35,7 @@ extension RoutedHook {
             + "routed-hook init (writes a config from this host's bridges and interfaces), then routed-hook check")
       }
       let facts = LiveHost.facts()
-      let config = try CLIError.wrap {
-        try ConfigLoader.load(
-          yaml: try LiveHost.text(settings.configPath), file: settings.configPath, facts: facts)
-      }
+      let config = try CLIError.wrap { try LiveHost.config(settings.configPath, facts: facts) }
       print(ConfigSummary.text(config))
       var birdRefused = false
       for (what, outcome) in BirdParseCheck.check(config, source: settings.configPath) {
@@ -52,7 +49,7 @@ extension RoutedHook {
       }
       if birdRefused { throw ExitCode(1) }
       guard let peer else { return }
-      let other = try CLIError.wrap { try ConfigLoader.load(yaml: try LiveHost.text(peer), file: peer) }
+      let other = try CLIError.wrap { try LiveHost.config(peer) }
       let findings = PeerCheck.findings(
         PeerCheck.Host(name: Check.shortName(settings.configPath), config: config),
         PeerCheck.Host(name: Check.shortName(peer), config: other))

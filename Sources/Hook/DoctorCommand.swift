@@ -49,7 +49,7 @@ extension RoutedHook {
       }
       let host = try CLIError.wrap { () throws -> HostSnapshot in
         if let snapshot {
-          return try DoctorFiles.snapshot(fromJSON: try LiveHost.text(snapshot), file: snapshot)
+          return try DoctorFiles.snapshot(fromJSON: try LiveHost.bytes(snapshot), file: snapshot)
         }
         let capture = SnapshotCapture(
           settings: settings, ovsDatabase: ovsDb,

@@ -17,13 +17,19 @@ enum LiveHost {
     return try? kernel.readHostFacts(interfaces: Interfaces.names(), ipv6Uplinks: ipv6Uplinks ?? [])
   }
 
-  /// A text file whole, for `--config` and `--domain-xml`.
-  static func text(_ path: String) throws -> String {
-    switch try Files.read(path) {
-    case .contents(let bytes): return String(decoding: bytes, as: UTF8.self)
+  /// A file's bytes, for `--config` (at most `ConfigLoader.maximumSize`) and `--domain-xml`, read as the hook
+  /// reads them: the same limits and no lossy decoding, so `check` and `plan` give the hook's verdict.
+  static func bytes(_ path: String, limit: Int = DomainXML.maximumSize) throws -> [UInt8] {
+    switch try Files.read(path, limit: limit) {
+    case .contents(let bytes): return bytes
     case .missing: throw CLIError("\(path) does not exist")
-    case .tooLarge(let size): throw CLIError("\(path) is \(size) bytes, over the 16 MiB limit")
+    case .tooLarge(let size): throw CLIError("\(path) is \(size) bytes, over the \(limit >> 20) MiB limit")
     }
+  }
+
+  /// The config at `path`, loaded exactly as the hook loads it.
+  static func config(_ path: String, facts: HostFacts? = nil) throws -> HostConfig {
+    try ConfigLoader.load(bytes: try bytes(path, limit: ConfigLoader.maximumSize), file: path, facts: facts)
   }
 }
 
@@ -34,6 +40,8 @@ struct CLIError: Error, CustomStringConvertible {
 
   /// Runs `body`, turning any error into a one-line CLIError.
   static func wrap<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
+    do { return try body() } catch let error as CLIError { throw error } catch {
+      throw CLIError(PlanText.escapedControls("\(error)"))
+    }
   }
 }

@@ -35,7 +35,7 @@ extension RoutedHook {
       let settings = options.settings
       let invocation = try HookInvocation(kind: .qemu, arguments: ["-", op, "begin", "-"])
       let action = HookPolicy.decide(invocation).action
-      let domain = try CLIError.wrap { try DomainXML.parse(Array(try LiveHost.text(domainXml).utf8)) }
+      let domain = try CLIError.wrap { try DomainXML.parse(try LiveHost.bytes(domainXml)) }
       let records = GuestRouting(settings: settings).records()
       if action == .remove {
         let record = records.first { $0.domain.uuid == domain.identity.uuid }
@@ -45,9 +45,7 @@ extension RoutedHook {
         print(PlanText.render(Planner.removal(of: record)), terminator: "")
         return
       }
-      let config = try CLIError.wrap {
-        try ConfigLoader.load(yaml: try LiveHost.text(settings.configPath), file: settings.configPath)
-      }
+      let config = try CLIError.wrap { try LiveHost.config(settings.configPath) }
       var facts = LiveHost.facts(config: config) ?? HostFacts()
       for name in config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
       where facts.addresses[name] == nil {

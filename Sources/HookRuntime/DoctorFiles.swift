@@ -22,9 +22,9 @@ public enum DoctorFiles {
   }
 
   /// A snapshot saved by `--save-snapshot`.
-  public static func snapshot(fromJSON text: String, file: String) throws -> HostSnapshot {
+  public static func snapshot(fromJSON bytes: [UInt8], file: String) throws -> HostSnapshot {
     do {
-      return try JSONDecoder().decode(HostSnapshot.self, from: Data(text.utf8))
+      return try JSONDecoder().decode(HostSnapshot.self, from: Data(bytes))
     } catch {
       throw SystemError("\(file): not a routed-hook snapshot: \(error)")
     }

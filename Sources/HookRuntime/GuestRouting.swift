@@ -60,10 +60,11 @@ public struct GuestRouting {
 
   /// The config file's bytes, or nil when it does not exist.
   func configBytes() throws -> [UInt8]? {
-    switch try Files.read(settings.configPath, limit: 1 << 20) {
+    switch try Files.read(settings.configPath, limit: ConfigLoader.maximumSize) {
     case .missing: return nil
     case .tooLarge(let size):
-      throw SystemError("\(settings.configPath): \(size) bytes is too large for a config")
+      throw SystemError(
+        "\(settings.configPath): \(size) bytes is over the \(ConfigLoader.maximumSize >> 20) MiB limit for a config")
     case .contents(let bytes): return bytes
     }
   }

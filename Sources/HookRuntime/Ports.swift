@@ -42,10 +42,12 @@ extension GuestRouting {
 
   /// The domain's `urn:routed-hook:1` metadata from libvirt's status file (the hook must not ask libvirt).
   func metadata(of domain: DomainIdentity) -> [GuestAddress]? {
+    // The owner's name comes from the hook data: a name with a path in it (`../../x/f`) reads no file.
+    guard !domain.name.contains("/"), domain.name != ".", domain.name != ".." else { return nil }
     for driver in ["qemu", "lxc"] {
       guard
         case .contents(let bytes)? = try? Files.read(
-          "\(settings.libvirtRunDirectory)/\(driver)/\(domain.name).xml"),
+          "\(settings.libvirtRunDirectory)/\(driver)/\(domain.name).xml", followLinks: false),
         let description = try? DomainXML.parse(bytes), description.identity.uuid == domain.uuid
       else { continue }
       return description.metadata

@@ -23,7 +23,9 @@ public struct Settings: Sendable, Equatable {
   }
 
   /// As above, with the environment as a lookup.
-  static func resolve(config: String?, stateDirectory: String?, variable: (String) -> String?) -> Settings {
+  static func resolve(config: String?, stateDirectory: String?, variable lookup: (String) -> String?) -> Settings {
+    // Set but empty is unset: an empty state directory would put the lock and records at `/`.
+    func variable(_ name: String) -> String? { lookup(name).flatMap { $0.isEmpty ? nil : $0 } }
     var settings = Settings(
       configPath: config ?? variable("ROUTED_HOOK_CONFIG") ?? ConfigLoader.defaultPath,
       stateDirectory: stateDirectory ?? variable("ROUTED_HOOK_STATE_DIR") ?? defaultStateDirectory)

@@ -12,8 +12,15 @@ public final class HookLock {
     try StateDirectory.create(directory)
     let path = directory + "/lock"
     let file: FileDescriptor
-    do { file = try FileDescriptor.open(path, O_RDWR | O_CREAT, permissions: 0o600) } catch {
+    // Never through a symbolic link, never blocking on a FIFO someone put there: the lock file is ours.
+    do {
+      file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK, permissions: 0o600)
+    } catch {
       throw SystemError.system("open \(path)", error.rawValue)
+    }
+    guard (try? file.status())?.isRegularFile == true else {
+      file.close()
+      throw SystemError("\(path) is not a regular file; refused")
     }
     do { _ = try retryingInterrupts { flock(file.rawValue, LOCK_EX) } } catch {
       file.close()
@@ -30,17 +37,4 @@ public final class HookLock {
   }
 
   deinit { close() }
-}
-
-/// The state directory (`/run/routed-hook` by default): private to root.
-public enum StateDirectory {
-  public static func create(_ path: String) throws {
-    // Nearly always there already: one mkdir answers, and the parents are made only when it says ENOENT.
-    if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
-    var prefix = path.hasPrefix("/") ? "/" : ""
-    for component in path.split(separator: "/") {
-      prefix += prefix.isEmpty || prefix == "/" ? component : "/" + component
-      if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SystemError.system("mkdir \(prefix)", errno) }
-    }
-  }
 }

@@ -46,7 +46,7 @@ public struct RecordStore {
     let data = Array(RecordJSON.text(record).utf8)
     let temporary = "\(directory)/.\(record.domain.uuid).json.\(getpid()).tmp"
     let file: FileDescriptor
-    do { file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600) } catch {
+    do { file = try Self.createNew(temporary) } catch {
       throw SystemError.system("create \(temporary)", error.rawValue)
     }
     do { try file.writeAll(data) } catch {
@@ -56,6 +56,17 @@ public struct RecordStore {
     }
     return PendingWrite(
       descriptor: file.rawValue, temporary: temporary, target: target, syncInBackground: syncInBackground)
+  }
+
+  /// A new file only: never through a symbolic link someone placed there, never into an existing file. One
+  /// left by a crashed process of the same pid is ours to remove.
+  private static func createNew(_ path: String) throws(Errno) -> FileDescriptor {
+    let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+    do { return try FileDescriptor.open(path, flags, permissions: 0o600) } catch {
+      guard error.rawValue == EEXIST else { throw error }
+    }
+    unlink(path)
+    return try FileDescriptor.open(path, flags, permissions: 0o600)
   }
 
   /// A record whose temporary file is written; nothing is in place until `finish()`, and a pending write
@@ -134,20 +145,41 @@ public struct RecordStore {
     return "\(directory)/\(uuid).json"
   }
 
+  /// The largest record read: a domain with hundreds of NICs writes a few hundred KiB.
+  static let maximumSize = 4 << 20
+
+  /// A record, or nil when there is none. A file that is not one (garbage, a FIFO, a symbolic link, too
+  /// large) is moved aside to `<name>.corrupt` and logged: left in place it would block that domain's
+  /// start forever, and reading a FIFO or `/dev/zero` would hang the hook while it holds the lock.
   private func read(_ path: String) throws -> DomainRecord? {
-    let file: FileDescriptor
-    do { file = try FileDescriptor.open(path, O_RDONLY) } catch {
+    let opened: (file: FileDescriptor, size: Int)?
+    do { opened = try FileDescriptor.openRegularFile(path, followLinks: false) } catch {
       if error.rawValue == ENOENT { return nil }
+      if error.rawValue == ELOOP { return quarantine(path, "a symbolic link") }
       throw SystemError.system("open \(path)", error.rawValue)
     }
+    guard case let (file, size)? = opened else { return quarantine(path, "not a regular file") }
     defer { file.close() }
-    let data: [UInt8]
-    do { data = try file.readAll(limit: .max).bytes } catch {
+    guard size <= Self.maximumSize else {
+      return quarantine(path, "\(size) bytes, over the \(Self.maximumSize >> 20) MiB limit")
+    }
+    let data: (bytes: [UInt8], total: Int)
+    do { data = try file.readAll(limit: Self.maximumSize) } catch {
       throw SystemError.system("read \(path)", error.rawValue)
     }
-    guard let record = RecordJSON.record(data) else {
-      throw SystemError("\(path): not a valid record")
+    guard data.total <= Self.maximumSize, let record = RecordJSON.record(data.bytes) else {
+      return quarantine(path, "not a valid record")
     }
     return record
+  }
+
+  /// Moves a file that is no record out of the way (renaming a symbolic link moves the link, not its target).
+  private func quarantine(_ path: String, _ why: String) -> DomainRecord? {
+    let aside = path + ".corrupt"
+    let moved = rename(path, aside) == 0
+    AuditLog.record(
+      "record \(path): \(why); \(moved ? "moved aside to \(aside)" : "could not be moved aside"), treated as absent"
+    )
+    return nil
   }
 }
