@@ -103,7 +103,9 @@ extension KillDrill {
     _ verb: String, killing targets: ClosedRange<Int>, maximumDelay: UInt32, binary: String,
     report: inout Report
   ) throws {
-    let killer = HookKiller(binary: binary, targets: targets, maximumDelay: maximumDelay)
+    let killer = HookKiller(
+      binary: binary, scope: try NamespaceMembers(namespace: namespace), targets: targets,
+      maximumDelay: maximumDelay)
     let thread = Thread { killer.watch() }
     thread.start()
     _ = try guests.daemon(guests.host(of: guest)).virsh(
@@ -113,10 +115,31 @@ extension KillDrill {
   }
 }
 
-/// Watches for routed-hook processes and SIGKILLs those whose ordinal (in the order seen) is in `targets`, each
-/// a random moment into its run, if it still runs then.
+/// The processes of one lab network namespace: the lab's libvirtd runs there (`ip netns exec`), and every hook
+/// process it starts inherits it. A process running the same binary anywhere else (a real libvirt on this
+/// machine using the same routed-hook) is not the drill's to kill.
+struct NamespaceMembers {
+  /// `/proc/PID/ns/net` of a member reads `net:[INODE]`.
+  let link: String
+
+  init(namespace: String) throws {
+    var status = stat()
+    guard stat("/run/netns/\(namespace)", &status) == 0 else {
+      throw LabError("network namespace \(namespace) does not exist")
+    }
+    link = "net:[\(status.st_ino)]"
+  }
+
+  func contains(_ pid: Int32) -> Bool {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")) == link
+  }
+}
+
+/// Watches for routed-hook processes in the lab's namespace and SIGKILLs those whose ordinal (in the order
+/// seen) is in `targets`, each a random moment into its run, if it still runs then.
 private final class HookKiller: @unchecked Sendable {
   let binary: String
+  let scope: NamespaceMembers
   let targets: ClosedRange<Int>
   /// Microseconds to wait, at most, between seeing a process and killing it.
   let maximumDelay: UInt32
@@ -124,8 +147,9 @@ private final class HookKiller: @unchecked Sendable {
   private var stopped = false
   private var ops: [String] = []
 
-  init(binary: String, targets: ClosedRange<Int>, maximumDelay: UInt32) {
+  init(binary: String, scope: NamespaceMembers, targets: ClosedRange<Int>, maximumDelay: UInt32) {
     self.binary = binary
+    self.scope = scope
     self.targets = targets
     self.maximumDelay = maximumDelay
   }
@@ -140,7 +164,8 @@ private final class HookKiller: @unchecked Sendable {
     while !lock.withLock({ stopped }) {
       for entry in FileSystem.list("/proc") {
         guard let pid = Int32(entry), !seen.contains(pid), !spared.contains(pid),
-          (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe")) == binary
+          (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe")) == binary,
+          scope.contains(pid)
         else { continue }
         // argv: hook path, object, op, subop, extra.
         // Right after exec the command line may not be set up yet.
