@@ -14,7 +14,7 @@ struct Acknowledgement {
         let decoded = message.withPayload(
           nlmsgerr.self,
           { header, acknowledgement -> Acknowledgement? in
-            let error = -acknowledgement.error
+            let error = Self.errno(acknowledgement.error)
             guard message.flags & UInt16(NLM_F_ACK_TLVS) != 0 else { return Acknowledgement(error: error) }
             // The attributes follow the echoed request: its header alone when capped, else the whole of it.
             let echoed =
@@ -33,10 +33,16 @@ struct Acknowledgement {
     case NLMSG_DONE:
       // A dump's end carries an int: 0, or the negative errno that cut it short.
       let status = message.withPayload(Int32.self) { _, status in status } ?? 0
-      self.init(error: -status)
+      self.init(error: Self.errno(status))
     default:
       return nil
     }
+  }
+
+  /// The positive errno of the kernel's negative one (0 for none). Anything else is no errno at all, and
+  /// Int32.min's negation would trap (found by `scripts/fuzz netlink`): EPROTO.
+  private static func errno(_ negative: Int32) -> Int32 {
+    negative <= 0 && negative != .min ? -negative : EPROTO
   }
 
   private init(error: Int32, detail: String? = nil) {

@@ -2,8 +2,8 @@ import CNetlink
 import RoutedCore
 
 /// One netlink message as received, whole, header included. Its fields are read only by the decoders
-/// (`LinkMessage`, `AddressMessage`, `RouteMessage`, `Acknowledgement`), through libmnl and the kernel's
-/// own structs, never at hand-counted offsets.
+/// (`LinkMessage`, `AddressMessage`, `RouteMessage`, `Acknowledgement`, `NftReply`), through libmnl and the
+/// kernel's own structs, never at hand-counted offsets.
 struct NetlinkMessage {
   var bytes: [UInt8]
 
@@ -121,6 +121,29 @@ struct AttributeTable {
     guard let attribute = self[type], mnl_attr_get_payload_len(attribute) == 16 else { return nil }
     return IPv6Address(
       networkBytes: UnsafeRawBufferPointer(start: mnl_attr_get_payload(attribute), count: 16))
+  }
+
+  /// A binary attribute's bytes (NFTA_DATA_VALUE, userdata).
+  func bytes(_ type: Int32) -> UnsafeRawBufferPointer? {
+    guard let attribute = self[type] else { return nil }
+    return UnsafeRawBufferPointer(
+      start: mnl_attr_get_payload(attribute), count: Int(mnl_attr_get_payload_len(attribute)))
+  }
+
+  /// Every attribute nested in `attribute`, in order: the entries of a list, which share one type.
+  static func entries(nestedIn attribute: UnsafePointer<nlattr>) -> [UnsafePointer<nlattr>] {
+    var entries: [UnsafePointer<nlattr>] = []
+    _ = withUnsafeMutablePointer(to: &entries) {
+      mnl_attr_parse_nested(attribute, Self.append, UnsafeMutableRawPointer($0))
+    }
+    return entries
+  }
+
+  /// libmnl's callback for `entries`: each attribute, whatever its type.
+  private static let append: mnl_attr_cb_t = { attribute, data in
+    guard let attribute, let data else { return MNL_CB_ERROR }
+    data.assumingMemoryBound(to: [UnsafePointer<nlattr>].self).pointee.append(attribute)
+    return MNL_CB_OK
   }
 
   /// Four bytes in network order (RTA_DST, IFA_LOCAL, …).

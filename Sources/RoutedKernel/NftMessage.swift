@@ -340,10 +340,11 @@ enum Userdata {
 
   /// The comment (type 0 for rules and elements alike) in a userdata blob, read with libnftnl's own TLV
   /// walk (`nftnl_udata_parse`) into a fixed table; nil when there is none or the blob is malformed.
-  static func comment(in data: UnsafeRawPointer, length: UInt32) -> String? {
+  static func comment(in data: UnsafeRawBufferPointer) -> String? {
+    guard let base = data.baseAddress else { return nil }
     var comment: OpaquePointer?
     let parsed = withUnsafeMutablePointer(to: &comment) { slot in
-      nftnl_udata_parse(data, length, Self.storeComment, UnsafeMutableRawPointer(slot))
+      nftnl_udata_parse(base, UInt32(data.count), Self.storeComment, UnsafeMutableRawPointer(slot))
     }
     guard parsed >= 0, let comment else { return nil }
     let bytes = UnsafeRawBufferPointer(

@@ -88,7 +88,7 @@ final class Nftables {
         var length: UInt32 = 0
         var tag: String?
         if let data = nftnl_rule_get_data(rule, UInt16(NFTNL_RULE_USERDATA.rawValue), &length) {
-          tag = Userdata.comment(in: data, length: length)
+          tag = Userdata.comment(in: UnsafeRawBufferPointer(start: data, count: Int(length)))
         }
         return KernelRule(
           table: table, chain: String(cString: nftnl_rule_get_str(rule, UInt16(NFTNL_RULE_CHAIN.rawValue))),
@@ -114,7 +114,7 @@ final class Nftables {
       if reply.error != 0 {
         throw SystemError.system("\(query.0): element \(query.1)", reply.error, detail: reply.detail)
       }
-      let elements = reply.messages.flatMap { Self.parseElements($0, keyType: query.0.keyType) }
+      let elements = reply.messages.flatMap { NftReply.elements($0, keyType: query.0.keyType) }
       guard let match = elements.first(where: { $0.key == query.1 }) else { return nil }
       return match.comment ?? ""
     }
@@ -123,35 +123,7 @@ final class Nftables {
   /// Every element of a set with its comment.
   func elements(of set: OwnedSet) throws -> [(key: SetElementKey, comment: String?)] {
     try dump(NftMessage.getElements(set, sequence: channel.nextSequence()), "list \(set)").flatMap {
-      Self.parseElements($0, keyType: set.keyType)
-    }
-  }
-
-  private static func parseElements(
-    _ message: NetlinkMessage, keyType: SetKeyType
-  ) -> [(key: SetElementKey, comment: String?)] {
-    message.withHeader { header in
-      let set = nftnl_set_alloc()!
-      defer { nftnl_set_free(set) }
-      guard nftnl_set_elems_nlmsg_parse(header, set) >= 0, let iterator = nftnl_set_elems_iter_create(set)
-      else {
-        return []
-      }
-      defer { nftnl_set_elems_iter_destroy(iterator) }
-      var result: [(key: SetElementKey, comment: String?)] = []
-      while let element = nftnl_set_elems_iter_next(iterator) {
-        var length: UInt32 = 0
-        guard let keyData = nftnl_set_elem_get(element, UInt16(NFTNL_SET_ELEM_KEY), &length),
-          let key = SetElementKey(
-            bytes: UnsafeRawBufferPointer(start: keyData, count: Int(length)), keyType: keyType)
-        else { continue }
-        var comment: String?
-        if let data = nftnl_set_elem_get(element, UInt16(NFTNL_SET_ELEM_USERDATA), &length) {
-          comment = Userdata.comment(in: data, length: length)
-        }
-        result.append((key, comment))
-      }
-      return result
+      NftReply.elements($0, keyType: set.keyType)
     }
   }
 

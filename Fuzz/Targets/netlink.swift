@@ -1,0 +1,27 @@
+// Fuzz target: the netlink reply decoders: datagrams split into messages, acknowledgements with extended
+// ACKs, links, addresses, routes (with multipath hops), and nf_tables set elements with their comments.
+@testable import RoutedCore
+@testable import RoutedKernel
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzNetlinkReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  let messages = NetlinkMessage.split(Array(UnsafeBufferPointer(start: data, count: size)))
+  let links = messages.compactMap(LinkMessage.init)
+  let names = LinkNames(links.map { ($0.index, $0.name) })
+  for link in links { _ = (link.link, link.flagNames) }
+  for message in messages {
+    if let acknowledgement = Acknowledgement(message), acknowledgement.error < 0 {
+      fatalError("a negative errno")
+    }
+    if let route = RouteMessage(message) { _ = (route.deviceIndexes, route.snapshotRoute(names: names)) }
+    _ = AddressMessage.decode(message)
+    for keyType in [SetKeyType.address, .addressAndInterface] {
+      for (_, comment) in NftReply.elements(message, keyType: keyType) where comment?.utf8.contains(0) == true
+      {
+        fatalError("a comment kept its NUL")
+      }
+    }
+    _ = message.bytes.withUnsafeBytes(Userdata.comment(in:))
+  }
+  return 0
+}

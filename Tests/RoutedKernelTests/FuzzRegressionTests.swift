@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@testable import RoutedCore
+@testable import RoutedKernel
+
+/// Every input `scripts/fuzz` ever crashed on (Fuzz/regressions/TARGET/), fed to the same parsers in the
+/// ordinary test run. A crash here ends the test process, which fails the run.
+@Suite struct FuzzRegressionTests {
+  static let regressions = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/regressions")
+
+  static func inputs(_ target: String) -> [[UInt8]] {
+    let directory = regressions.appendingPathComponent(target)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    return names.sorted().filter { !$0.hasPrefix(".") && $0 != "README.md" }.compactMap {
+      (try? Data(contentsOf: directory.appendingPathComponent($0))).map { Array($0) }
+    }
+  }
+
+  /// Found by `scripts/fuzz netlink`: libnftnl's element parser called exit(1) on an attribute of an
+  /// unexpected size, and an error code of Int32.min overflowed its negation. Both inputs are kept.
+  @Test func netlinkRepliesThatCrashedOnceAreDecoded() {
+    let inputs = Self.inputs("netlink")
+    #expect(inputs.count >= 2)
+    for datagram in inputs {
+      let messages = NetlinkMessage.split(datagram)
+      #expect(!messages.isEmpty)
+      for message in messages {
+        _ = LinkMessage(message)
+        _ = RouteMessage(message)?.deviceIndexes
+        _ = AddressMessage.decode(message)
+        if let acknowledgement = Acknowledgement(message) { #expect(acknowledgement.error >= 0) }
+        _ = NftReply.elements(message, keyType: .address)
+        _ = NftReply.elements(message, keyType: .addressAndInterface)
+      }
+    }
+  }
+
+  /// An NLMSG_ERROR whose code is Int32.min is no errno: EPROTO, not a trap.
+  @Test func anErrorCodeThatIsNoErrnoIsEPROTO() {
+    var message =
+      withUnsafeBytes(of: UInt32(36)) { Array($0) } + [2, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+    message += withUnsafeBytes(of: Int32.min) { Array($0) } + [UInt8](repeating: 0, count: 16)
+    #expect(Acknowledgement(NetlinkMessage(bytes: message))?.error == EPROTO)
+  }
+
+  /// The element decoder that replaced libnftnl's reads what the kernel writes: a GET reply for one element
+  /// of a concatenated set, built here byte by byte.
+  @Test func setElementsAreDecodedWithoutLibnftnl() {
+    func attribute(_ type: UInt16, _ payload: [UInt8]) -> [UInt8] {
+      let length = 4 + payload.count
+      var bytes = withUnsafeBytes(of: UInt16(length)) { Array($0) } + withUnsafeBytes(of: type) { Array($0) }
+      bytes += payload + [UInt8](repeating: 0, count: (4 - length % 4) % 4)
+      return bytes
+    }
+    let key = [10, 136, 11, 5] + Array("osa10".utf8) + [UInt8](repeating: 0, count: 11)
+    let element = attribute(
+      0x8000 | 1,  // NFTA_LIST_ELEM, nested
+      attribute(0x8000 | 1, attribute(1, key))  // NFTA_SET_ELEM_KEY { NFTA_DATA_VALUE }
+        + attribute(6, [0, 6] + Array("web01".utf8) + [0]))  // NFTA_SET_ELEM_USERDATA: comment TLV
+    let payload = [2, 0, 0, 0] + attribute(1, Array("routed_hook\0".utf8)) + attribute(3, element)
+    // NFT_MSG_NEWSETELEM (subsystem 10, message 12).
+    var message = withUnsafeBytes(of: UInt32(16 + payload.count)) { Array($0) } + [12, 10]
+    message += [UInt8](repeating: 0, count: 10) + payload
+    let elements = NftReply.elements(NetlinkMessage(bytes: message), keyType: .addressAndInterface)
+    #expect(elements.count == 1)
+    #expect(elements.first?.key == SetElementKey(address: IPv4Address("10.136.11.5")!, interface: "osa10"))
+    #expect(elements.first?.comment == "web01")
+  }
+
+  @Test func documentsThatCrashedOnceAreRefusedOrRead() {
+    for input in Self.inputs("domain-xml") { _ = try? DomainXML.parse(input) }
+    for input in Self.inputs("hook-data") { _ = try? NetworkHookData.parse(input) }
+    for input in Self.inputs("config") { _ = try? ConfigLoader.load(bytes: input, file: "fuzz.yaml") }
+    for input in Self.inputs("hook-args") {
+      let words = input.split(separator: 0, omittingEmptySubsequences: false).map {
+        String(decoding: $0, as: UTF8.self)
+      }
+      _ = HookCommandLine.parse(words.dropFirst())
+      for kind in HookKind.allCases {
+        _ = try? HookInvocation.lenient(kind: kind, arguments: Array(words.dropFirst()))
+      }
+    }
+  }
+}
