@@ -51,6 +51,8 @@ struct XMLReader {
 
   /// libxml2's own default limit; it also keeps the tree's recursive release off the end of the stack.
   static let maximumDepth = 256
+  /// Stands for every element when no tree is built; never changed (every mutation checks `building`).
+  nonisolated(unsafe) private static let unbuilt = XMLElementNode(name: "", namespace: nil, attributes: [:])
   /// Namespace bindings in scope at once; libvirt's documents use a handful.
   static let maximumNamespaces = 64
 
@@ -202,7 +204,8 @@ struct XMLReader {
       }
       if building { plain[attribute.name] = attribute.value }
     }
-    return (XMLElementNode(name: local, namespace: namespace, attributes: plain), qualifiedName, scope, empty)
+    let node = building ? XMLElementNode(name: local, namespace: namespace, attributes: plain) : Self.unbuilt
+    return (node, qualifiedName, scope, empty)
   }
 
   private mutating func attributeValue() throws(XMLSyntaxError) -> String {
