@@ -34,3 +34,51 @@ import Testing
     #expect(MACAddress("52-54-00-aa-00-05") == nil)
   }
 }
+
+/// The byte-level address parsers (a config with 4,000 `domains:` entries parses 8,000 of them per hook
+/// call) agree with the split-based ones they replaced, on valid text and on every kind of near miss.
+@Suite struct AddressParserAgreementTests {
+  static func referenceIPv4(_ text: String) -> UInt32? {
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 4 else { return nil }
+    var value: UInt32 = 0
+    for part in parts {
+      // The old parser let `UInt8("+1")` through; a sign is no part of an address (issue 11, defect 10).
+      guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), let octet = UInt8(part),
+        part.count == 1 || part.first != "0"
+      else { return nil }
+      value = value << 8 | UInt32(octet)
+    }
+    return value
+  }
+
+  static func referenceMAC(_ text: String) -> String? {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    guard parts.count == 6 else { return nil }
+    var out: [String] = []
+    for part in parts {
+      guard (1...2).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
+      out.append((part.count == 1 ? "0" : "") + part.lowercased())
+    }
+    return out.joined(separator: ":")
+  }
+
+  @Test func parsersAgreeWithTheReference() {
+    var generator = SystemRandomNumberGenerator()
+    let alphabet = Array("0123456789abcdefABCDEFxX.:+- 0é")
+    var samples = [
+      "10.136.11.5", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.1.1.1", "1.1.1", "1.1.1.1.", ".1.1.1",
+      "1..1.1", "+1.1.1.1", "1.1.1.1 ", "52:54:00:11:00:05", "52:54:0:7B:35:93", "52:54:00:11:00",
+      "52:54:00:11:00:05:", "5:4:0:1:0:5", "523:54:00:11:00:05", "52:54:00:11:00:0g", ":54:00:11:00:05",
+    ]
+    for _ in 0..<20_000 {
+      let length = Int.random(in: 0...20, using: &generator)
+      samples.append(String((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))
+    }
+    #expect(IPv4Address("+1.1.1.1") == nil)
+    for sample in samples {
+      #expect(IPv4Address(sample)?.value == Self.referenceIPv4(sample), "\(sample)")
+      #expect(MACAddress(sample)?.description == Self.referenceMAC(sample), "\(sample)")
+    }
+  }
+}
