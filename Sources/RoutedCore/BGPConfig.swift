@@ -42,9 +42,6 @@ public struct BGPConfig: Sendable, Equatable {
     self.bfd = bfd
     self.restartTime = restartTime
   }
-
-  /// Whether `address` lies in the fleet's guest address space.
-  public func covers(_ address: IPv4Address) -> Bool { prefixes.contains { $0.contains(address) } }
 }
 
 /// One BGP session.

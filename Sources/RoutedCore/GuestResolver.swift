@@ -23,20 +23,24 @@ public enum GuestResolver {
         // A guest from a peer host (migrated, or started here with its own address) keeps that address: it
         // lies in a peer subnet this network's uplinks route to, or in the fleet's BGP prefixes, and its /32
         // here is more specific than any route to its home host.
-        let visitor =
-          config.uplinks.contains { uplink in
-            network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet.contains(address) }
-          } || config.bgp?.covers(address) == true
-        guard network.subnet.contains(address) || visitor else {
+        let home =
+          network.subnet.contains(address)
+          ? network.subnet : visited(from: address, network: network, config: config)
+        guard let home else {
           throw DomainError(
             "domain \(name): NIC \(mac) address \(address) is outside guest network '\(network.name)' (\(network.subnet))"
           )
         }
-        guard address != network.gateway.address, address != network.subnet.address,
-          address != network.subnet.broadcast
-        else {
+        if home == network.subnet {
+          guard address != network.gateway.address, address != home.address, address != home.broadcast else {
+            throw DomainError(
+              "domain \(name): NIC \(mac) address \(address) is the gateway, network or broadcast address of '\(network.name)'"
+            )
+          }
+        } else if address == home.address || address == home.broadcast {
+          // No guest has its home subnet's network or broadcast address, there or here.
           throw DomainError(
-            "domain \(name): NIC \(mac) address \(address) is the gateway, network or broadcast address of '\(network.name)'"
+            "domain \(name): NIC \(mac) address \(address) is the network or broadcast address of \(home), the subnet it visits from"
           )
         }
       }
@@ -83,6 +87,15 @@ public enum GuestResolver {
     // Records, locks and log lines are keyed by name and UUID: a domain routed-hook acts on needs both.
     if !managed.isEmpty, let problem = domain.identityProblem { throw DomainError(problem) }
     return managed
+  }
+
+  /// The peer subnet (routed by one of the network's uplinks) or the fleet's BGP prefix that a visiting
+  /// guest's address lies in; nil when it lies in none.
+  static func visited(from address: IPv4Address, network: GuestNetwork, config: HostConfig) -> IPv4Network? {
+    for uplink in config.uplinks where network.uplinks.contains(uplink.name) {
+      if let peer = uplink.peers.first(where: { $0.subnet.contains(address) }) { return peer.subnet }
+    }
+    return config.bgp?.prefixes.first { $0.contains(address) }
   }
 
   /// Refuses addresses that a guest running under another UUID already holds here.

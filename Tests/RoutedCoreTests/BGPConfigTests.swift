@@ -168,6 +168,14 @@ import Testing
     #expect(throws: DomainError.self) {
       try GuestResolver.managedInterfaces(of: try domain("10.137.12.7"), config: config)
     }
+    // The fleet's network and broadcast addresses are no guest's (issue 11, defect 10).
+    #expect(
+      throws: DomainError(
+        "domain web07: NIC 52:54:00:12:00:07 address 10.136.255.255 is the network or broadcast address of 10.136.0.0/16, the subnet it visits from"
+      )
+    ) {
+      try GuestResolver.managedInterfaces(of: try domain("10.136.255.255"), config: config)
+    }
   }
 }
 

@@ -175,6 +175,14 @@ import Testing
       "domain web01: NIC 52:54:00:11:00:05 address 10.136.11.254 is the gateway, network or broadcast address of 'guests'"
     ),
     (
+      "<rh:interface mac='52:54:00:11:00:05' address='10.136.11.0'/>",
+      "domain web01: NIC 52:54:00:11:00:05 address 10.136.11.0 is the gateway, network or broadcast address of 'guests'"
+    ),
+    (
+      "<rh:interface mac='52:54:00:11:00:05' address='10.136.11.255'/>",
+      "domain web01: NIC 52:54:00:11:00:05 address 10.136.11.255 is the gateway, network or broadcast address of 'guests'"
+    ),
+    (
       "<rh:interface mac='52:54:00:11:00:05' address='10.136.11.5' uplinks='production moon'/>",
       "domain web01: NIC 52:54:00:11:00:05 asks for uplink 'moon', which guest network 'guests' does not allow (allowed: production, hipersockets, intranet)"
     ),
@@ -250,6 +258,22 @@ import Testing
           .route(
             OwnedRoute(destination: .host(IPv4Address("10.136.11.5")!), device: "br-ex", routeProtocol: 151)))
       ))
+  }
+
+  /// Issue 11, defect 10: a visitor's address is still a host address of the subnet it comes from.
+  @Test(arguments: ["10.136.11.0", "10.136.11.255"])
+  func aVisitorWithItsSubnetsNetworkOrBroadcastAddressIsRefused(address: String) throws {
+    let lpar12 = try ConfigLoader.load(yaml: Fixture.text("lpar12.yaml"), file: "lpar12.yaml")
+    let xml = Fixture.text("web01.xml").replacingOccurrences(of: "10.136.11.5", with: address)
+    #expect(
+      throws: DomainError(
+        "domain web01: NIC 52:54:00:11:00:05 address \(address) is the network or broadcast address of 10.136.11.0/24, the subnet it visits from"
+      )
+    ) {
+      try Planner.plan(
+        .apply, domain: try DomainXML.parse(Array(xml.utf8)), config: lpar12, records: [],
+        facts: Fixture.facts)
+    }
   }
 
   @Test func anAddressNeitherHereNorAtAPeerIsStillRefused() throws {
