@@ -1,5 +1,6 @@
 // Fuzz target: the netlink reply decoders: datagrams split into messages, acknowledgements with extended
-// ACKs, links, addresses, routes (with multipath hops), and nf_tables set elements with their comments.
+// ACKs, links, addresses, routes (with multipath hops), and nf_tables tables, chains, sets, rules and set
+// elements with their comments.
 @testable import RoutedCore
 @testable import RoutedKernel
 
@@ -15,6 +16,12 @@ public func fuzzNetlinkReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     }
     if let route = RouteMessage(message) { _ = (route.deviceIndexes, route.snapshotRoute(names: names)) }
     _ = AddressMessage.decode(message)
+    _ = (NftReply.table(message), NftReply.chain(message), NftReply.set(message))
+    for table in OwnedTable.allCases {
+      if let rule = NftReply.rule(message, in: table), rule.tag?.utf8.contains(0) == true {
+        fatalError("a rule tag kept its NUL")
+      }
+    }
     for keyType in [SetKeyType.address, .addressAndInterface] {
       for (_, comment) in NftReply.elements(message, keyType: keyType) where comment?.utf8.contains(0) == true
       {

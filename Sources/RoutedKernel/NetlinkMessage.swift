@@ -108,6 +108,11 @@ struct AttributeTable {
     return mnl_attr_get_u32(attribute)
   }
 
+  func u64(_ type: Int32) -> UInt64? {
+    guard let attribute = self[type], mnl_attr_validate(attribute, MNL_TYPE_U64) >= 0 else { return nil }
+    return mnl_attr_get_u64(attribute)
+  }
+
   /// A NUL-terminated string attribute.
   func string(_ type: Int32) -> String? {
     guard let attribute = self[type], mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) >= 0 else {

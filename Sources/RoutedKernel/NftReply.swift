@@ -4,17 +4,61 @@ import RoutedCore
 
 /// nf_tables replies decoded as the other decoders are: `nfgenmsg`, then libmnl's validated attributes.
 /// Not libnftnl's `nftnl_*_nlmsg_parse`: on an attribute it does not expect it calls exit(1) ("nf_tables
-/// kernel ABI is broken", found by `scripts/fuzz netlink`), and a hook process must never end that way,
-/// least of all in `reconnect`.
+/// kernel ABI is broken", found by `scripts/fuzz netlink` in its element parser; its table, chain, set and
+/// rule parsers, and the expression parsers a rule's parse runs, do the same), and a hook process must never
+/// end that way, least of all in `reconnect`.
 enum NftReply {
+  /// NFT_MSG_NEWTABLE: one of our tables; nil for anyone else's.
+  static func table(_ message: NetlinkMessage) -> OwnedTable? {
+    decode(message, NFT_MSG_NEWTABLE, maxType: __NFTA_TABLE_MAX.rawValue) { family, attributes in
+      attributes.string(Int32(NFTA_TABLE_NAME.rawValue)).flatMap { OwnedTable(nfproto: family, name: $0) }
+    }
+  }
+
+  /// NFT_MSG_NEWCHAIN: a chain of one of our tables.
+  static func chain(_ message: NetlinkMessage) -> NftObjectName? {
+    decode(message, NFT_MSG_NEWCHAIN, maxType: __NFTA_CHAIN_MAX.rawValue) { family, attributes in
+      guard let tableName = attributes.string(Int32(NFTA_CHAIN_TABLE.rawValue)),
+        let table = OwnedTable(nfproto: family, name: tableName),
+        let name = attributes.string(Int32(NFTA_CHAIN_NAME.rawValue))
+      else { return nil }
+      return NftObjectName(table: table, name: name)
+    }
+  }
+
+  /// NFT_MSG_NEWSET: a set of one of our tables, with a nil key type when it is not one we make.
+  static func set(_ message: NetlinkMessage) -> KernelSet? {
+    decode(message, NFT_MSG_NEWSET, maxType: __NFTA_SET_MAX.rawValue) { family, attributes in
+      guard let tableName = attributes.string(Int32(NFTA_SET_TABLE.rawValue)),
+        let table = OwnedTable(nfproto: family, name: tableName),
+        let name = attributes.string(Int32(NFTA_SET_NAME.rawValue))
+      else { return nil }
+      // Both in network byte order.
+      let keyType = SetKeyType(
+        nftType: UInt32(bigEndian: attributes.u32(Int32(NFTA_SET_KEY_TYPE.rawValue)) ?? 0),
+        length: UInt32(bigEndian: attributes.u32(Int32(NFTA_SET_KEY_LEN.rawValue)) ?? 0))
+      return KernelSet(name: NftObjectName(table: table, name: name), keyType: keyType)
+    }
+  }
+
+  /// NFT_MSG_NEWRULE of `table`: its chain, handle and comment; its expressions are never read.
+  static func rule(_ message: NetlinkMessage, in table: OwnedTable) -> KernelRule? {
+    decode(message, NFT_MSG_NEWRULE, maxType: __NFTA_RULE_MAX.rawValue) { _, attributes in
+      guard attributes.string(Int32(NFTA_RULE_TABLE.rawValue)) == table.name,
+        let chain = attributes.string(Int32(NFTA_RULE_CHAIN.rawValue)),
+        let handle = attributes.u64(Int32(NFTA_RULE_HANDLE.rawValue))
+      else { return nil }
+      return KernelRule(
+        table: table, chain: chain, handle: UInt64(bigEndian: handle),
+        tag: attributes.bytes(Int32(NFTA_RULE_USERDATA.rawValue)).flatMap(Userdata.comment(in:)))
+    }
+  }
+
   /// The elements of one NFT_MSG_NEWSETELEM reply, with their comments.
   static func elements(_ message: NetlinkMessage, keyType: SetKeyType) -> [(
     key: SetElementKey, comment: String?
   )] {
-    guard message.type == type(NFT_MSG_NEWSETELEM) else { return [] }
-    return message.withPayload(nfgenmsg.self) { header, _ -> [(key: SetElementKey, comment: String?)]? in
-      let list = AttributeTable(
-        header, offset: MemoryLayout<nfgenmsg>.size, maxType: Int32(__NFTA_SET_ELEM_LIST_MAX.rawValue - 1))
+    decode(message, NFT_MSG_NEWSETELEM, maxType: __NFTA_SET_ELEM_LIST_MAX.rawValue) { _, list in
       guard let entries = list[Int32(NFTA_SET_ELEM_LIST_ELEMENTS.rawValue)] else { return [] }
       var elements: [(key: SetElementKey, comment: String?)] = []
       for entry in AttributeTable.entries(nestedIn: entries) {
@@ -31,8 +75,16 @@ enum NftReply {
     } ?? []
   }
 
-  /// The netlink type of an nf_tables message: the subsystem in the high byte.
-  private static func type(_ kind: nf_tables_msg_types) -> UInt16 {
-    UInt16(NFNL_SUBSYS_NFTABLES) << 8 | UInt16(kind.rawValue)
+  /// A message of `kind` with its family (from `nfgenmsg`) and attributes of types below `maxType`.
+  private static func decode<R>(
+    _ message: NetlinkMessage, _ kind: nf_tables_msg_types, maxType: UInt32,
+    _ body: (UInt32, AttributeTable) -> R?
+  ) -> R? {
+    guard message.type == UInt16(NFNL_SUBSYS_NFTABLES) << 8 | UInt16(kind.rawValue) else { return nil }
+    return message.withPayload(nfgenmsg.self) { header, info in
+      body(
+        UInt32(info.nfgen_family),
+        AttributeTable(header, offset: MemoryLayout<nfgenmsg>.size, maxType: Int32(maxType) - 1))
+    }
   }
 }

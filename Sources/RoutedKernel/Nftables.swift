@@ -19,82 +19,23 @@ final class Nftables {
 
   /// Which of our tables exist; foreign tables are read past, never touched.
   func tables() throws -> [OwnedTable] {
-    let messages = try dump(NftMessage.getTables(sequence: channel.nextSequence()), "list tables")
-    return messages.compactMap { message in
-      message.withHeader { header in
-        let table = nftnl_table_alloc()!
-        defer { nftnl_table_free(table) }
-        guard nftnl_table_nlmsg_parse(header, table) >= 0 else { return nil }
-        return OwnedTable(
-          nfproto: nftnl_table_get_u32(table, UInt16(NFTNL_TABLE_FAMILY.rawValue)),
-          name: String(cString: nftnl_table_get_str(table, UInt16(NFTNL_TABLE_NAME.rawValue))))
-      }
-    }
+    try dump(NftMessage.getTables(sequence: channel.nextSequence()), "list tables").compactMap(NftReply.table)
   }
 
   /// The chains of our tables.
   func chains() throws -> [NftObjectName] {
-    let messages = try dump(NftMessage.getChains(sequence: channel.nextSequence()), "list chains")
-    return messages.compactMap { message in
-      message.withHeader { header -> NftObjectName? in
-        let chain = nftnl_chain_alloc()!
-        defer { nftnl_chain_free(chain) }
-        guard nftnl_chain_nlmsg_parse(header, chain) >= 0,
-          let table = OwnedTable(
-            nfproto: nftnl_chain_get_u32(chain, UInt16(NFTNL_CHAIN_FAMILY.rawValue)),
-            name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_TABLE.rawValue))))
-        else { return nil }
-        return NftObjectName(
-          table: table, name: String(cString: nftnl_chain_get_str(chain, UInt16(NFTNL_CHAIN_NAME.rawValue)))
-        )
-      }
-    }
+    try dump(NftMessage.getChains(sequence: channel.nextSequence()), "list chains").compactMap(NftReply.chain)
   }
 
   /// The sets of our tables; a set whose key type we do not make is reported with a nil key type.
   func sets() throws -> [KernelSet] {
-    let messages = try dump(NftMessage.getSets(sequence: channel.nextSequence()), "list sets")
-    var result: [KernelSet] = []
-    for message in messages {
-      message.withHeader { header in
-        let set = nftnl_set_alloc()!
-        defer { nftnl_set_free(set) }
-        guard nftnl_set_nlmsg_parse(header, set) >= 0,
-          let table = OwnedTable(
-            nfproto: nftnl_set_get_u32(set, UInt16(NFTNL_SET_FAMILY.rawValue)),
-            name: String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_TABLE.rawValue))))
-        else { return }
-        let name = String(cString: nftnl_set_get_str(set, UInt16(NFTNL_SET_NAME.rawValue)))
-        let keyType = SetKeyType(
-          nftType: nftnl_set_get_u32(set, UInt16(NFTNL_SET_KEY_TYPE.rawValue)),
-          length: nftnl_set_get_u32(set, UInt16(NFTNL_SET_KEY_LEN.rawValue)))
-        result.append(KernelSet(name: NftObjectName(table: table, name: name), keyType: keyType))
-      }
-    }
-    return result
+    try dump(NftMessage.getSets(sequence: channel.nextSequence()), "list sets").compactMap(NftReply.set)
   }
 
   /// The rules of one of our tables, in chain order.
   func rules(in table: OwnedTable) throws -> [KernelRule] {
-    let messages = try dump(
-      NftMessage.getRules(table, sequence: channel.nextSequence()), "list table \(table.rawValue)")
-    return messages.compactMap { message in
-      message.withHeader { header -> KernelRule? in
-        let rule = nftnl_rule_alloc()!
-        defer { nftnl_rule_free(rule) }
-        guard nftnl_rule_nlmsg_parse(header, rule) >= 0,
-          String(cString: nftnl_rule_get_str(rule, UInt16(NFTNL_RULE_TABLE.rawValue))) == table.name
-        else { return nil }
-        var length: UInt32 = 0
-        var tag: String?
-        if let data = nftnl_rule_get_data(rule, UInt16(NFTNL_RULE_USERDATA.rawValue), &length) {
-          tag = Userdata.comment(in: UnsafeRawBufferPointer(start: data, count: Int(length)))
-        }
-        return KernelRule(
-          table: table, chain: String(cString: nftnl_rule_get_str(rule, UInt16(NFTNL_RULE_CHAIN.rawValue))),
-          handle: nftnl_rule_get_u64(rule, UInt16(NFTNL_RULE_HANDLE.rawValue)), tag: tag)
-      }
-    }
+    try dump(NftMessage.getRules(table, sequence: channel.nextSequence()), "list table \(table.rawValue)")
+      .compactMap { NftReply.rule($0, in: table) }
   }
 
   /// For each queried element, its comment if it exists ("" when it has none), nil when absent.

@@ -31,6 +31,8 @@ import Testing
         _ = RouteMessage(message)?.deviceIndexes
         _ = AddressMessage.decode(message)
         if let acknowledgement = Acknowledgement(message) { #expect(acknowledgement.error >= 0) }
+        _ = (NftReply.table(message), NftReply.chain(message), NftReply.set(message))
+        _ = NftReply.rule(message, in: .filter)
         _ = NftReply.elements(message, keyType: .address)
         _ = NftReply.elements(message, keyType: .addressAndInterface)
       }

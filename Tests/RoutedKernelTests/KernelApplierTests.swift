@@ -216,6 +216,22 @@ struct KernelApplierTests {
     }
   }
 
+  /// A chain whose rules are no longer a prefix of the plan's is rebuilt: each remaining rule of ours is
+  /// deleted by the handle read back from the kernel, so a handle decoded wrongly fails here.
+  @Test func baselineRulesOutOfOrderAreRebuiltByTheirHandles() throws {
+    try withHost { namespace, kernel in
+      _ = try kernel.apply(Plan(baseline: SamplePlan.baseline))
+      let intact = try namespace.exec("nft", "list", "chain", "inet", "routed_hook", "forward")
+      let first = try namespace.exec("nft", "-a", "list", "chain", "inet", "routed_hook", "forward")
+        .split(separator: "\n").first { $0.contains("comment \"rh:") }
+      let handle = try #require(first?.split(separator: " ").last.map(String.init))
+      try namespace.exec("nft", "delete", "rule", "inet", "routed_hook", "forward", "handle", handle)
+      let rebuild = try kernel.apply(Plan(baseline: SamplePlan.baseline))
+      #expect(rebuild.added.count == 1)
+      #expect(try namespace.exec("nft", "list", "chain", "inet", "routed_hook", "forward") == intact)
+    }
+  }
+
   @Test func aKeyThatChangesOwnerIsDeletedThenAddedInOneTransaction() throws {
     try withHost { namespace, kernel in
       _ = try kernel.apply(SamplePlan.start("web01", "10.136.11.5"))
