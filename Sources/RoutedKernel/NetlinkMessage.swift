@@ -13,16 +13,23 @@ struct NetlinkMessage {
   var sequence: UInt32 { header.nlmsg_seq }
 
   /// Splits a datagram into its messages with libmnl's walk; a truncated tail is dropped, as the kernel
-  /// never sends one.
+  /// never sends one. Two guards for what the kernel never sends either (found by `scripts/fuzz netlink`):
+  /// libmnl compares a length of 2 GiB or more as a negative int, which passes its check, so the length is
+  /// checked against what remains here too; and libmnl walks a message's attributes up to its length
+  /// rounded up to 4 bytes, so a message of an unaligned length is padded with zeros to that end.
   static func split(_ datagram: [UInt8]) -> [NetlinkMessage] {
     datagram.withUnsafeBytes { raw -> [NetlinkMessage] in
       guard let base = raw.baseAddress else { return [] }
       var messages: [NetlinkMessage] = []
       var header = UnsafePointer(base.assumingMemoryBound(to: nlmsghdr.self))
       var remaining = Int32(raw.count)
-      while mnl_nlmsg_ok(header, remaining) {
+      while mnl_nlmsg_ok(header, remaining), header.pointee.nlmsg_len <= UInt32(remaining) {
         let start = UnsafeRawPointer(header) - base
-        messages.append(NetlinkMessage(bytes: Array(raw[start..<start + Int(header.pointee.nlmsg_len)])))
+        let length = Int(header.pointee.nlmsg_len)
+        var bytes = Array(raw[start..<start + length])
+        let padding = Int(cnl_nlmsg_align(UInt32(length))) - length
+        if padding > 0 { bytes += repeatElement(0, count: padding) }
+        messages.append(NetlinkMessage(bytes: bytes))
         header = UnsafePointer(mnl_nlmsg_next(header, &remaining)!)
       }
       return messages

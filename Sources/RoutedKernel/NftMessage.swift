@@ -338,27 +338,24 @@ enum Userdata {
     [type, 4] + withUnsafeBytes(of: value) { Array($0) }
   }
 
-  /// The comment (type 0 for rules and elements alike) in a userdata blob, read with libnftnl's own TLV
-  /// walk (`nftnl_udata_parse`) into a fixed table; nil when there is none or the blob is malformed.
+  /// The comment (type 0 for rules and elements alike) in a userdata blob; nil when there is none or the
+  /// blob is malformed. Walked here, each length checked against the blob's end: libnftnl's walk
+  /// (`nftnl_udata_parse`) trusts every length, and a comment whose length ran past the end of its
+  /// attribute was read beyond the message (found by `scripts/fuzz netlink`). The kernel stores userdata
+  /// as any writer sent it, so an element someone else put into our set can carry such a blob.
   static func comment(in data: UnsafeRawBufferPointer) -> String? {
-    guard let base = data.baseAddress else { return nil }
-    var comment: OpaquePointer?
-    let parsed = withUnsafeMutablePointer(to: &comment) { slot in
-      nftnl_udata_parse(base, UInt32(data.count), Self.storeComment, UnsafeMutableRawPointer(slot))
+    var comment: String?
+    var offset = 0
+    while offset < data.count {
+      guard offset + 2 <= data.count else { return nil }
+      let end = offset + 2 + Int(data[offset + 1])
+      guard end <= data.count else { return nil }
+      if data[offset] == UInt8(NFTNL_UDATA_SET_ELEM_COMMENT.rawValue) {
+        comment = String(nulTerminated: data[(offset + 2)..<end])
+      }
+      offset = end
     }
-    guard parsed >= 0, let comment else { return nil }
-    let bytes = UnsafeRawBufferPointer(
-      start: nftnl_udata_get(comment), count: Int(nftnl_udata_len(comment)))
-    return String(nulTerminated: bytes)
-  }
-
-  /// libnftnl's callback: keeps the comment TLV, skips the rest.
-  private static let storeComment: nftnl_udata_cb_t = { attribute, data in
-    guard let attribute, let data else { return -1 }
-    if nftnl_udata_type(attribute) == UInt8(NFTNL_UDATA_SET_ELEM_COMMENT.rawValue) {
-      data.assumingMemoryBound(to: OpaquePointer?.self).pointee = attribute
-    }
-    return 0
+    return comment
   }
 }
 

@@ -39,6 +39,36 @@ import Testing
     }
   }
 
+  /// Found by `scripts/fuzz netlink`: a comment TLV whose length ran past the end of its blob was read beyond
+  /// the message by libnftnl's walk. Such a blob, and one cut inside a TLV header, has no comment.
+  @Test(
+    arguments: [
+      ([0, 6] + Array("web01".utf8) + [0], "web01"),
+      ([1, 4, 0, 0, 0, 0, 0, 6] + Array("web01".utf8) + [0], "web01"),
+      ([0, 10] + Array("web01".utf8) + [0], nil),
+      ([0, 6] + Array("web01".utf8) + [0, 1], nil),
+      ([], nil),
+    ] as [([UInt8], String?)])
+  func userdataCommentsAreReadWithinTheirBlob(blob: [UInt8], comment: String?) {
+    #expect(blob.withUnsafeBytes(Userdata.comment(in:)) == comment)
+  }
+
+  /// Found by `scripts/fuzz netlink`: a message length of 2 GiB or more passed libmnl's check (a negative
+  /// int) and the split trapped; a message of an unaligned length let libmnl's attribute walk run past it.
+  @Test func datagramsTheKernelNeverSendsAreSplitSafely() {
+    func header(length: UInt32, type: UInt16) -> [UInt8] {
+      withUnsafeBytes(of: length) { Array($0) } + withUnsafeBytes(of: type) { Array($0) }
+        + [UInt8](repeating: 0, count: 10)
+    }
+    let done = header(length: 20, type: 3) + [0, 0, 0, 0]  // NLMSG_DONE
+    #expect(NetlinkMessage.split(done + header(length: 0x8000_0010, type: 3)).map(\.bytes) == [done])
+    // 21 bytes: a header and an attribute header claiming 5 bytes of which one is there.
+    let unaligned = header(length: 21, type: 16) + [5, 0, 3, 0, 0x41]  // RTM_NEWLINK
+    let messages = NetlinkMessage.split(unaligned)
+    #expect(messages.map(\.bytes) == [unaligned + [0, 0, 0]])
+    #expect(LinkMessage(messages[0]) == nil)
+  }
+
   /// An NLMSG_ERROR whose code is Int32.min is no errno: EPROTO, not a trap.
   @Test func anErrorCodeThatIsNoErrnoIsEPROTO() {
     var message =
