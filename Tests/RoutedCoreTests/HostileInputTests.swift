@@ -83,22 +83,30 @@ import Testing
     #expect(PlanText.escapedControls("plain") == "plain")
   }
 
-  /// Defect 10: two metadata entries for one MAC (the first silently won) and a second `<rh:guest>`.
-  @Test func ambiguousMetadataIsRefused() {
-    let twice = Self.domain(
-      name: "x", extra: "<rh:interface mac=\"52:54:00:11:00:05\" address=\"10.136.11.6\"/>")
-    #expect(throws: DomainXMLError("domain x: metadata <rh:interface> for 52:54:00:11:00:05 appears twice")) {
-      try DomainXML.parse(Array(twice.utf8))
+  /// Defect 10: two metadata entries for one MAC (the first silently won) and a second `<rh:guest>`. The parser
+  /// keeps the problem (a domain with no managed NIC is ignored whatever it holds) and a domain whose NIC is on
+  /// a guest network is refused for it.
+  @Test(arguments: [
+    (
+      HostileInputTests.domain(name: "x", extra: "<rh:interface mac=\"52:54:00:11:00:05\" address=\"10.136.11.6\"/>"),
+      "domain x: metadata <rh:interface> for 52:54:00:11:00:05 appears twice"
+    ),
+    (
+      HostileInputTests.domain(name: "x").replacingOccurrences(
+        of: "</metadata>",
+        with: "<rh:guest xmlns:rh=\"urn:routed-hook:1\"><rh:interface mac=\"52:54:00:11:00:06\" "
+          + "address=\"10.136.11.6\"/></rh:guest></metadata>"),
+      "domain x: metadata has 2 <rh:guest> elements; one is allowed"
+    ),
+  ])
+  func ambiguousMetadataIsRefused(xml: String, message: String) throws {
+    let domain = try DomainXML.parse(Array(xml.utf8))
+    #expect(domain.metadataProblem == message && domain.metadata == nil)
+    #expect(throws: DomainError(message)) {
+      try GuestResolver.managedInterfaces(of: domain, config: Fixture.config)
     }
-    let upper = Self.domain(
-      name: "x", extra: "<rh:interface mac=\"52:54:00:11:00:05\" address=\"10.136.11.6\"/>"
-    ).replacingOccurrences(of: "mac=\"52:54:00:11:00:05\" address=\"10.136.11.6\"", with: "mac=\"52:54:00:11:00:05\" address=\"10.136.11.6\"")
-    #expect(throws: DomainXMLError.self) { try DomainXML.parse(Array(upper.utf8)) }
-    let second = Self.domain(name: "x").replacingOccurrences(
-      of: "</metadata>",
-      with: "<rh:guest xmlns:rh=\"urn:routed-hook:1\"><rh:interface mac=\"52:54:00:11:00:06\" address=\"10.136.11.6\"/></rh:guest></metadata>")
-    #expect(throws: DomainXMLError("domain x: metadata has 2 <rh:guest> elements; one is allowed")) {
-      try DomainXML.parse(Array(second.utf8))
+    #expect(throws: DomainError(message)) {
+      try Planner.plan(.validate, domain: domain, config: Fixture.config, records: [], facts: Fixture.facts)
     }
   }
 
