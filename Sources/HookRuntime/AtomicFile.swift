@@ -8,7 +8,13 @@ import RoutedKernel
 public enum AtomicFile {
   public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(SystemError) {
     let temporary = "\(path).tmp.\(getpid())"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    // Created, never opened: a symbolic link planted at the temporary name must not be written through. One
+    // left by a dead process of the same PID (or planted) is removed (unlink removes a link, not its target).
+    let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+    var descriptor = open(temporary, flags, mode)
+    if descriptor < 0 && errno == EEXIST && unlink(temporary) == 0 {
+      descriptor = open(temporary, flags, mode)
+    }
     guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
     var offset = 0
     while offset < bytes.count {

@@ -112,7 +112,7 @@ public struct WatchStatus: Codable, Sendable, Equatable {
   /// The daemon's view, or nil while no daemon runs (its last file may remain after a crash: the lock decides).
   public static func read(stateDirectory: String) -> WatchStatus? {
     guard WatchPresence.isRunning(stateDirectory: stateDirectory),
-      case .contents(let bytes)? = try? Files.read(stateDirectory + "/" + fileName, limit: 1 << 22)
+      case .contents(let bytes)? = try? Files.read(stateDirectory + "/" + fileName, limit: 1 << 22, followLinks: false)
     else { return nil }
     return try? JSONDecoder().decode(WatchStatus.self, from: Data(bytes))
   }

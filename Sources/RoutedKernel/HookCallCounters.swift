@@ -47,11 +47,14 @@ public enum HookCallCounters {
   /// no watch daemon made it) or any error just leaves the call uncounted.
   public static func count(kind: HookKind, operation: String, outcome: Outcome, stateDirectory: String) {
     guard let slot = slot(kind: kind, operation: operation, outcome: outcome) else { return }
-    let descriptor = open(stateDirectory + "/" + fileName, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    // Only a regular file of our own: a symbolic link planted at the name is not followed (its target would be
+    // sized and overwritten), and a FIFO or device is left alone.
+    let descriptor = open(
+      stateDirectory + "/" + fileName, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
     guard descriptor >= 0 else { return }
     defer { close(descriptor) }
     var info = stat()
-    guard fstat(descriptor, &info) == 0 else { return }
+    guard fstat(descriptor, &info) == 0, info.isRegularFile else { return }
     if Int(info.st_size) < size {
       // The first call of a boot sizes the file; concurrent first calls write the same bytes.
       guard ftruncate(descriptor, off_t(size)) == 0 else { return }
@@ -74,11 +77,11 @@ public enum HookCallCounters {
 
   /// Every non-zero counter; empty when the file does not exist or is not ours.
   public static func read(stateDirectory: String) -> [Count] {
-    let descriptor = open(stateDirectory + "/" + fileName, O_RDONLY | O_CLOEXEC)
+    let descriptor = open(stateDirectory + "/" + fileName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
     guard descriptor >= 0 else { return [] }
     defer { close(descriptor) }
     var info = stat()
-    guard fstat(descriptor, &info) == 0, Int(info.st_size) >= size,
+    guard fstat(descriptor, &info) == 0, info.isRegularFile, Int(info.st_size) >= size,
       let mapping = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0), mapping != MAP_FAILED
     else { return [] }
     defer { munmap(mapping, size) }

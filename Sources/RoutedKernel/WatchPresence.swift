@@ -8,9 +8,12 @@ public enum WatchPresence {
 
   /// True while a watch daemon holds the lock.
   public static func isRunning(stateDirectory: String) -> Bool {
-    let descriptor = open(stateDirectory + "/" + lockName, O_RDONLY | O_CLOEXEC)
+    // Non-blocking, and not through a symbolic link: a plain open of a FIFO planted here blocks forever.
+    let descriptor = open(stateDirectory + "/" + lockName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
     guard descriptor >= 0 else { return false }
     defer { close(descriptor) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0, info.isRegularFile else { return false }
     if flock(descriptor, LOCK_SH | LOCK_NB) == 0 { return false }
     return errno == EWOULDBLOCK
   }
@@ -20,8 +23,13 @@ public enum WatchPresence {
   public static func claim(stateDirectory: String) throws -> Int32? {
     try StateDirectory.create(stateDirectory)
     let path = stateDirectory + "/" + lockName
-    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
     guard descriptor >= 0 else { throw SystemError.system("open \(path)", errno) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0, info.isRegularFile else {
+      close(descriptor)
+      throw SystemError("\(path) is not a regular file; refused")
+    }
     if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
       let code = errno
       close(descriptor)
