@@ -1,6 +1,6 @@
 // Fuzz target: the netlink reply decoders: datagrams split into messages, acknowledgements with extended
-// ACKs, links, addresses, routes (with multipath hops), and nf_tables tables, chains, sets, rules and set
-// elements with their comments.
+// ACKs, links, addresses, routes (with multipath hops), neighbours (proxy entries), and nf_tables tables,
+// chains, sets, rules and set elements of every key type with their comments.
 @testable import RoutedCore
 @testable import RoutedKernel
 
@@ -16,13 +16,14 @@ public func fuzzNetlinkReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     }
     if let route = RouteMessage(message) { _ = (route.deviceIndexes, route.snapshotRoute(names: names)) }
     _ = AddressMessage.decode(message)
+    _ = NeighbourMessage.decode(message)
     _ = (NftReply.table(message), NftReply.chain(message), NftReply.set(message))
     for table in OwnedTable.allCases {
       if let rule = NftReply.rule(message, in: table), rule.tag?.utf8.contains(0) == true {
         fatalError("a rule tag kept its NUL")
       }
     }
-    for keyType in [SetKeyType.address, .addressAndInterface] {
+    for keyType: SetKeyType in [.address, .addressAndInterface, .address6, .address6AndInterface] {
       for (_, comment) in NftReply.elements(message, keyType: keyType) where comment?.utf8.contains(0) == true
       {
         fatalError("a comment kept its NUL")

@@ -33,8 +33,10 @@ import Testing
         if let acknowledgement = Acknowledgement(message) { #expect(acknowledgement.error >= 0) }
         _ = (NftReply.table(message), NftReply.chain(message), NftReply.set(message))
         _ = NftReply.rule(message, in: .filter)
-        _ = NftReply.elements(message, keyType: .address)
-        _ = NftReply.elements(message, keyType: .addressAndInterface)
+        _ = NeighbourMessage.decode(message)
+        for keyType: SetKeyType in [.address, .addressAndInterface, .address6, .address6AndInterface] {
+          _ = NftReply.elements(message, keyType: keyType)
+        }
       }
     }
   }
