@@ -111,6 +111,8 @@ public enum HookRunner {
     if action == .remove {
       // Records are named by UUID, so a readable domain without one never had any: nothing to take the lock for.
       if let domain, domain.identityProblem != nil { return Outcome(domain: nil, plan: Plan(), report: nil) }
+      // As in the shortcut above: whichever way the UUID was read, a stop ends the migration its marker announced.
+      if let uuid = domain?.identity.uuid { engine.incoming.clear(uuid) }
       return try engine.remove(uuid: domain?.identity.uuid, name: domain == nil ? invocation.object : nil)
     }
     guard let bytes = try configBytes() else { return Outcome(domain: nil, plan: Plan(), report: nil) }

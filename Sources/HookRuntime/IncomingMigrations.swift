@@ -10,16 +10,27 @@ import RoutedKernel
 struct IncomingMigrations {
   var stateDirectory: String
 
+  /// The marker's path; nil for a name that could reach outside the directory or hide as a dot file (the
+  /// same rule as the records').
   func path(_ uuid: String) -> String? {
-    uuid.isEmpty || uuid.contains("/") ? nil : "\(stateDirectory)/\(uuid).incoming"
+    uuid.isEmpty || uuid.hasPrefix(".") || uuid.contains("/") ? nil : "\(stateDirectory)/\(uuid).incoming"
   }
+
+  /// The largest marker read: a boot-clock second and a newline.
+  static let maximumSize = 64
 
   /// Notes an incoming migration of `uuid` at boot-clock second `now`.
   func mark(_ uuid: String, now: Int) throws {
     guard let path = path(uuid) else { return }
     try StateDirectory.create(stateDirectory)
+    // A new file, never opened through whatever is there: a symbolic link planted at the name must not be
+    // written through, nor a FIFO block `migrate begin`. A marker left by an earlier migration is replaced
+    // (unlink removes a link or FIFO itself, not what it points at).
+    unlink(path)
     let file: FileDescriptor
-    do { file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600) } catch {
+    do {
+      file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, permissions: 0o600)
+    } catch {
       throw SystemError("create \(path): \(error)", errno: error)
     }
     defer { file.close() }
@@ -28,13 +39,19 @@ struct IncomingMigrations {
     }
   }
 
-  /// The second `uuid`'s marker was written, removing it; nil without one.
+  /// The second `uuid`'s marker was written, removing it; nil without one, or when it is not one (a symbolic
+  /// link, a FIFO, a device, too large, not a boot-clock second): then the start is a plain one, and what was
+  /// there is removed all the same, so it cannot make a later start arrive.
   func take(_ uuid: String) -> Int? {
-    guard let path = path(uuid), case .contents(let bytes)? = try? Files.read(path, limit: 64) else {
-      return nil
-    }
+    guard let path = path(uuid) else { return nil }
+    // Only a regular file in the state directory, bounded: `started` holds the hook lock while it reads.
+    let read = try? Files.read(path, limit: Self.maximumSize, followLinks: false)
+    if case .missing? = read { return nil }
     unlink(path)
-    return Int(String(decoding: bytes.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self))
+    guard case .contents(let bytes)? = read,
+      let second = Int(String(decoding: bytes.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)), second >= 0
+    else { return nil }
+    return second
   }
 
   /// Removes `uuid`'s marker, if any (a stop: the migration it announced is over either way).

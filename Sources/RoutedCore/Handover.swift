@@ -36,7 +36,8 @@ public enum Handover {
   /// The claim of `started`: `arriving` when `migrate begin` left its marker at `markedAt` less than
   /// `markerSeconds` ago, else `normal`.
   public static func startClaim(markedAt: Int?, now: Int) -> Claim {
-    guard let markedAt, now >= markedAt, now - markedAt < markerSeconds else { return .normal }
+    // A negative second is no boot-clock time, and `now - Int.min` would trap.
+    guard let markedAt, markedAt >= 0, now >= markedAt, now - markedAt < markerSeconds else { return .normal }
     return Claim(.arriving, since: now)
   }
 

@@ -57,7 +57,12 @@ public enum RecordJSON {
       guard let known = GuestRoutePreference(rawValue: text) else { return nil }
       preference = known
     }
-    let since = json["since"]?.number.flatMap { Int(exactly: $0) } ?? 0
+    // A boot-clock second: never negative, so `now - since` cannot overflow (Int.min would trap `settleMoved`).
+    var since = 0
+    if let number = json["since"]?.number {
+      guard let exact = Int(exactly: number), exact >= 0 else { return nil }
+      since = exact
+    }
     return DomainRecord(
       domain: DomainIdentity(name: name, uuid: uuid), interfaces: interfaces, objects: objects,
       preference: preference, since: since)

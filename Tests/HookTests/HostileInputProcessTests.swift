@@ -187,4 +187,25 @@ import Testing
     #expect(result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr)")
     #expect(result.stderr.contains("domain web\\x0a01\\x0anext: NIC"), "\(result.stderr)")
   }
+
+  /// Defect 3's rule (a shortcut never disagrees with the full parse) for the migration marker main added: a
+  /// stop clears `<uuid>.incoming` whether the UUID came from the libvirt-shaped head or from the full parse
+  /// (a comment before `<name>`), so a failed migration's marker never makes a later plain start arrive.
+  @Test func aStopClearsTheMigrationMarkerWhicheverWayTheUUIDIsRead() throws {
+    let web01 = try String(contentsOfFile: Examples.path("web01.xml"), encoding: .utf8)
+    let commented = web01.replacingOccurrences(
+      of: "<domain type='kvm' id='3'>", with: "<domain type='kvm' id='3'><!-- <uuid>x</uuid> -->")
+    #expect(commented != web01)
+    let state = try #require(environment["ROUTED_HOOK_STATE_DIR"])
+    try FileManager.default.createDirectory(
+      atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    let marker = state + "/6f1c7d1e-2b4a-4c1e-9d55-0d9a0f1e2b3c.incoming"
+    for (what, xml) in [("libvirt's head", web01), ("a comment first", commented)] {
+      try "1000\n".write(toFile: marker, atomically: false, encoding: .utf8)
+      let result = try HookProcess.run(
+        ["hook", "qemu", "web01", "stopped", "end", "-"], stdin: Data(xml.utf8), environment: environment)
+      #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.isEmpty, "\(what): \(result.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: marker), "\(what): the marker was left")
+    }
+  }
 }

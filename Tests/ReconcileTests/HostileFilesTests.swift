@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import RoutedCore
 import RoutedKernel
@@ -77,5 +78,93 @@ import Testing
       return
     }
     #expect(seen > 1 << 20 && seen <= FileDescriptor.drainLimit + 65536)
+  }
+
+  // MARK: migration markers (`migrate begin` writes `<uuid>.incoming`, `started` takes it under the hook lock)
+
+  static let uuid = "6f1c7d1e-2b4a-4c1e-9d55-0d9a0f1e2b3c"
+
+  /// What is at `path` itself (lstat): nil when nothing is, so a dangling link still counts as there.
+  static func type(_ path: String) -> mode_t? {
+    var status = stat()
+    return lstat(path, &status) == 0 ? status.st_mode & S_IFMT : nil
+  }
+
+  /// A marker that is no boot-clock second in a regular file is not read (a FIFO or `/dev/zero` would hold the
+  /// hook lock, a link would let any file decide the claim) and is removed, so it cannot make a later start
+  /// arrive; a negative second (Int.min trapped `started`'s arithmetic) is no marker either.
+  @Test func aMarkerThatIsNoRegularFileIsRemovedUnread() throws {
+    defer { cleanUp() }
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let markers = IncomingMigrations(stateDirectory: root)
+    let marker = try #require(markers.path(Self.uuid))
+    let target = root + "/target"
+    try "1000\n".write(toFile: target, atomically: false, encoding: .utf8)
+    let plants: [(String, () -> Bool)] = [
+      ("a FIFO", { mkfifo(marker, 0o600) == 0 }),
+      ("a link to a second", { symlink(target, marker) == 0 }),
+      ("a link to /dev/zero", { symlink("/dev/zero", marker) == 0 }),
+      ("a directory", { mkdir(marker, 0o700) == 0 }),
+      ("65 digits", { FileManager.default.createFile(atPath: marker, contents: Data(repeating: 0x31, count: 65)) }),
+      ("Int.min", { FileManager.default.createFile(atPath: marker, contents: Data("-9223372036854775808\n".utf8)) }),
+    ]
+    for (what, plant) in plants {
+      try #require(plant(), "\(what)")
+      #expect(markers.take(Self.uuid) == nil, "\(what)")
+      if Self.type(marker) == S_IFDIR { rmdir(marker) } else { #expect(Self.type(marker) == nil, "\(what) left") }
+    }
+    #expect(try String(contentsOfFile: target, encoding: .utf8) == "1000\n")
+    // The control: a marker as `migrate begin` writes it is read, and taken once.
+    try markers.mark(Self.uuid, now: 1000)
+    #expect(markers.take(Self.uuid) == 1000)
+    #expect(markers.take(Self.uuid) == nil)
+  }
+
+  /// `migrate begin` wrote its marker with O_CREAT|O_TRUNC: through a symbolic link planted at the name (the
+  /// target truncated and overwritten), and blocking forever on a FIFO there. Now the name gets a new file.
+  @Test(.timeLimit(.minutes(1))) func markingNeverWritesThroughWhatIsPlanted() throws {
+    defer { cleanUp() }
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let markers = IncomingMigrations(stateDirectory: root)
+    let marker = try #require(markers.path(Self.uuid))
+    let victim = root + "/victim"
+    try "the victim's own bytes\n".write(toFile: victim, atomically: false, encoding: .utf8)
+    try #require(symlink(victim, marker) == 0)
+    try markers.mark(Self.uuid, now: 42)
+    #expect(try String(contentsOfFile: victim, encoding: .utf8) == "the victim's own bytes\n")
+    #expect(Self.type(marker) == S_IFREG)
+    #expect(markers.take(Self.uuid) == 42)
+
+    try #require(mkfifo(marker, 0o600) == 0)
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      try? markers.mark(Self.uuid, now: 43)
+      done.signal()
+    }
+    let prompt = done.wait(timeout: .now() + 5) == .success
+    if !prompt {
+      // Blocked opening the FIFO for writing: a reader lets it go, so the test can end.
+      let reader = open(marker, O_RDONLY | O_NONBLOCK)
+      _ = done.wait(timeout: .now() + 5)
+      if reader >= 0 { close(reader) }
+    }
+    #expect(prompt, "mark blocked on a FIFO at the marker's name")
+    #expect(Self.type(marker) == S_IFREG)
+    #expect(markers.take(Self.uuid) == 43)
+  }
+
+  /// A name with a path component or a leading dot names no marker: nothing is written outside the state
+  /// directory or as a hidden file in it.
+  @Test func aMarkerNameWithAPathNamesNoFile() throws {
+    defer { cleanUp() }
+    try FileManager.default.createDirectory(atPath: root + "/state", withIntermediateDirectories: true)
+    let markers = IncomingMigrations(stateDirectory: root + "/state")
+    for name in ["", "../escape", ".hidden", "a/b"] {
+      #expect(markers.path(name) == nil, "\(name)")
+      try markers.mark(name, now: 1)
+      #expect(markers.take(name) == nil)
+    }
+    #expect(Self.type(root + "/escape.incoming") == nil)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/state").isEmpty)
   }
 }

@@ -29,6 +29,8 @@ import Testing
     (881, 1000, .arriving),  // 119 s: still this migration's prepare phase
     (880, 1000, .normal),  // 120 s: left by a migration that failed before prepare
     (1005, 1000, .normal),  // from the future (a clock that cannot go back): not trusted
+    (-5, 1000, .normal),  // a marker holding a negative second: no boot-clock time
+    (Int.min, 1000, .normal),  // `now - markedAt` trapped: a planted marker crashed `started`
   ])
   func startClaim(markedAt: Int?, now: Int, expected: GuestRoutePreference) {
     let claim = Handover.startClaim(markedAt: markedAt, now: now)
@@ -330,5 +332,16 @@ import Testing
     let leavingText = RecordJSON.text(leaving)
     #expect(leavingText.contains("\"preference\": \"leaving\"") && leavingText.contains("\"metric\": 768"))
     #expect(RecordJSON.record(Array(leavingText.utf8)) == leaving)
+  }
+
+  /// A claim time that is no boot-clock second is refused with the record (which the store then moves
+  /// aside): `-9223372036854775808` read as Int.min made `now - since` trap in `settleMoved` and `reconcile`.
+  @Test(arguments: ["-9223372036854775808", "-1", "12.5", "1e300"])
+  func aClaimTimeThatIsNoBootClockSecondIsNoRecord(since: String) throws {
+    let record = try Self.started(Handover.Claim(.moved, since: 1234)).record!
+    let text = RecordJSON.text(record)
+    #expect(text.contains("\"since\": 1234"))
+    let hostile = text.replacingOccurrences(of: "\"since\": 1234", with: "\"since\": \(since)")
+    #expect(RecordJSON.record(Array(hostile.utf8)) == nil)
   }
 }
