@@ -61,7 +61,7 @@ public enum DeferredRelease {
     if let setting = getenv("ROUTED_HOOK_DEFERRED_RELEASE"), String(cString: setting) == "0" {
       return .fallback
     }
-    let marker = open(stateDirectory + "/" + markerName, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    let marker = openMarker(stateDirectory: stateDirectory)
     if !deleted && !(marker >= 0 && holderPending(marker)) {
       if marker >= 0 { close(marker) }
       return .exitReleases
@@ -71,6 +71,21 @@ public enum DeferredRelease {
     let pid = cnl_spawn_release_holder(socket, held ? marker : -1)
     guard pid > 0 else { return .fallback }
     return .held(pid)
+  }
+
+  /// The marker, opened as the state directory's other files are: never through a symbolic link (O_CREAT
+  /// would create its target wherever it points), and only a regular file; -1 otherwise, which hands off
+  /// without telling the next process (as a failed open always did).
+  static func openMarker(stateDirectory: String) -> Int32 {
+    let marker = open(
+      stateDirectory + "/" + markerName, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
+    guard marker >= 0 else { return -1 }
+    var info = stat()
+    guard fstat(marker, &info) == 0, info.isRegularFile else {
+      close(marker)
+      return -1
+    }
+    return marker
   }
 
   /// True when some holder has the marker: an exclusive try-lock fails. Given back at once when it succeeds.

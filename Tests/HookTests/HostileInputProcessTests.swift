@@ -94,6 +94,32 @@ import Testing
     }
   }
 
+  /// Defect 1 on the binary: a config of 50,000 nested `[` (84 KB) crashed `check`, `plan` and every hook op,
+  /// `reconnect` included, with SIGSEGV after about 4 s. Now one line naming the file and the nesting:
+  /// `check`, `plan` and `prepare` refuse, `reconnect` (which must never fail) exits 0.
+  @Test(.timeLimit(.minutes(1))) func aDeeplyNestedConfigIsRefusedNotACrash() throws {
+    let nested = try scratch.write("nested.yaml", String(repeating: "[", count: 50_000))
+    let xml = scratch.url.appendingPathComponent("web01.xml").path
+    try FileManager.default.copyItem(atPath: Examples.path("web01.xml"), toPath: xml)
+    var env = environment
+    env["ROUTED_HOOK_CONFIG"] = nested
+    let runs: [(String, HookProcess.Result, Int32)] = [
+      ("check", try HookProcess.run(["check", "--config", nested]), 1),
+      ("plan", try HookProcess.run(["plan", "--config", nested, "--domain-xml", xml]), 1),
+      ("prepare", try HookProcess.run(
+        ["hook", "qemu", "web01", "prepare", "begin", "-"], stdin: Data(try Examples.data("web01.xml")),
+        environment: env), 1),
+      ("reconnect", try HookProcess.run(
+        ["hook", "qemu", "web01", "reconnect", "begin", "-"], stdin: Data(try Examples.data("web01.xml")),
+        environment: env), 0),
+    ]
+    for (what, result, status) in runs {
+      #expect(result.status == status, "\(what): exit \(result.status), \(result.stderr)")
+      #expect(result.stderr.contains("\(nested):") && result.stderr.contains("nest"), "\(what): \(result.stderr)")
+      #expect(result.stderr.filter { $0 == "\n" }.count == 1, "\(what): \(result.stderr)")
+    }
+  }
+
   /// Defect 8: a domain named `--help` printed usage on stdout; one named `--config` was taken as an option.
   @Test func domainsNamedLikeOptionsAreDomains() throws {
     for name in ["--help", "--config", "-h", "--state-dir=/"] {

@@ -188,4 +188,27 @@ import Testing
     #expect(mkfifo(directory + "/lock", 0o600) == 0)
     #expect(throws: SystemError.self) { _ = try HookLock.acquire(directory: directory) }
   }
+
+  /// Defects 4 and 5 for `stopped`'s release marker (`release.lock`), opened O_RDWR|O_CREAT: a symbolic link
+  /// planted at its name created the link's target wherever it pointed. Now neither a link nor a FIFO is
+  /// opened, and nothing is created through them; a regular marker still opens.
+  @Test func theReleaseMarkerIsNeverOpenedThroughALinkOrAFIFO() throws {
+    defer { cleanUp() }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    chmod(directory, 0o700)
+    let marker = directory + "/" + DeferredRelease.markerName
+    let target = root + "/created-through-the-link"
+    #expect(symlink(target, marker) == 0)
+    #expect(DeferredRelease.openMarker(stateDirectory: directory) == -1)
+    #expect(access(target, F_OK) != 0, "the link's target was created")
+    unlink(marker)
+    #expect(mkfifo(marker, 0o600) == 0)
+    #expect(DeferredRelease.openMarker(stateDirectory: directory) == -1)
+    unlink(marker)
+    let opened = DeferredRelease.openMarker(stateDirectory: directory)
+    #expect(opened >= 0)
+    close(opened)
+    var status = stat()
+    #expect(lstat(marker, &status) == 0 && status.st_mode & S_IFMT == S_IFREG)
+  }
 }
