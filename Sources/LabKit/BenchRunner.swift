@@ -119,7 +119,7 @@ public struct BenchRunner {
   private func checkPaths() throws {
     for path in paths {
       let (client, server, address) = try ends(path)
-      let outcome = try TCPProbe.connect(client: client, server: server, address: address, port: 23999)
+      let outcome = try TCPProbe.connect(client: client, server: server, address: .v4(address), port: 23999)
       guard case .connected = outcome else {
         throw LabError("path \(path.key): \(path.from) cannot reach \(path.to) at \(address) (\(outcome.summary))")
       }

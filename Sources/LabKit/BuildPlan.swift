@@ -16,8 +16,12 @@ public struct BuildPlan: Sendable {
   public let topology: Topology
   public let names: LabNames
 
-  /// IPv6 is off in every lab namespace: its autoconfiguration chatter would disturb the path counters.
-  static let sysctlLine = "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
+  /// IPv6 is off in every namespace of an IPv4-only lab: its autoconfiguration chatter would disturb the path
+  /// counters. A lab with IPv6 addresses has it on everywhere, as a real host does.
+  var sysctlLine: String {
+    let off = topology.usesIPv6 ? 0 : 1
+    return "sysctl -qw net.ipv6.conf.all.disable_ipv6=\(off) net.ipv6.conf.default.disable_ipv6=\(off)"
+  }
 
   /// Bridge netfilter for a host's namespace, all three families as br_netfilter's defaults have them. Off where
   /// br_netfilter is absent needs nothing: then no bridged frame reaches netfilter anyway.
@@ -58,7 +62,7 @@ public struct BuildPlan: Sendable {
   public func script(for node: String) -> String {
     // The altname on lo marks the namespace itself as the lab's, even one with no other link (a stopped guest).
     var lines = ["link set lo up", altnameLine(node: node, interface: "lo")]
-    var preamble = [Self.sysctlLine]
+    var preamble = [sysctlLine]
     if let segment = topology.segment(named: node) {
       lines += segmentLines(segment)
     } else if let host = topology.host(named: node) {
@@ -109,6 +113,9 @@ public struct BuildPlan: Sendable {
         "link set \(attachment.name) mtu \(mtu)\(arp ? "" : " arp off") up",
       ]
       if let address = attachment.address { lines.append("addr add \(address) dev \(attachment.name)") }
+      if let address6 = attachment.address6 {
+        lines.append("addr add \(address6) dev \(attachment.name) nodad")
+      }
       return lines
     }
   }
@@ -202,9 +209,21 @@ public struct BuildPlan: Sendable {
     ]
     if let gateway = guest.gateway { lines.append("route add default via \(gateway) dev \(nic)") }
     lines += guest.routes.map { routeLine($0, defaultDevice: nic) }
+    var after: [String] = []
+    if let address6 = guest.address6 {
+      // With DAD, as a guest OS adds it: the probe (source ::) must get through the host's anti-spoofing.
+      // A guest OS uses the address once DAD is done, so the start waits for it (about 1 s) and fails
+      // when someone on the link answered for it.
+      lines.append("addr add \(address6) dev \(nic)")
+      if let gateway6 = guest.gateway6 { lines.append("route add default via \(gateway6) dev \(nic)") }
+      after = [
+        "for _ in $(seq 50); do [ -z \"$(ip -6 address show dev \(nic) tentative)\" ] && break; sleep 0.1; done",
+        "if [ -n \"$(ip -6 address show dev \(nic) dadfailed)\" ]; then echo \"\(address6.address): DAD failed\" >&2; exit 1; fi",
+      ]
+    }
     // The userspace OVS datapath drops the GSO frames a veth with tx offloads hands it ("Too big").
     let preamble = switchKind == .ovs ? ["ethtool -K \(nic) tx off >/dev/null"] : []
-    return shellScript(lines, preamble: preamble)
+    return shellScript(lines, preamble: preamble, after: after)
   }
 
   /// The ovs-vsctl arguments that add guest taps as ports, with the external ids libvirt sets.

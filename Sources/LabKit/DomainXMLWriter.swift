@@ -4,22 +4,15 @@ import RoutedCore
 public struct DomainNIC: Sendable, Equatable {
   public var mac: LabMAC
   public var address: IPv4Address
+  /// The NIC's IPv6 address (`address6` in the metadata), if it has one.
+  public var address6: IPv6Address?
   /// The tap (`vnetN`) on the host; nil in release-time XML, where libvirt has dropped `<target dev>`.
   public var tap: String?
   public var mtu: Int
   /// `<alias name=…>`: net0, net1, … in the order the NICs were added.
-  public var alias: String
-
-  public init(mac: LabMAC, address: IPv4Address, tap: String?, mtu: Int, alias: String = "net0") {
-    self.mac = mac
-    self.address = address
-    self.tap = tap
-    self.mtu = mtu
-    self.alias = alias
-  }
+  public var alias: String = "net0"
 }
 
-/// The domain XML libvirt would hand the hook for a running guest, with its address in routed-hook metadata.
 public enum DomainXMLWriter {
   /// `includeTarget` is false for `release`, where libvirt has already dropped `<target dev>`.
   public static func make(
@@ -28,7 +21,8 @@ public enum DomainXMLWriter {
     -> String
   {
     let nic = DomainNIC(
-      mac: guest.mac, address: guest.address.address, tap: includeTarget ? guest.tap : nil, mtu: guest.mtu)
+      mac: guest.mac, address: guest.address.address, address6: guest.address6?.address,
+      tap: includeTarget ? guest.tap : nil, mtu: guest.mtu)
     return make(
       name: guest.name, uuid: guest.uuid(lab: lab), nics: [nic], bridge: bridge, switchKind: switchKind,
       network: nil, id: includeTarget ? id : nil)
@@ -49,7 +43,8 @@ public enum DomainXMLWriter {
       "    <rh:guest xmlns:rh=\"urn:routed-hook:1\">",
     ]
     for nic in nics + extra {
-      lines.append("      <rh:interface mac=\"\(nic.mac)\" address=\"\(nic.address)\"/>")
+      let address6 = nic.address6.map { " address6=\"\($0)\"" } ?? ""
+      lines.append("      <rh:interface mac=\"\(nic.mac)\" address=\"\(nic.address)\"\(address6)/>")
     }
     lines += [
       "    </rh:guest>",

@@ -61,6 +61,8 @@ public enum ExpectationKind: Sendable, Equatable {
   /// `routed-hook status --json` shows the host's watch daemon running (and on a libvirt host connected to every
   /// URI, at least `connects` times).
   case watching(host: String, connects: Int)
+  /// An IPv6 row (`reach6`, `noReach6`, `nat6`, `ndp`, `spoof6`, `dad`).
+  case ipv6(IPv6Expectation)
 }
 
 /// Which probes a reach expectation uses.

@@ -5,7 +5,7 @@ enum ExpectationParser {
   static let kinds = [
     "reach", "noReach", "arp", "nat", "path", "pmtu", "hookStatus", "gone", "drops", "doctor", "refused",
     "libvirtLog", "hookMatchesLibvirt", "bgp", "init", "watching",
-  ]
+  ] + IPv6Expectation.keys
 
   static func parse(_ field: TopologyField) throws -> Expectation {
     let map = try field.mapping(allowed: ["name", "scenario"] + kinds)
@@ -20,6 +20,7 @@ enum ExpectationParser {
   }
 
   private static func kind(_ key: String, _ body: TopologyField) throws -> ExpectationKind {
+    if IPv6Expectation.keys.contains(key) { return .ipv6(try IPv6Expectation.parse(key, body)) }
     switch key {
     case "gone":
       if case .scalar = body.node { return .gone(guest: try body.string()) }
@@ -187,6 +188,8 @@ enum ExpectationParser {
       return "routed-hook init on \(host): check accepts it, modes as the lab's config"
     case .watching(let host, let connects):
       return "routed-hook watch runs on \(host)" + (connects > 1 ? ", libvirt connected \(connects)× or more" : "")
+    case .ipv6(let row):
+      return row.defaultName
     }
   }
 }

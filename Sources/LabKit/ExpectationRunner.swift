@@ -40,7 +40,7 @@ public struct ExpectationRunner: Sendable {
         return Outcome(passed: false, measured: outcome.summary)
       }
       return Outcome(
-        passed: seen == expectedSource, measured: "far end saw \(seen.map(\.description) ?? "nothing")")
+        passed: seen == .v4(expectedSource), measured: "far end saw \(seen.map(\.description) ?? "nothing")")
     case .path(let from, let to, let via, let notVia, let count):
       return try path(from: from, to: to, via: via, notVia: notVia, count: count)
     case .pmtu(let from, let to, let size, let fits):
@@ -84,6 +84,8 @@ public struct ExpectationRunner: Sendable {
       return try initConfig(host: host)
     case .watching(let host, let connects):
       return try watching(host: host, connects: connects)
+    case .ipv6(let row):
+      return try evaluate(row, defaultPort: defaultPort)
     }
   }
 
@@ -165,7 +167,7 @@ public struct ExpectationRunner: Sendable {
   private func tcp(from: String, to: Target, port: Int) throws -> TCPProbe.Outcome {
     guard let server = owner(of: to) else { return .failed("no node owns \(to) to listen there") }
     return try TCPProbe.connect(
-      client: names.namespace(from), server: names.namespace(server), address: address(of: to)!, port: port)
+      client: names.namespace(from), server: names.namespace(server), address: .v4(address(of: to)!), port: port)
   }
 
   private func reach(from: String, to: Target, probes kinds: [Probe], port: Int, expected: Bool, size: Int?)
@@ -223,7 +225,7 @@ public struct ExpectationRunner: Sendable {
   }
 
   /// A MAC with the lab interface it belongs to, when it is one.
-  private func describe(mac: String) -> String {
+  func describe(mac: String) -> String {
     for node in topology.hosts.map(\.name) + topology.machines.map(\.name) {
       for link in LinkInventory.links(namespace: names.namespace(node)) where link.mac?.lowercased() == mac {
         return "\(mac) (\(node).\(link.name))"
@@ -283,7 +285,10 @@ public struct ExpectationRunner: Sendable {
 
   private func gone(_ guestName: String) throws -> Outcome {
     let guest = lifecycle.placed(named: guestName)!
-    return try gone(address: guest.address.address, host: guest.host, guestName: guestName)
+    let outcome = try gone(address: guest.address.address, host: guest.host, guestName: guestName)
+    guard let address6 = guest.address6?.address else { return outcome }
+    let v6 = try gone6(address: address6, host: guest.host)
+    return Outcome(passed: outcome.passed && v6.passed, measured: "\(outcome.measured); \(v6.measured)")
   }
 
   /// No route, proxy neighbour or nft mention of `address` on `host`; with a guest, not in hook status either.

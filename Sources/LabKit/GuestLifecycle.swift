@@ -79,7 +79,8 @@ public struct GuestLifecycle: Sendable {
   /// The domain's NICs: the primary one, then hot-plugged ones.
   func nics(_ guest: Guest, includeTarget: Bool = true) -> [DomainNIC] {
     let primary = DomainNIC(
-      mac: guest.mac, address: guest.address.address, tap: includeTarget ? guest.tap : nil, mtu: guest.mtu)
+      mac: guest.mac, address: guest.address.address, address6: guest.address6?.address,
+      tap: includeTarget ? guest.tap : nil, mtu: guest.mtu)
     return [primary]
       + extraNICs(guest).enumerated().map { index, nic in
         DomainNIC(

@@ -41,7 +41,7 @@ struct RRGenerator {
     for _ in 0..<connections {
       let client = try NamespaceSwitch.inside(clientNamespace) { try TCPSocket.stream(noDelay: true) }
       clients.append(client)
-      let error = TCPSocket.connect(client, to: address, port: port, timeout: 5)
+      let error = TCPSocket.connect(client, to: .v4(address), port: port, timeout: 5)
       if error != 0 { throw LabError("connect to \(address):\(port): \(String(cString: strerror(error)))") }
       servers.append(try Self.accept(listener))
     }

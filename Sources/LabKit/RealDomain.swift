@@ -16,7 +16,8 @@ struct RealDomain {
       "  <uuid>\(guest.uuid(lab: lab))</uuid>",
       "  <metadata>",
       "    <rh:guest xmlns:rh=\"urn:routed-hook:1\">",
-      "      <rh:interface mac=\"\(guest.mac)\" address=\"\(guest.address.address)\"/>",
+      "      <rh:interface mac=\"\(guest.mac)\" address=\"\(guest.address.address)\""
+        + (guest.address6.map { " address6=\"\($0.address)\"" } ?? "") + "/>",
       "    </rh:guest>",
       "  </metadata>",
     ]

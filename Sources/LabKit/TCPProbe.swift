@@ -3,13 +3,13 @@
 #endif
 import RoutedCore
 
-/// TCP connect tests done in-process: a listener in the target's namespace, a client in the source's,
-/// and the address the listener sees as peer (what NAT turned the source into).
+/// TCP connect tests done in-process, for either family: a listener in the target's namespace, a client in
+/// the source's, and the address the listener sees as peer (what NAT or NAT66 turned the source into).
 enum TCPProbe {
   /// How a connect attempt ended.
   enum Outcome: Equatable {
     /// Connected, and the far end accepted it from this address.
-    case connected(seenFrom: IPv4Address?)
+    case connected(seenFrom: IPAddress?)
     case refused
     case timedOut
     case failed(String)
@@ -26,13 +26,14 @@ enum TCPProbe {
 
   /// Connects from namespace `client` to `address:port`, with a listener in namespace `server`.
   static func connect(
-    client: String, server: String, address: IPv4Address, port: Int, timeout: Double = 1.5
+    client: String, server: String, address: IPAddress, port: Int, timeout: Double = 1.5
   ) throws -> Outcome {
+    let family = address.isV6 ? AF_INET6 : AF_INET
     let listener = try NamespaceSwitch.inside(server) {
-      try TCPSocket.listen(port: port, backlog: 8, noDelay: false)
+      try TCPSocket.listen(family: family, port: port, backlog: 8, noDelay: false)
     }
     defer { close(listener) }
-    let socket = try NamespaceSwitch.inside(client) { try TCPSocket.stream(noDelay: false) }
+    let socket = try NamespaceSwitch.inside(client) { try TCPSocket.stream(family: family, noDelay: false) }
     defer { close(socket) }
     switch TCPSocket.connect(socket, to: address, port: port, timeout: timeout) {
     case 0: break
@@ -41,16 +42,9 @@ enum TCPProbe {
     case let error: return .failed(String(cString: strerror(error)))
     }
     // The handshake completes in the kernel; accept only reads off who the far end thinks called.
-    guard TCPSocket.wait(listener, for: Int16(POLLIN), timeout: timeout) else {
-      return .connected(seenFrom: nil)
-    }
-    var peer = sockaddr_in()
-    var peerLength = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let accepted = withUnsafeMutablePointer(to: &peer) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &peerLength) }
-    }
-    guard accepted >= 0 else { return .connected(seenFrom: nil) }
-    close(accepted)
-    return .connected(seenFrom: IPv4Address(UInt32(bigEndian: peer.sin_addr.s_addr)))
+    guard TCPSocket.wait(listener, for: Int16(POLLIN), timeout: timeout), let accepted = TCPSocket.accept(listener)
+    else { return .connected(seenFrom: nil) }
+    close(accepted.fd)
+    return .connected(seenFrom: accepted.peer)
   }
 }

@@ -181,12 +181,51 @@ struct TestMatrixValidator {
       try requireConfig(host, path: "\(path).init.host")
     case .watching(let host, _):
       try requireWatch(host, path: "\(path).watching")
+    case .ipv6(let row):
+      try check(row, path: path)
     }
   }
 
   private func requireWatch(_ host: String, path: String) throws {
     guard topology.host(named: host)?.watch == true else {
       throw marks.error(path, "'\(host)' is not a host with watch: true")
+    }
+  }
+
+  private func check(_ row: IPv6Expectation, path: String) throws {
+    func target(_ target: Target6, _ key: String) throws {
+      switch target {
+      case .address: return
+      case .node(let name):
+        try requireNode(name, path: key)
+        if topology.primaryAddress6(of: name) == nil { throw marks.error(key, "\(name) has no IPv6 address") }
+      case .interface(let ref):
+        try requireInterface(ref, path: key)
+        let has =
+          topology.guest(named: ref.node)?.address6 != nil
+          || topology.attachments(of: ref.node).contains { $0.name == ref.interface && $0.address6 != nil }
+        if !has { throw marks.error(key, "\(ref) has no IPv6 address") }
+      }
+    }
+    switch row {
+    case .reach(let from, let to, _, let expected):
+      let key = expected ? "reach6" : "noReach6"
+      try requireShellNode(from, path: "\(path).\(key).from")
+      try target(to, "\(path).\(key).to")
+    case .nat(let from, let to, let source):
+      try requireShellNode(from, path: "\(path).nat6.from")
+      try target(to, "\(path).nat6.to")
+      try target(.interface(source), "\(path).nat6.source")
+    case .ndp(let from, let to, let answeredBy):
+      try requireShellNode(from, path: "\(path).ndp.from")
+      try target(to, "\(path).ndp.for")
+      for ref in answeredBy { try requireInterface(ref, path: "\(path).ndp.answeredBy") }
+    case .spoof(let from, let to, _):
+      try requireGuest(from, path: "\(path).spoof6.from")
+      try target(.node(from), "\(path).spoof6.from")
+      try target(to, "\(path).spoof6.to")
+    case .dad(let guest, _, _):
+      try requireGuest(guest, path: "\(path).dad.guest")
     }
   }
 

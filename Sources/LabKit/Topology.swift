@@ -45,6 +45,19 @@ public struct Topology: Sendable, Equatable {
     if let guest = guest(named: node) { return guest.address.address }
     return attachments(of: node).compactMap(\.address).first?.address
   }
+
+  /// The same for IPv6: a guest's `address6`, else the first `address6` of the node's interfaces.
+  public func primaryAddress6(of node: String) -> IPv6Address? {
+    if let guest = guest(named: node) { return guest.address6?.address }
+    return attachments(of: node).compactMap(\.address6).first?.address
+  }
+
+  /// True when any node has an IPv6 address: IPv6 is then on in every namespace of the lab (off otherwise,
+  /// so that its autoconfiguration chatter never touches an IPv4-only lab's path counters).
+  public var usesIPv6: Bool {
+    guests.contains { $0.address6 != nil }
+      || (hosts.flatMap(\.interfaces) + machines.flatMap(\.interfaces)).contains { $0.address6 != nil }
+  }
 }
 
 /// A shared layer-2 network (LAN, HiperSockets, intranet): a Linux bridge in its own namespace.
@@ -66,6 +79,8 @@ public struct Attachment: Sendable, Equatable {
   public var name: String
   public var segment: String
   public var address: IPv4Interface?
+  /// An IPv6 address on the same link (added with `nodad`: the lab's own addresses are unique).
+  public var address6: IPv6Interface?
   /// MTU of the node's end; nil means the segment's MTU.
   public var mtu: Int?
   /// MTU of the segment's end (the bridge port); nil means the segment's MTU.
@@ -179,8 +194,12 @@ public struct Guest: Sendable, Equatable {
   public var host: String
   /// The guest's address with its own netmask (the talk uses /8 inside the guest).
   public var address: IPv4Interface
+  /// The guest's IPv6 address (a /128 in routed-hook's addressing), configured with DAD as a guest OS does.
+  public var address6: IPv6Interface?
   public var mac: LabMAC
   public var gateway: IPv4Address?
+  /// The IPv6 default router, usually the link-local `fe80::1` every host's guest bridge carries.
+  public var gateway6: IPv6Address?
   public var routes: [Route]
   /// MTU of the guest's NIC.
   public var mtu: Int

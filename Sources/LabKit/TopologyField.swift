@@ -82,6 +82,24 @@ struct TopologyField {
     return cidr
   }
 
+  /// An IPv6 address, link-local ones included (`fe80::1`).
+  func address6() throws -> IPv6Address {
+    let text = try string()
+    guard let address = IPv6Address(text) else {
+      throw error("'\(text)' is not an IPv6 address (like fd00:10::136:11:5 or fe80::1)")
+    }
+    return address
+  }
+
+  /// An IPv6 address with its prefix, such as `fd00:10::131:11:254/64`.
+  func cidr6() throws -> IPv6Interface {
+    let text = try string()
+    guard let cidr = IPv6Interface(text) else {
+      throw error("'\(text)' is not an IPv6 address with prefix (like fd00:10::136:11:5/128)")
+    }
+    return cidr
+  }
+
   /// A subnet: an address with prefix whose host bits are zero.
   func subnet() throws -> IPv4Network {
     let cidr = try cidr()

@@ -68,11 +68,11 @@ public enum TopologyParser {
   }
 
   private static func attachment(_ field: TopologyField) throws -> Attachment {
-    let map = try field.mapping(allowed: ["name", "segment", "address", "mtu", "segmentMtu"])
+    let map = try field.mapping(allowed: ["name", "segment", "address", "address6", "mtu", "segmentMtu"])
     return Attachment(
       name: try map.required("name").string(), segment: try map.required("segment").string(),
-      address: try map["address"]?.cidr(), mtu: try map["mtu"]?.int(in: 68...65535),
-      segmentMtu: try map["segmentMtu"]?.int(in: 68...65535))
+      address: try map["address"]?.cidr(), address6: try map["address6"]?.cidr6(),
+      mtu: try map["mtu"]?.int(in: 68...65535), segmentMtu: try map["segmentMtu"]?.int(in: 68...65535))
   }
 
   private static func route(_ field: TopologyField) throws -> Route {
@@ -147,8 +147,8 @@ public enum TopologyParser {
   }
 
   static let guestKeys = [
-    "name", "address", "mac", "gateway", "routes", "mtu", "portMtu", "autostart", "setup", "domain", "attach",
-    "image",
+    "name", "address", "address6", "mac", "gateway", "gateway6", "routes", "mtu", "portMtu", "autostart", "setup",
+    "domain", "attach", "image",
   ]
 
   private static func guest(_ field: TopologyField, host: String, switchMtu: Int, tap: String) throws -> Guest {
@@ -161,6 +161,11 @@ public enum TopologyParser {
       portMtu: try map["portMtu"]?.int(in: 68...65535), autostart: try map["autostart"]?.bool() ?? true,
       tap: tap)
     guest.setup = try map["setup"].map(commands) ?? []
+    guest.address6 = try map["address6"]?.cidr6()
+    guest.gateway6 = try map["gateway6"]?.address6()
+    if guest.gateway6 != nil, guest.address6 == nil, let field = map["gateway6"] {
+      throw field.error("gateway6 needs the guest's address6")
+    }
     return guest
   }
 

@@ -95,6 +95,22 @@ import Testing
     #expect(!plan.guestScript(guest, switchKind: .linuxBridge).contains("ethtool"))
   }
 
+  @Test func aDualStackLabTurnsIPv6OnAndGuestsWaitForDAD() throws {
+    let dual = try TopologyParser.parse(
+      minimalTopology
+        .replacingOccurrences(of: "address: 10.131.1.254/8 }", with: "address: 10.131.1.254/8, address6: 'fd00:10::131:1:254/64' }")
+        .replacingOccurrences(of: "gateway: 10.136.1.254 }", with: "gateway: 10.136.1.254, address6: 'fd00:10::136:1:5/128', gateway6: 'fe80::1' }"))
+    let plan = BuildPlan(topology: dual, names: LabNames(lab: "t"))
+    #expect(plan.script(for: "kvm1").contains("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0"))
+    #expect(plan.script(for: "kvm1").contains("addr add fd00:10::131:1:254/64 dev osa10 nodad"))
+    #expect(self.plan.script(for: "kvm1").contains("disable_ipv6=1"), "an IPv4-only lab keeps IPv6 off")
+    let script = plan.guestScript(dual.guest(named: "g1")!, switchKind: .ovs)
+    #expect(script.contains("addr add fd00:10::136:1:5/128 dev eth0\n"), "with DAD, as a guest OS does")
+    #expect(script.contains("route add default via fe80::1 dev eth0"))
+    #expect(script.contains("ip -6 address show dev eth0 dadfailed"))
+    #expect(!self.plan.guestScript(self.plan.topology.guest(named: "g1")!, switchKind: .ovs).contains("-6"))
+  }
+
   @Test func ovsPortsGetMTURequestAndLibvirtIds() {
     let guest = plan.topology.guest(named: "g1")!
     let arguments = plan.ovsPortArguments([guest], bridge: "br-ex")

@@ -1,3 +1,4 @@
+import RoutedCore
 import Testing
 
 @testable import LabKit
@@ -50,6 +51,13 @@ import Testing
     #expect(!xml.contains("virtualport"))
     #expect(xml.contains("<source bridge='br0'/>"))
     #expect(xml.hasPrefix("<domain type='kvm'>"))
+  }
+
+  @Test func aDualStackGuestsMetadataCarriesAddress6() {
+    var dual = guest
+    dual.address6 = IPv6Interface("fd00:10::136:11:5/128")
+    let xml = DomainXMLWriter.make(guest: dual, lab: "seed", bridge: "br-ex", switchKind: .ovs, id: 1)
+    #expect(xml.contains("<rh:interface mac=\"52:54:00:11:00:05\" address=\"10.136.11.5\" address6=\"fd00:10::136:11:5\"/>"))
   }
 
   @Test func uuidIsStableAndWellFormed() {

@@ -1,4 +1,5 @@
 import Foundation
+import RoutedCore
 import Testing
 
 @testable import LabKit
@@ -90,6 +91,33 @@ let minimalTopology = """
     #expect(hook.contains("mode: proxy-arp"))
   }
 
+  @Test func parsesTheDualStackSeed() throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "../../lab/seed-dual.yaml"
+    ).standardized.path
+    let topology = try TopologyParser.load(path: path)
+    let seed = try TopologyParser.load(
+      path: URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("seed.yaml").path)
+    #expect(topology.usesIPv6 && !seed.usesIPv6)
+    let guest = try #require(topology.guest(named: "guest11a"))
+    #expect(guest.address6?.description == "fd00:10::136:11:5/128")
+    #expect(guest.gateway6?.description == "fe80::1")
+    #expect(topology.primaryAddress6(of: "prod")?.description == "fd00:10::10")
+    // The IPv4 rows are seed.yaml's, unchanged, in the same phases.
+    for phase in seed.tests {
+      let dual = try #require(topology.tests.first { $0.name == phase.name })
+      let ipv4 = dual.expectations.filter { if case .ipv6 = $0.kind { false } else { true } }
+      #expect(ipv4 == phase.expectations, "phase \(phase.name)")
+    }
+    let rows = topology.tests.flatMap(\.expectations).compactMap { row -> IPv6Expectation? in
+      if case .ipv6(let v6) = row.kind { v6 } else { nil }
+    }
+    #expect(rows.contains(.ndp(from: "prod", target: .node("guest11a"), answeredBy: [InterfaceRef("lpar11.osa10")!])))
+    #expect(rows.contains(.ndp(from: "prod", target: .node("guest11c"), answeredBy: [])))
+    #expect(rows.contains(.reach(from: "guest11a", to: .address(IPv6Address("fe80::1")!, zone: "eth0"), probes: [.ping], expected: true)))
+    #expect(rows.contains(.spoof(from: "guest11a", to: .node("update"), source: IPv6Address("fd00:10::136:11:99")!)))
+  }
+
   /// Each case replaces one text in the minimal topology and names the error it must produce.
   static let errorCases: [ParseErrorCase] = [
     (
@@ -161,7 +189,7 @@ let minimalTopology = """
     ),
     (
       "reach: { from", "reech: { from",
-      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp, init, watching)"
+      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp, init, watching, reach6, noReach6, nat6, ndp, spoof6, dad)"
     ),
     (
       "- reach: { from: prod, to: g1 }", "- arp: { from: prod, for: g1, answeredBy: kvm1.osa99 }",
@@ -178,6 +206,30 @@ let minimalTopology = """
     (
       "- phase: p", "- phase: p\n    do: [{ restartDaemon: kvm1 }]",
       "topology.yaml:16:27: tests[0].do[0].restartDaemon: host 'kvm1' has no hook config"
+    ),
+    (
+      "address: 10.136.1.5/8,", "address: 10.136.1.5/8, address6: 'fd00::5',",
+      "topology.yaml:10:54: hosts[0].guests[0].address6: 'fd00::5' is not an IPv6 address with prefix (like fd00:10::136:11:5/128)"
+    ),
+    (
+      "gateway: 10.136.1.254 }", "gateway: 10.136.1.254, gateway6: 'fe80::1' }",
+      "topology.yaml:10:77: hosts[0].guests[0].gateway6: gateway6 needs the guest's address6"
+    ),
+    (
+      "- reach: { from: prod, to: g1 }", "- reach6: { from: prod, to: g1 }",
+      "topology.yaml:17:35: tests[0].expect[0].reach6.to: g1 has no IPv6 address"
+    ),
+    (
+      "- reach: { from: prod, to: g1 }", "- reach6: { from: prod, to: 'fe80::1%eth0' }",
+      "topology.yaml:17:35: tests[0].expect[0].reach6.to: a link-local target with a zone takes probes: [ping]"
+    ),
+    (
+      "- reach: { from: prod, to: g1 }", "- reach6: { from: prod, to: 'fe80::1%', probes: [ping] }",
+      "topology.yaml:17:35: tests[0].expect[0].reach6.to: 'fe80::1%' is not an IPv6 address"
+    ),
+    (
+      "- reach: { from: prod, to: g1 }", "- reach6: { from: prod, to: 'fd00::g' }",
+      "topology.yaml:17:35: tests[0].expect[0].reach6.to: 'fd00::g' is not an IPv6 address"
     ),
     (
       "hosts:", "hosts: [",
