@@ -9,11 +9,17 @@ Each call is timed the way libvirt waits for a hook (virCommandRun): until its s
 EOF and the process has exited. With --baseline PATH a second routed-hook binary (e.g. main's before a change)
 runs in the same namespaces, lifecycle by lifecycle alternating with this tree's, so both see the same machine.
 
+With --dual-stack N (default 1000) a second host runs the same lifecycle for a dual-stack guest (IPv4 and
+IPv6 address, gateway6 on its network, an IPv6 peer and IPv6 addresses on the uplinks) next to N other
+dual-stack guests, alternating lifecycle by lifecycle with the IPv4-only guest of the first host at N guests:
+the ratio of the two is issue 15's target (≤ 1.1×).
+
 Also measured (issue 18, the stop's grace period): the adding floor (five static binary starts plus one adding
 nftables commit), a `started` issued right after another guest's `stopped` returned and one issued alongside
 it, each against a `started` on a quiet machine, and a burst of 64 concurrent `stopped` calls.
 
 usage: sudo bench/lifecycle.py [--runs 50] [--sizes 10,1000,4000] [--reference-sizes 10,1000] [--hook PATH] [--baseline PATH]
+                              [--dual-stack 1000]
 """
 import argparse, ctypes, datetime, glob, os, platform, random, select, socket, struct, subprocess, sys, tempfile, time, uuid
 
@@ -45,6 +51,14 @@ uplinks:
     mode: nat
 """
 
+# The same host with both families: gateway6 a /112 of the production /64, an IPv6 peer over HiperSockets.
+DUAL_CONFIG = (CONFIG.replace("    gateway: 10.136.255.254/16\n",
+                              "    gateway: 10.136.255.254/16\n    gateway6: \"fd00:10::136:0:fffe/112\"\n")
+               .replace("      - { subnet: 10.137.12.0/24, via: 172.31.56.2 }",
+                        "      - { subnet: 10.137.12.0/24, via: 172.31.56.2, subnet6: \"fd00:10::137:12:0/112\", via6: \"fd00:31:56::2\" }"))
+UPLINKS = (("osa10", "10.131.11.254/8", "fd00:10::131:11:254/64"), ("hsi0", "172.31.56.1/24", "fd00:31:56::1/64"),
+           ("osa172", "172.18.0.11/15", "fd00:172:18::11/64"))
+
 
 def sh(*args, check=True):
     return subprocess.run(args, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -58,10 +72,15 @@ def mac(i):
     return "52:54:00:%02x:%02x:%02x" % ((i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
 
 
-def domain_xml(i, bridge="br-ex"):
+def address6(i):
+    return f"fd00:10::136:0:{i + 1:x}"
+
+
+def domain_xml(i, bridge="br-ex", dual=False):
     # An unmanaged domain (on another bridge) carries no routed-hook metadata, as on a real host.
+    v6 = f' address6="{address6(i)}"' if dual else ""
     metadata = "" if bridge != "br-ex" else (
-        f'<metadata><rh:guest xmlns:rh="urn:routed-hook:1"><rh:interface mac="{mac(i)}" address="{address(i)}"/>'
+        f'<metadata><rh:guest xmlns:rh="urn:routed-hook:1"><rh:interface mac="{mac(i)}" address="{address(i)}"{v6}/>'
         '</rh:guest></metadata>')
     return f"""<domain type='kvm'><name>g{i}</name><uuid>{uuid.UUID(int=i + 1)}</uuid>
 {metadata}
@@ -72,8 +91,9 @@ def domain_xml(i, bridge="br-ex"):
 class Host:
     """A namespace shaped like the talk's LPAR: br-ex with no port, dummy uplinks with the talk's addresses."""
 
-    def __init__(self, tag):
+    def __init__(self, tag, dual=False):
         self.ns = f"rhb-{tag}-{os.getpid()}"
+        self.dual = dual
         # State lives on a tmpfs, as /run/routed-hook does on a real host (Debian mounts /run as tmpfs). This
         # machine's /run is its ext4 root, where creating a record or an address link in a directory of
         # thousands costs up to 0.8 ms and an fsync 0.5 ms; /dev/shm is a tmpfs everywhere.
@@ -81,7 +101,7 @@ class Host:
         self.config = os.path.join(self.dir, "routed-hook.yaml")
         self.state = os.path.join(self.dir, "state")
         with open(self.config, "w") as f:
-            f.write(CONFIG)
+            f.write(DUAL_CONFIG if dual else CONFIG)
         os.makedirs(os.path.join(self.dir, "qemu.d"))
         self.hook = os.path.join(self.dir, "qemu.d", "routed-hook")
         os.symlink(HOOK, self.hook)
@@ -94,10 +114,12 @@ class Host:
         try:
             # Uplinks are veth pairs whose far ends stay unused in the same namespace (no dummy module here).
             commands = [["link", "add", "br-ex", "type", "bridge"], ["link", "set", "br-ex", "up"]]
-            for name, addr in (("osa10", "10.131.11.254/8"), ("hsi0", "172.31.56.1/24"), ("osa172", "172.18.0.11/15")):
+            for name, addr, addr6 in UPLINKS:
                 commands += [["link", "add", name, "type", "veth", "peer", f"{name}-far"],
                              ["address", "add", addr, "dev", name], ["link", "set", name, "up"],
                              ["link", "set", f"{name}-far", "up"]]
+                if dual:
+                    commands.append(["address", "add", addr6, "dev", name, "nodad"])
             for cmd in commands:
                 sh("ip", "-n", self.ns, *cmd)
         except Exception:
@@ -173,11 +195,11 @@ class Namespace:
         self.enter(self.home)
 
 
-def xml_file(directory, i, bridge="br-ex"):
+def xml_file(directory, i, bridge="br-ex", dual=False):
     path = os.path.join(directory, f"g{i}.xml")
     if not os.path.exists(path):
         with open(path, "w") as f:
-            f.write(domain_xml(i, bridge))
+            f.write(domain_xml(i, bridge, dual))
     return path
 
 
@@ -185,7 +207,30 @@ def populate(host, count, start, tool):
     """Applies guests start..count-1 as `started` calls."""
     for i in range(start, count):
         argv, env = tool(host, i, "started", "begin", "-")
-        spawn_timed(argv, xml_file(host.dir, i), env, None)
+        spawn_timed(argv, xml_file(host.dir, i, dual=host.dual), env, None)
+
+
+def paired_lifecycles(hosts, runs, guest):
+    """`runs` lifecycles of `guest` on each host (each in its own namespace), alternating host by host and
+    swapping the order every run, so both see the same machine. Returns each host's lifecycle totals."""
+    totals = [[] for _ in hosts]
+    per_call = [{op: [] for op, _, _ in LIFECYCLE} for _ in hosts]
+    for k in range(runs):
+        order = list(enumerate(hosts)) if k % 2 == 0 else list(reversed(list(enumerate(hosts))))
+        for h, host in order:
+            path = xml_file(host.dir, guest, dual=host.dual)
+            with Namespace(host.ns):
+                settle()
+                total = 0
+                for op, sub, extra in LIFECYCLE:
+                    argv, env = routed(host, guest, op, sub, extra)
+                    if op == "stopped":
+                        idle()
+                    elapsed = spawn_timed(argv, path, env, None)
+                    per_call[h][op].append(elapsed)
+                    total += elapsed
+            totals[h].append(total)
+    return totals, per_call
 
 
 def routed(host, i, op, sub, extra):
@@ -437,6 +482,8 @@ def main():
     parser.add_argument("--baseline", metavar="PATH", help="another routed-hook binary to time alongside this tree's; "
                         "keep both on one file system (exec costs differ between them here: /tmp vs /work)")
     parser.add_argument("--burst", type=int, default=64, help="concurrent stopped calls in the burst (0: none)")
+    parser.add_argument("--dual-stack", type=int, default=1000, metavar="N",
+                        help="guests next to the dual-stack lifecycle and its IPv4-only twin (0: no dual-stack row)")
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -516,6 +563,31 @@ def main():
         finally:
             host.destroy()
 
+    if args.dual_stack:
+        # Two hosts, the same N guests each, one IPv4-only and one dual stack; lifecycles alternate between them.
+        pair = []
+        try:
+            for tag, dual in (("ipv4", False), ("dual", True)):
+                pair.append(Host(tag, dual))
+                with Namespace(pair[-1].ns):
+                    print(f"  {tag}: applying {args.dual_stack} guests …", file=sys.stderr, flush=True)
+                    populate(pair[-1], args.dual_stack, 0, routed)
+                if dual:
+                    # The row must measure both families: every guest's /128 (protocol 151) is in the kernel.
+                    routes = sh("ip", "-n", pair[-1].ns, "-6", "route", "show", "proto", "151").stdout
+                    v6 = sum(1 for line in routes.splitlines() if line.startswith("fd00:10::136:0:"))
+                    if v6 != args.dual_stack:
+                        raise RuntimeError(f"the dual-stack host has {v6} guest /128 routes, not {args.dual_stack}")
+            print(f"  IPv4-only and dual stack: {args.runs} lifecycles each, alternating …", file=sys.stderr, flush=True)
+            totals, per_call = paired_lifecycles(pair, args.runs, guest)
+        finally:
+            for host in pair:
+                host.destroy()
+        for name, t in (("routed-hook, IPv4-only guest (pair)", 0), ("routed-hook, dual-stack guest (pair)", 1)):
+            results[(name, args.dual_stack)] = totals[t]
+            rows.append((name, args.dual_stack, pct(totals[t], 50), pct(totals[t], 95),
+                         " ".join(f"{op}={ms(pct(v, 50))}" for op, v in per_call[t].items())))
+
     t50 = pct(results["trivial"], 50)
     lines = ["| tool | other guests | lifecycle p50 ms | p95 ms | per call p50 ms |", "|---|---|---|---|---|"]
     lines += [f"| {n} | {s} | {ms(a)} | {ms(b)} | {c} |" for n, s, a, b, c in rows]
@@ -543,6 +615,11 @@ def main():
     if ("baseline", 1000) in results:
         ratio = r("routed-hook", 1000) / r("baseline", 1000)
         checks.append((f"lifecycle p50 at 1,000 guests is {ratio:.2f}× the baseline's (target ≤ 0.6×)", ratio <= 0.6))
+    if args.dual_stack:
+        n = args.dual_stack
+        ratio = r("routed-hook, dual-stack guest (pair)", n) / r("routed-hook, IPv4-only guest (pair)", n)
+        checks.append((f"a dual-stack guest's lifecycle p50 at {n:,} guests is {ratio:.2f}× an IPv4-only one's, "
+                       "alternating in one run (target ≤ 1.1×)", ratio <= 1.1))
     ratio = pct(results["unmanaged"], 50) / t50
     checks.append((f"unmanaged hook call is {ratio:.2f}× a static binary start (target ≤ 1.5×)", ratio <= 1.5))
     lines += [f"- {'met' if ok else 'MISSED'}: {text}" for text, ok in checks]
