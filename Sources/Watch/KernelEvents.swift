@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import CNetlink
+import RoutedCore
 
 /// What one kernel notification means for the records.
 public enum DriftSignal: Sendable, Equatable {
@@ -16,8 +17,9 @@ public enum DriftSignal: Sendable, Equatable {
   case overrun
 }
 
-/// The daemon's kernel notifications: rtnetlink (links, IPv4 addresses and routes) and nfnetlink's nf_tables
-/// group, in the daemon's network namespace. Each is read and classified at once, without a dump or a lookup,
+/// The daemon's kernel notifications: rtnetlink (links, IPv4 and IPv6 addresses and routes) and nfnetlink's
+/// nf_tables group, in the daemon's network namespace. Proxy neighbour entries (a guest's IPv6 answer on a
+/// `proxy-arp` uplink) send no notification at all (kernel 6.18): only the periodic reconcile sees one go. Each is read and classified at once, without a dump or a lookup,
 /// so that a burst of thousands (`ip route flush proto 151` with every guest) costs little more than reading it.
 public final class KernelEvents {
   public let route: Int32
@@ -34,7 +36,9 @@ public final class KernelEvents {
     self.interfaces = interfaces
     self.tables = tables
     route = try Self.open(
-      NETLINK_ROUTE, groups: UInt32(RTMGRP_LINK) | UInt32(RTMGRP_IPV4_IFADDR) | UInt32(RTMGRP_IPV4_ROUTE))
+      NETLINK_ROUTE,
+      groups: UInt32(RTMGRP_LINK) | UInt32(RTMGRP_IPV4_IFADDR) | UInt32(RTMGRP_IPV4_ROUTE)
+        | UInt32(RTMGRP_IPV6_IFADDR) | UInt32(RTMGRP_IPV6_ROUTE))
     do {
       netfilter = try Self.open(NETLINK_NETFILTER, groups: 0)
     } catch {
@@ -132,23 +136,40 @@ public final class KernelEvents {
     buffer.withUnsafeBytes { "\($0[start]).\($0[start + 1]).\($0[start + 2]).\($0[start + 3])" }
   }
 
+  /// The IPv6 address at `start` as routed-hook writes it (the address index's file names).
+  private func ipv6(_ start: Int) -> String {
+    buffer.withUnsafeBytes { IPv6Address(networkBytes: $0[start..<start + 16])?.description ?? "::" }
+  }
+
   func classify(type: UInt16, flags: UInt16, payload: Int, end: Int) -> DriftSignal {
     switch Int32(type) {
     case Int32(RTM_DELROUTE), Int32(RTM_NEWROUTE):
       // rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags.
-      guard payload + 12 <= end, load(UInt8.self, payload) == UInt8(AF_INET) else { return .none }
+      guard payload + 12 <= end else { return .none }
+      let family = load(UInt8.self, payload)
+      guard family == UInt8(AF_INET) || family == UInt8(AF_INET6) else { return .none }
+      let size = family == UInt8(AF_INET) ? 4 : 16
       let replaced = Int32(type) == Int32(RTM_NEWROUTE) && flags & UInt16(NLM_F_REPLACE) != 0
       let ours = load(UInt8.self, payload + 5) == routeProtocol
       // A route of ours deleted, or any route put in place of another (which may have been ours).
       guard (Int32(type) == Int32(RTM_DELROUTE) && ours) || (replaced && !ours) else { return .none }
       let prefix = load(UInt8.self, payload + 1)
       let destination = attributes(from: payload + 12, to: end).first { $0.type == UInt16(RTA_DST.rawValue) }
-      guard prefix == 32, let destination, destination.end - destination.start == 4 else {
-        return .everything("route \(destination.map { ipv4($0.start) } ?? "default")/\(prefix) changed")
+      let text = destination.map { size == 4 ? ipv4($0.start) : ipv6($0.start) }
+      guard Int(prefix) == size * 8, let destination, destination.end - destination.start == size, let text else {
+        return .everything("route \(text ?? "default")/\(prefix) changed")
       }
-      return .guestAddress(ipv4(destination.start))
+      return .guestAddress(text)
     case Int32(RTM_DELADDR):
-      return .everything("an IPv4 address was removed")
+      // ifaddrmsg: family, prefixlen, flags, scope, index. An IPv6 address leaves every tap that goes away
+      // (its link-local one): only one on a bridge or uplink of ours matters (IPv4: taps have none).
+      guard payload + 8 <= end else { return .none }
+      guard load(UInt8.self, payload) == UInt8(AF_INET6) else { return .everything("an IPv4 address was removed") }
+      var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+      guard if_indextoname(load(UInt32.self, payload + 4), &name) != nil,
+        interfaces.contains(String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+      else { return .none }
+      return .everything("an IPv6 address was removed")
     case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
       guard payload + 16 <= end,
         let name = attributes(from: payload + 16, to: end).first(where: { $0.type == UInt16(IFLA_IFNAME) }),
@@ -176,14 +197,18 @@ public final class KernelEvents {
       return .everything("nftables: \(nftVerb(message)) in table \(string(table.start, table.end))")
     }
     // NFTA_SET_ELEM_LIST_ELEMENTS (3) › NFTA_LIST_ELEM (1) › NFTA_SET_ELEM_KEY (1) › NFTA_DATA_VALUE (1):
-    // every guest set's key starts with the guest's IPv4 address.
+    // every guest set's key starts with the guest's address: IPv4 alone (4 bytes) or with an interface name
+    // (4 + 16), IPv6 alone (16) or with an interface name (16 + 16).
     guard let elements = list.first(where: { $0.type == 3 }),
       let element = attributes(from: elements.start, to: elements.end).first(where: { $0.type == 1 }),
       let key = attributes(from: element.start, to: element.end).first(where: { $0.type == 1 }),
-      let value = attributes(from: key.start, to: key.end).first(where: { $0.type == 1 }),
-      value.end - value.start >= 4
+      let value = attributes(from: key.start, to: key.end).first(where: { $0.type == 1 })
     else { return .everything("nftables: an element left a table of ours") }
-    return .guestAddress(ipv4(value.start))
+    switch value.end - value.start {
+    case 4, 20: return .guestAddress(ipv4(value.start))
+    case 16, 32: return .guestAddress(ipv6(value.start))
+    default: return .everything("nftables: an element left a table of ours")
+    }
   }
 
   private func nftVerb(_ message: Int32) -> String {
