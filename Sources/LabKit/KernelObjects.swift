@@ -1,8 +1,8 @@
 import Foundation
 import RoutedCore
 
-/// routed-hook's per-guest objects in a host namespace, read with independent tools: routes of the route
-/// protocol in the host's hook config (`ip -j`) and the set elements of routed-hook's tables, comment
+/// routed-hook's per-guest objects in a host namespace, read with independent tools: routes (both families) and
+/// IPv6 proxy neighbour entries of the route protocol in the host's hook config (`ip -j`) and the set elements of routed-hook's tables, comment
 /// included (`nft -j`). The protocol and the tables come from routed-hook's own config loader and table
 /// list, so a config with another `routeProtocol` is counted too.
 struct KernelObjects {
@@ -11,11 +11,18 @@ struct KernelObjects {
   static func read(namespace: String, config path: String) throws -> KernelObjects {
     let config = try ConfigLoader.load(yaml: String(contentsOfFile: path, encoding: .utf8), file: path)
     var items = Set<String>()
-    let routes = try Command.check([
-      "ip", "-n", namespace, "-j", "route", "show", "proto", "\(config.routeProtocol)", "table", "all",
-    ])
-    for route in JSON(tool: routes)?.items ?? [] {
-      items.insert("route \(route["dst"]?.string ?? "?") dev \(route["dev"]?.string ?? "?")")
+    for family in ["-4", "-6"] {
+      let routes = try Command.check([
+        "ip", "-n", namespace, family, "-j", "route", "show", "proto", "\(config.routeProtocol)", "table", "all",
+      ])
+      for route in JSON(tool: routes)?.items ?? [] {
+        items.insert("route \(route["dst"]?.string ?? "?") dev \(route["dev"]?.string ?? "?")")
+      }
+    }
+    // A dual-stack guest's answer on a proxy-arp uplink, tagged with the same protocol.
+    let proxies = try Command.check(["ip", "-n", namespace, "-6", "-j", "neigh", "show", "proxy"])
+    for entry in JSON(tool: proxies)?.items ?? [] where entry["protocol"]?.string == "\(config.routeProtocol)" {
+      items.insert("proxy \(entry["dst"]?.string ?? "?") dev \(entry["dev"]?.string ?? "?")")
     }
     let ruleset = try Command.check(["ip", "netns", "exec", namespace, "nft", "-j", "list", "ruleset"])
     for entry in JSON(tool: ruleset)?["nftables"]?.items ?? [] {

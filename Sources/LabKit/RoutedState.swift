@@ -3,7 +3,8 @@ import RoutedCore
 
 /// Everything routed-hook keeps in a host namespace, read with independent tools, as comparable lines: the
 /// per-guest objects (`KernelObjects`), every chain, set and rule of routed-hook's tables (handles left out,
-/// as a re-created rule gets a new one), and the forwarding and proxy_arp sysctls of the config's interfaces.
+/// as a re-created rule gets a new one), and the forwarding and proxy sysctls of the config's interfaces (IPv6's
+/// too where IPv6 is on).
 /// Equal before a damage and after the repair means the repair was complete.
 struct RoutedState: Equatable {
   var lines: Set<String>
@@ -26,14 +27,20 @@ struct RoutedState: Equatable {
     let interfaces = config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
     try NamespaceSwitch.inside(namespace) {
       for interface in interfaces {
-        for key in ["forwarding", "proxy_arp"] {
-          let value = FileSystem.read("/proc/sys/net/ipv4/conf/\(interface)/\(key)")?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-          lines.insert("sysctl \(interface) \(key)=\(value ?? "absent")")
+        for key in ["ipv4/conf/\(interface)/forwarding", "ipv4/conf/\(interface)/proxy_arp"] + ipv6Keys(interface) {
+          let value = FileSystem.read("/proc/sys/net/\(key)")?.trimmingCharacters(in: .whitespacesAndNewlines)
+          lines.insert("sysctl \(key)=\(value ?? "absent")")
         }
       }
     }
     return RoutedState(lines: lines)
+  }
+
+  /// The IPv6 sysctls the baseline sets on an interface, where IPv6 is on (a lab without it has none of them).
+  private static func ipv6Keys(_ interface: String) -> [String] {
+    guard FileSystem.read("/proc/sys/net/ipv6/conf/\(interface)/forwarding") != nil else { return [] }
+    return ["forwarding", "force_forwarding", "proxy_ndp", "accept_ra"].map { "ipv6/conf/\(interface)/\($0)" }
+      + ["ipv6/neigh/\(interface)/proxy_delay"]
   }
 
   /// What `other` lacks or has beyond this state, for a failure message.
