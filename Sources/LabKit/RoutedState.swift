@@ -11,7 +11,20 @@ struct RoutedState: Equatable {
 
   static func read(namespace: String, config path: String) throws -> RoutedState {
     let config = try ConfigLoader.load(yaml: String(contentsOfFile: path, encoding: .utf8), file: path)
-    var lines = try KernelObjects.read(namespace: namespace, config: path).items
+    // The sysctls first: they are read in-process in microseconds, while the tools below take tens of
+    // milliseconds each. A re-created uplink shows only there, and the daemon may have put it back (its
+    // debounce is 50 ms) before a read that started with the tools got to them.
+    var lines = Set<String>()
+    let interfaces = config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
+    try NamespaceSwitch.inside(namespace) {
+      for interface in interfaces {
+        for key in ["ipv4/conf/\(interface)/forwarding", "ipv4/conf/\(interface)/proxy_arp"] + ipv6Keys(interface) {
+          let value = FileSystem.read("/proc/sys/net/\(key)")?.trimmingCharacters(in: .whitespacesAndNewlines)
+          lines.insert("sysctl \(key)=\(value ?? "absent")")
+        }
+      }
+    }
+    lines.formUnion(try KernelObjects.read(namespace: namespace, config: path).items)
     let ruleset = try Command.check(["ip", "netns", "exec", namespace, "nft", "-j", "list", "ruleset"])
     for entry in JSON(tool: ruleset)?["nftables"]?.items ?? [] {
       for kind in ["table", "chain", "set", "rule"] {
@@ -24,21 +37,13 @@ struct RoutedState: Equatable {
         lines.insert("\(kind) \(JSON.object(kept).text())")
       }
     }
-    let interfaces = config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface)
-    try NamespaceSwitch.inside(namespace) {
-      for interface in interfaces {
-        for key in ["ipv4/conf/\(interface)/forwarding", "ipv4/conf/\(interface)/proxy_arp"] + ipv6Keys(interface) {
-          let value = FileSystem.read("/proc/sys/net/\(key)")?.trimmingCharacters(in: .whitespacesAndNewlines)
-          lines.insert("sysctl \(key)=\(value ?? "absent")")
-        }
-      }
-    }
     return RoutedState(lines: lines)
   }
 
-  /// The IPv6 sysctls the baseline sets on an interface, where IPv6 is on (a lab without it has none of them).
+  /// The IPv6 sysctls the baseline sets on an interface, where IPv6 is on (an IPv4-only lab turns it off).
   private static func ipv6Keys(_ interface: String) -> [String] {
-    guard FileSystem.read("/proc/sys/net/ipv6/conf/\(interface)/forwarding") != nil else { return [] }
+    let disabled = FileSystem.read("/proc/sys/net/ipv6/conf/\(interface)/disable_ipv6")
+    guard disabled?.trimmingCharacters(in: .whitespacesAndNewlines) == "0" else { return [] }
     return ["forwarding", "force_forwarding", "proxy_ndp", "accept_ra"].map { "ipv6/conf/\(interface)/\($0)" }
       + ["ipv6/neigh/\(interface)/proxy_delay"]
   }

@@ -76,4 +76,53 @@ struct BridgeNetfilterProcessTests {
     // Its real address still works: the drop is about the source, not the guest.
     #expect(try bed.ping(from: first, Testbed.address(1), source: Testbed.address(0)))
   }
+
+  /// The IPv6 form, with dual-stack guests: `dropSpoofed6` at prerouting sees a frame bridged from one guest to
+  /// the other only where bridge netfilter passes IPv6 (`bridge-nf-call-ip6tables`, or the bridge's own
+  /// `nf_call_ip6tables`). A guest with a /128 sends everything to fe80::1, so guest0 bridges to guest1 itself,
+  /// as a hostile guest would: an on-link route and a neighbour entry with guest1's MAC. guest1 counts the
+  /// echo requests that arrive from the spoofed source (its replies would go through the host, which drops
+  /// them either way). With bridge netfilter off they arrive, which shows the frames were bridged, not routed.
+  @Test(arguments: Setting.allCases)
+  func aDualStackGuestsSpoofedIPv6SourceIsDroppedOnTheBridge(setting: Setting) throws {
+    let bed = try Testbed(guestCount: 2, dualStack: true)
+    defer { bed.destroy() }
+    try configure(bed, setting)
+    try bed.start(0)
+    try bed.start(1)
+    let (first, second) = (bed.guests[0], bed.guests[1])
+    for namespace in [first, second, bed.host] {
+      for _ in 0..<40 {
+        if try Shell.inNamespace(namespace, ["ip", "-6", "address", "show", "tentative"]).out.isEmpty { break }
+        usleep(100_000)
+      }
+    }
+    try Shell.run(["ip", "-n", first, "-6", "route", "add", "\(Testbed.address6(1))/128", "dev", "eth0"])
+    try Shell.run([
+      "ip", "-n", first, "-6", "neigh", "replace", Testbed.address6(1), "lladdr", Testbed.mac(1), "dev", "eth0",
+      "nud", "permanent",
+    ])
+    try Shell.inNamespace(second, ["nft", "add", "table", "ip6", "probe"])
+    try Shell.inNamespace(
+      second, ["nft", "add", "chain", "ip6", "probe", "in", "{ type filter hook input priority 0; }"])
+    for source in [Testbed.address6(0), "fd00:10::136:11:99"] {
+      try Shell.inNamespace(
+        second,
+        ["nft", "add", "rule", "ip6", "probe", "in", "ip6", "saddr", source, "icmpv6", "type", "echo-request", "counter"])
+    }
+
+    // Its own address: bridged, delivered, answered (the reply goes through the host).
+    #expect(try bed.ping(from: first, Testbed.address6(1), source: Testbed.address6(0)), "\(setting)")
+    // guest0 claims fd00:10::136:11:99, which no running guest has (nodad: it asks nobody).
+    try Shell.run(["ip", "-n", first, "-6", "address", "add", "fd00:10::136:11:99/128", "dev", "eth0", "nodad"])
+    _ = try bed.ping(from: first, Testbed.address6(1), source: "fd00:10::136:11:99")
+    let counters = try Shell.inNamespace(second, ["nft", "list", "table", "ip6", "probe"]).out
+    #expect(
+      counters.contains("ip6 saddr \(Testbed.address6(0)) icmpv6 type echo-request counter packets 3"),
+      "\(setting): \(counters)")
+    let arrived = setting.bridgedFramesReachNetfilter ? 0 : 3
+    #expect(
+      counters.contains("ip6 saddr fd00:10::136:11:99 icmpv6 type echo-request counter packets \(arrived)"),
+      "a spoofed IPv6 source reaches the neighbour only where bridged frames bypass netfilter (\(setting)): \(counters)")
+  }
 }
