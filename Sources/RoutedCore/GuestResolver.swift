@@ -26,7 +26,7 @@ public enum GuestResolver {
         let visitor =
           config.uplinks.contains { uplink in
             network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet.contains(address) }
-          } || config.bgp?.covers(address) == true
+          } || config.bgp?.covers(.v4(address)) == true
         guard network.subnet.contains(address) || visitor else {
           throw DomainError(
             "domain \(name): NIC \(mac) address \(address) is outside guest network '\(network.name)' (\(network.subnet))"
@@ -49,9 +49,10 @@ public enum GuestResolver {
         if let problem = GuestAddress.problem6(address6) {
           throw DomainError("domain \(name): NIC \(mac) address6: \(problem)")
         }
-        let visitor = config.uplinks.contains { uplink in
-          network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet6?.contains(address6) == true }
-        }
+        let visitor =
+          config.uplinks.contains { uplink in
+            network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet6?.contains(address6) == true }
+          } || config.bgp?.covers(.v6(address6)) == true
         guard subnet6.contains(address6) || visitor else {
           throw DomainError(
             "domain \(name): NIC \(mac) address6 \(address6) is outside guest network '\(network.name)' (\(subnet6))"

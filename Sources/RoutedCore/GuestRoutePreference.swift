@@ -50,6 +50,10 @@ public enum GuestRoutePreference: String, Sendable, CaseIterable, Codable {
   /// uplinks: not while the guest runs elsewhere, arriving here or leaving from here.
   public var answersOnUplinks: Bool { self == .normal || self == .moved }
 
+  /// The metric an IPv6 route gets when added with 0 (IP6_RT_PRIO_USER): an IPv6 guest's `normal` claim
+  /// reads back as this, and BIRD's filters take it as normal too.
+  public static let kernelDefaultMetric6: UInt32 = 1024
+
   /// How long `moved` lasts before it settles to `normal` (Calico holds its raised priority about 30 s).
   public static let movedSeconds = 30
 }
