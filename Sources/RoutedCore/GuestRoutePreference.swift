@@ -43,7 +43,8 @@ public enum GuestRoutePreference: String, Sendable, CaseIterable, Codable {
 
   /// BIRD's route preference for the kernel-learned route on this host: above BGP's 100, so a guest that
   /// runs here beats a neighbour's announcement of it, except while it is only arriving.
-  /// `leaving` is in BIRD's filters' `krt_metric >= 512` too (`BirdConfig`): 90 and local_pref 50.
+  /// `leaving` is in BIRD's filters' arriving range (512 ≤ metric < 1024, `BirdConfig`) too: 90 and
+  /// local_pref 50.
   public var birdPreference: Int { self == .arriving || self == .leaving ? 90 : 200 }
 
   /// Whether this host answers ARP (and NDP, with a proxy neighbour entry) for the guest on proxy-arp
