@@ -279,6 +279,41 @@ struct MigrationHandoverTests {
     #expect(try KernelReadBack.read(bed.host).elements(of: "guest1") == other)
   }
 
+  /// The source's side for a dual-stack guest: leaving takes the /128 to 768 with the /32 and withdraws the
+  /// proxy entry; a failed migration (`leaving --resumed`) puts the entry back, the /128 at the kernel's
+  /// 1024, and an unsolicited advertisement moves the production host's entry back (the destination may have
+  /// advertised itself meanwhile). Without the 1024 named in the delete, the normal /128 would stay behind
+  /// next to the 768 one.
+  @Test func aFailedDualStackMigrationIsAdvertisedAgain() throws {
+    let bed = try Testbed(guestCount: 1, dualStack: true)
+    let address6 = Testbed.address6(0)
+    let osaMAC = try bed.mac(of: "osa10", in: bed.host)
+    try bed.start(0)
+    #expect(try Self.metrics(bed, address6) == [1024])
+    #expect(try leaving(bed).status == 0)
+    #expect(try Self.metrics(bed, address6) == [768])
+    #expect(try !Self.proxyEntries(bed).contains(address6))
+
+    try Shell.inNamespace(
+      bed.production,
+      ["ip", "-6", "neigh", "replace", address6, "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud", "stale"])
+    let capture = try PacketCapture(namespace: bed.production, filter: "icmp6 and ip6[40] = 136", in: bed.scratch)
+    let resumed = try leaving(bed, ["--resumed"])
+    let frames = try capture.frames()
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(
+      resumed.stdout.contains("neighbour advertisement: \(address6) on osa10 as its own MAC"), "\(resumed.stdout)")
+    #expect(frames.count == 1)
+    #expect(try Self.metrics(bed, address6) == [1024])
+    #expect(try Self.proxyEntries(bed).contains(address6))
+    #expect(try Self.neighbour(bed.production, address6) == osaMAC)
+    #expect(try bed.ping(from: bed.production, address6))
+
+    try bed.stop(0)
+    #expect(try Self.metrics(bed, address6) == [])
+    #expect(try !Self.proxyEntries(bed).contains(address6))
+  }
+
   /// The migration failed and libvirt resumed the guest on the source (RESUMED_MIGRATED there, `routed-hook
   /// leaving --resumed` by hand): answered again at metric 0, gratuitous ARP on the LAN; and without the
   /// daemon, `reconcile` restores it once libvirt lists it running, never while it is paused.
