@@ -183,7 +183,8 @@ public enum Handover {
     return announcements
   }
 
-  /// The gratuitous ARP a drift repair owes the LAN: a proxy-arp uplink whose `proxy_arp` had to be set again
+  /// The gratuitous ARP (and, for IPv6 guests, unsolicited neighbour advertisements) a drift repair owes the
+  /// LAN: a proxy-arp uplink whose `proxy_arp` (or `proxy_ndp`) had to be set again
   /// was re-created (NetworkManager, a driver reload) or reset, and a re-created one may carry a new MAC that
   /// the LAN's caches do not know; they would keep sending to the old one until their entries age out
   /// (15–45 s with Linux's defaults). So every guest this host answers for on such an uplink (`records`
@@ -193,7 +194,9 @@ public enum Handover {
   {
     let recreated = Set(
       repaired.compactMap { object -> String? in
-        guard case .sysctl(let sysctl) = object, sysctl.key == .proxyARP else { return nil }
+        guard case .sysctl(let sysctl) = object, sysctl.key == .proxyARP || sysctl.key == .proxyNDP else {
+          return nil
+        }
         return sysctl.interface
       })
     let uplinks = config.uplinks.filter { $0.mode == .proxyARP && recreated.contains($0.interface) }
@@ -201,9 +204,13 @@ public enum Handover {
     var announcements: [Announcement] = []
     for record in records where record.preference.answersOnUplinks {
       for nic in record.interfaces {
-        guard let address = nic.address else { continue }
-        for uplink in uplinks where nic.uplinks.contains(uplink.name) {
-          announcements.append(Announcement(interface: uplink.interface, address: address, sender: nil))
+        let network = config.guestNetworks.first { $0.name == nic.network }
+        // The IPv6 address too (an unsolicited advertisement), where the uplink answers NDP for it.
+        let addresses = [nic.address.map(IPAddress.v4), network?.gateway6 == nil ? nil : nic.address6.map(IPAddress.v6)]
+        for address in addresses.compactMap({ $0 }) {
+          for uplink in uplinks where nic.uplinks.contains(uplink.name) {
+            announcements.append(Announcement(interface: uplink.interface, address: address))
+          }
         }
       }
     }

@@ -281,8 +281,16 @@ import Testing
     // osa10's proxy_arp had to be set again: it was re-created; its guest is announced there, with its MAC.
     #expect(
       Handover.reannouncements(repaired: [forwarding, proxyARP], records: [normal], config: Fixture.config) == [
-        Handover.Announcement(interface: "osa10", address: Self.address, sender: nil)
+        Handover.Announcement(interface: "osa10", address: .v4(Self.address), sender: nil)
       ])
+    // A dual-stack guest on an uplink whose proxy_ndp had to be set again: both of its addresses.
+    let proxyNDP = KernelObject.sysctl(InterfaceSysctl(interface: "osa10", key: .proxyNDP, value: 1))
+    #expect(
+      Handover.reannouncements(
+        repaired: [proxyNDP], records: [Self.dualRecord(.normal)], config: DualStackConfigTests.config) == [
+          Handover.Announcement(interface: "osa10", address: .v4(Self.address)),
+          Handover.Announcement(interface: "osa10", address: .v6(Self.address6)),
+        ])
     // A guest paused here to move (or arriving) is not answered for there: not announced.
     #expect(Handover.reannouncements(repaired: [proxyARP], records: [leaving], config: Fixture.config).isEmpty)
     // Only forwarding, or another uplink, or nothing of the baseline: no ARP on the LAN.
