@@ -15,7 +15,7 @@ extension RoutedHook {
       commandName: "arrived",
       abstract: "Finish an incoming live migration: this host takes the guest's traffic from now on.",
       discussion: """
-        On the destination of a live migration, the `started` hook installs the guest as arriving: its /32 at metric 512 (BIRD announces it with local_pref 50 and keeps using the source's route), and no ARP answering for it on proxy-arp uplinks, because the source still runs it. Once the guest runs here, this command, under the hook lock and in one transaction, makes the ARP answering live and moves the /32 to metric 256 (local_pref 200, so every host prefers it over the source's route before the source withdraws); then it sends gratuitous ARP for the guest's addresses on the proxy-arp uplinks and on the guest bridge, so neighbour caches move at once. The moved claim settles to metric 0 (local_pref 100) 30 s later: with --wait here, else at the next `routed-hook reconcile` or by `routed-hook watch`. A domain that is not arriving is left alone. Never called by libvirt; never calls libvirt.
+        On the destination of a live migration, the `started` hook installs the guest as arriving: its /32 at metric 512 (BIRD announces it with local_pref 50 and keeps using the source's route), and no ARP answering for it on proxy-arp uplinks, because the source still runs it. Once the guest runs here, this command, under the hook lock and in one transaction, makes the ARP answering live and moves the /32 to metric 256 (local_pref 200, so every host prefers it over the source's route before the source withdraws); then it sends gratuitous ARP for the guest's IPv4 addresses on the proxy-arp uplinks and on the guest bridge, and an unsolicited neighbour advertisement (override flag) for its IPv6 addresses on the proxy-arp uplinks and for the gateway fe80::1 on the bridge, so neighbour caches move at once. An IPv6 guest's /128 takes the same claims (metric 512, 256, then the kernel's 1024 for normal). The moved claim settles to metric 0 (local_pref 100) 30 s later: with --wait here, else at the next `routed-hook reconcile` or by `routed-hook watch`. A domain that is not arriving is left alone. Never called by libvirt; never calls libvirt.
 
         Examples:
           routed-hook arrived web01
@@ -51,7 +51,7 @@ extension RoutedHook {
       case .finished(let outcome, let announced, let failures):
         uuid = outcome.domain?.uuid ?? domain
         print("\(outcome.domain?.name ?? domain): moved (\(ApplyReportSummary(outcome.report).text))")
-        for announcement in announced { print("  gratuitous ARP: \(announcement)") }
+        for announcement in announced { print("  \(announcement)") }
         for failure in failures { printError("\(domain): \(failure)") }
       }
       if wait {

@@ -5,7 +5,8 @@ import RoutedCore
 import RoutedKernel
 
 /// What `migrationEvent` did: the step taken (nil: nothing to do for the record's claim, or no record),
-/// the record as it was, what changed, and the gratuitous ARP sent and not sent.
+/// the record as it was, what changed, and the announcements (gratuitous ARP, unsolicited neighbour
+/// advertisements) sent and not sent.
 public struct HandoverResult: Sendable {
   public var step: Handover.Step?
   public var record: DomainRecord?
@@ -41,7 +42,7 @@ public struct HandoverResult: Sendable {
     let removed = outcome.report?.removed.count ?? 0
     var text = "\(verb), \(added) objects added, \(removed) removed"
     if step != .withdraw {
-      text += "; gratuitous ARP " + (announced.isEmpty ? "none" : announced.map(\.description).joined(separator: ", "))
+      text += "; announced " + (announced.isEmpty ? "nothing" : announced.map(\.description).joined(separator: ", "))
     }
     if !failures.isEmpty { text += "; not sent: \(failures.joined(separator: "; "))" }
     return text
@@ -50,8 +51,8 @@ public struct HandoverResult: Sendable {
 
 /// What `finishArrival` did.
 public enum ArrivalResult: Sendable {
-  /// The guest's claim went from `arriving` to `moved`; `announced` lists the gratuitous ARP sent and
-  /// `failures` those that could not be (an interface gone: the claim changed anyway).
+  /// The guest's claim went from `arriving` to `moved`; `announced` lists the gratuitous ARP and neighbour
+  /// advertisements sent and `failures` those that could not be (an interface gone: the claim changed anyway).
   case finished(Outcome, announced: [Handover.Announcement], failures: [String])
   /// The record's claim is `moved` or `normal` already: nothing changed, nothing sent.
   case alreadyFinished(DomainRecord)
@@ -65,9 +66,9 @@ public enum ArrivalResult: Sendable {
 /// and by `routed-hook arrived` and `leaving`. Never from a hook call.
 extension GuestRouting {
   /// Finishes the incoming migration of `domain` (its name or UUID) under the hook lock: one nft
-  /// transaction makes the ARP answering on proxy-arp uplinks live, the /32 goes to the `moved` metric
-  /// (added before the `arriving` one is deleted), the record says `moved`; then gratuitous ARP for the
-  /// guest's addresses on those uplinks and on its bridge.
+  /// transaction makes the ARP answering on proxy-arp uplinks live, the proxy neighbour entries are added,
+  /// the /32 and /128 go to the `moved` metric (added before the `arriving` ones are deleted), the record
+  /// says `moved`; then gratuitous ARP and unsolicited neighbour advertisements (`Handover.announcements`).
   public func finishArrival(domain: String) throws -> ArrivalResult {
     guard let config = try loadConfig() else { throw Self.noConfig(settings) }
     guard hasRecords else { return .noRecord }
@@ -98,7 +99,8 @@ extension GuestRouting {
   }
 
   /// One handover step for `record`, under the hook lock: the claim's change in one nft transaction (routes
-  /// added before deleted), the record; then, when the guest now runs here, gratuitous ARP for it.
+  /// added before deleted), the record; then, when the guest now runs here, its announcements
+  /// (`Handover.announcements`: gratuitous ARP and unsolicited neighbour advertisements).
   func performHoldingLock(_ step: Handover.Step, record: DomainRecord, config: HostConfig) throws
     -> HandoverResult
   {

@@ -56,7 +56,7 @@ extension GuestRouting {
           switch try finishArrival(domain: record.domain.uuid) {
           case .finished(let outcome, let announced, let failures):
             let report = outcome.report.map(ApplyReportSummary.init)?.text ?? "nothing to do"
-            return "moved: \(report); \(announced.count - failures.count) gratuitous ARP sent"
+            return "moved: \(report); \(announced.count - failures.count) announcements sent (gratuitous ARP, neighbour advertisements)"
               + failures.map { "; \($0)" }.joined()
           case .alreadyFinished(let now): return "already \(now.preference.rawValue)"
           case .noRecord: return "stopped meanwhile"

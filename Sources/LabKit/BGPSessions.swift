@@ -37,7 +37,7 @@ public struct HostBGP: Sendable, Equatable {
 
   /// BIRD's name for the session to `address` (see routed-hook's BirdConfig).
   public static func protocolName(role: String, address: String) -> String {
-    "routed_hook_\(role)_" + address.replacingOccurrences(of: ".", with: "_")
+    "routed_hook_\(role)_" + address.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: ":", with: "_")
   }
 }
 

@@ -153,11 +153,11 @@ public enum ApplyDecision {
       case .add:
         if ours.contains(where: { $0.isSame(as: route, outputIndex: link.index) }) {
           report.unchanged += 1
-        } else if let existing = ours.first(where: { $0.metric == route.metric }) {
+        } else if let existing = ours.first(where: { $0.ownedMetric == route.metric }) {
           // Ours at the same metric, another device or gateway: the kernel keeps one route per metric.
           let previous = OwnedRoute(
             destination: existing.destination, gateway: existing.gateway, device: existing.outputName ?? "",
-            routeProtocol: existing.routeProtocol, metric: existing.metric)
+            routeProtocol: existing.routeProtocol, metric: existing.ownedMetric)
           routeSteps.append(
             PlannedStep(
               .changeRoute(RouteChange(.replace, route, outputIndex: link.index)),

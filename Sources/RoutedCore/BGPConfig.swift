@@ -5,8 +5,8 @@
 /// it learns from them as its own routes (protocol `bird`, 12). `routed-hook bird-config` prints BIRD's
 /// config from this section. Static `uplinks[].peers` stay the simpler choice for two hosts.
 ///
-/// Only IPv4 is built. The section is shaped for a second family: `prefixes` is a list of networks of any
-/// family, and the generated BIRD config keeps every family-specific line inside an `ipv4 { … }` channel.
+/// Both families: `prefixes` holds IPv4 and IPv6 networks, and a neighbour's address says which family its
+/// session carries (an IPv6 session between the hosts' IPv6 addresses on the uplink, as Calico does).
 public struct BGPConfig: Sendable, Equatable {
   /// This host's AS; the same on every host of an iBGP fleet.
   public var asn: UInt32
@@ -14,9 +14,10 @@ public struct BGPConfig: Sendable, Equatable {
   public var uplink: String
   /// BGP router id; default: the uplink's address.
   public var routerID: IPv4Address?
-  /// The fleet's guest address space. Guest /32s inside it are announced and accepted; a guest whose
-  /// address lies in it may run here (a visitor, e.g. after a migration); static peers may not overlap it.
-  public var prefixes: [IPv4Network]
+  /// The fleet's guest address space, of both families. Guest /32s and /128s inside it are announced and
+  /// accepted; a guest whose address lies in it may run here (a visitor, e.g. after a migration); static
+  /// peers may not overlap it.
+  public var prefixes: [IPNetwork]
   public var neighbours: [BGPNeighbour]
   /// Seconds without a keepalive before a session is declared dead (keepalives every third of it).
   public var holdTime: Int
@@ -29,7 +30,7 @@ public struct BGPConfig: Sendable, Equatable {
   public static let defaultRestartTime = 120
 
   public init(
-    asn: UInt32, uplink: String, routerID: IPv4Address? = nil, prefixes: [IPv4Network],
+    asn: UInt32, uplink: String, routerID: IPv4Address? = nil, prefixes: [IPNetwork],
     neighbours: [BGPNeighbour], holdTime: Int = BGPConfig.defaultHoldTime, bfd: BFDSettings? = BFDSettings(),
     restartTime: Int? = BGPConfig.defaultRestartTime
   ) {
@@ -42,6 +43,13 @@ public struct BGPConfig: Sendable, Equatable {
     self.bfd = bfd
     self.restartTime = restartTime
   }
+
+  /// Whether `address` lies in the fleet's guest address space.
+  public func covers(_ address: IPAddress) -> Bool { prefixes.contains { $0.contains(address) } }
+
+  /// The fleet's IPv4 and IPv6 guest prefixes.
+  public var prefixes4: [IPv4Network] { prefixes.compactMap(\.v4) }
+  public var prefixes6: [IPv6Network] { prefixes.compactMap(\.v6) }
 }
 
 /// One BGP session.
@@ -56,7 +64,8 @@ public struct BGPNeighbour: Sendable, Equatable {
     case client
   }
 
-  public var address: IPv4Address
+  /// An IPv4 address for a session that carries IPv4 guest routes, an IPv6 one for IPv6 guest routes.
+  public var address: IPAddress
   /// The neighbour's AS; nil means this host's own (iBGP).
   public var asn: UInt32?
   public var role: Role = .peer

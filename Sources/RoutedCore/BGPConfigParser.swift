@@ -25,7 +25,7 @@ enum BGPConfigParser {
       routerID: try fields["routerId"]?.value("an IPv4 address, like 172.31.56.1", IPv4Address.init),
       prefixes: try required("prefixes").sequence().map { prefix in
         lines.note([prefix])
-        return try prefix.value("an IPv4 subnet, like 10.136.0.0/16", IPv4Network.init)
+        return try prefix.value("an IPv4 or IPv6 subnet, like 10.136.0.0/16 or fd00:136::/48", IPNetwork.init)
       },
       neighbours: neighbours)
     if let hold = fields["holdTime"] { config.holdTime = try hold.int(in: 3...65535) }
@@ -36,19 +36,20 @@ enum BGPConfigParser {
     return config
   }
 
-  /// `172.31.56.2`, or `{ address: 172.31.56.2, asn: 65001 }` for a neighbour in another AS.
+  /// `172.31.56.2`, or `{ address: 172.31.56.2, asn: 65001 }` for a neighbour in another AS; an IPv6 address
+  /// (`fd00:56::12`) for a session that carries the IPv6 guest routes.
   private static func neighbour(_ field: YAMLField, role: BGPNeighbour.Role, lines: inout SourceLines) throws
     -> BGPNeighbour
   {
     lines.note([field])
     if case .scalar = field.node {
-      return BGPNeighbour(address: try field.value("an IPv4 address", IPv4Address.init), role: role)
+      return BGPNeighbour(address: try field.value("an IPv4 or IPv6 address", IPAddress.init), role: role)
     }
     let parts = try field.mapping(allowed: ["address", "asn"])
     lines.note(parts.values)
     guard let address = parts["address"] else { throw field.error("a neighbour needs an address") }
     return BGPNeighbour(
-      address: try address.value("an IPv4 address", IPv4Address.init), asn: try parts["asn"].map(asn),
+      address: try address.value("an IPv4 or IPv6 address", IPAddress.init), asn: try parts["asn"].map(asn),
       role: role)
   }
 

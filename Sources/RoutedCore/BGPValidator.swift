@@ -33,20 +33,32 @@ enum BGPValidator {
       }
     }
     for (index, network) in config.guestNetworks.enumerated()
-    where !bgp.prefixes.contains(where: {
+    where !bgp.prefixes4.contains(where: {
       $0.contains(network.subnet.address) && $0.prefixLength <= network.subnet.prefixLength
     }) {
       fail(
         "guestNetworks[\(index)].gateway",
         "subnet \(network.subnet) is outside bgp.prefixes: its guests would never be announced")
     }
+    // IPv6 is shared once bgp.prefixes has an IPv6 prefix; then every IPv6 guest network must lie in one.
+    if !bgp.prefixes6.isEmpty {
+      for (index, network) in config.guestNetworks.enumerated() {
+        guard let subnet6 = network.subnet6,
+          !bgp.prefixes6.contains(where: { $0.contains(subnet6.address) && $0.prefixLength <= subnet6.prefixLength })
+        else { continue }
+        fail(
+          "guestNetworks[\(index)].gateway6",
+          "subnet \(subnet6) is outside bgp.prefixes' IPv6 prefixes: its guests would never be announced")
+      }
+    }
     // Static peers and BGP must not both route one range: two writers, two paths.
     for (uplinkIndex, peerUplink) in config.uplinks.enumerated() {
       for (peerIndex, peer) in peerUplink.peers.enumerated() {
-        if let prefix = bgp.prefixes.first(where: { $0.overlaps(peer.subnet) }) {
+        for (key, subnet) in [("subnet", IPNetwork.v4(peer.subnet)), ("subnet6", peer.subnet6.map(IPNetwork.v6))] {
+          guard let subnet, let prefix = bgp.prefixes.first(where: { $0.overlaps(subnet) }) else { continue }
           fail(
-            "uplinks[\(uplinkIndex)].peers[\(peerIndex)].subnet",
-            "\(peer.subnet) is a static peer route inside bgp.prefixes (\(prefix)): one subnet is routed either by static peers or by BGP, not both"
+            "uplinks[\(uplinkIndex)].peers[\(peerIndex)].\(key)",
+            "\(subnet) is a static peer route inside bgp.prefixes (\(prefix)): one subnet is routed either by static peers or by BGP, not both"
           )
         }
       }
@@ -64,7 +76,7 @@ enum BGPValidator {
     }
     // Arrays, not dictionaries: this runs on every hook call, and a dictionary's first key type costs a
     // run-time conformance scan (README, "Build").
-    var seen: [(address: IPv4Address, field: String)] = []
+    var seen: [(address: IPAddress, field: String)] = []
     for (offset, neighbour) in bgp.neighbours.enumerated() {
       let list =
         switch neighbour.role {
@@ -79,18 +91,47 @@ enum BGPValidator {
         continue
       }
       seen.append((neighbour.address, field))
-      guard let address = uplink?.address else { continue }
-      if neighbour.address == address.address {
+      // A session carries its own family's guest routes, between the hosts' addresses of that family.
+      let own: IPInterface?
+      switch neighbour.address {
+      case .v4: own = uplink?.address.map(IPInterface.v4)
+      case .v6(let address6):
+        if bgp.prefixes6.isEmpty {
+          fail(field, "\(address6) is an IPv6 session, but bgp.prefixes has no IPv6 prefix for it to carry")
+        }
+        if address6.isLinkLocal {
+          fail(field, "\(address6) is link-local; give the neighbour's global or unique local address on the link")
+          continue
+        }
+        guard let uplink else { continue }
+        guard let address6 = uplink.address6 else {
+          fail(
+            field,
+            "\(neighbour.address) is an IPv6 session, but uplink '\(uplink.name)' has no address6 (uplinks[].address6): it is the IPv6 sessions' source address"
+          )
+          continue
+        }
+        own = .v6(address6)
+      }
+      guard let own else { continue }
+      if neighbour.address == own.address {
         fail(field, "\(neighbour.address) is this host's own address on \(uplink?.interface ?? "")")
-      } else if !address.network.contains(neighbour.address) {
+      } else if !own.network.contains(neighbour.address) {
         fail(
           field,
-          "\(neighbour.address) is not on \(uplink?.interface ?? "")'s subnet \(address.network): sessions run directly over the link"
+          "\(neighbour.address) is not on \(uplink?.interface ?? "")'s subnet \(own.network): sessions run directly over the link"
         )
       }
       if neighbour.role != .peer, let asn = neighbour.asn, asn != bgp.asn {
         fail(field, "AS \(asn) differs from bgp.asn \(bgp.asn): route reflection is within one AS")
       }
+    }
+    if let prefix = bgp.prefixes6.first, !bgp.neighbours.contains(where: { $0.address.isV6 }) {
+      let index = bgp.prefixes.firstIndex(of: .v6(prefix)) ?? 0
+      fail(
+        "bgp.prefixes[\(index)]",
+        "\(prefix) is IPv6, but no neighbour has an IPv6 address: IPv6 guest routes travel on IPv6 sessions (add the other hosts' addresses on the uplink's address6)"
+      )
     }
     if let bfd = bgp.bfd, bfd.interval * bfd.multiplier >= bgp.holdTime * 1000 {
       fail(

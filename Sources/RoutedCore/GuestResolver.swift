@@ -53,9 +53,10 @@ public enum GuestResolver {
         if let problem = GuestAddress.problem6(address6) {
           throw DomainError("domain \(name): NIC \(mac) address6: \(problem)")
         }
-        let visitor = config.uplinks.contains { uplink in
-          network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet6?.contains(address6) == true }
-        }
+        let visitor =
+          config.uplinks.contains { uplink in
+            network.uplinks.contains(uplink.name) && uplink.peers.contains { $0.subnet6?.contains(address6) == true }
+          } || config.bgp?.covers(.v6(address6)) == true
         guard subnet6.contains(address6) || visitor else {
           throw DomainError(
             "domain \(name): NIC \(mac) address6 \(address6) is outside guest network '\(network.name)' (\(subnet6))"
@@ -95,7 +96,7 @@ public enum GuestResolver {
     for uplink in config.uplinks where network.uplinks.contains(uplink.name) {
       if let peer = uplink.peers.first(where: { $0.subnet.contains(address) }) { return peer.subnet }
     }
-    return config.bgp?.prefixes.first { $0.contains(address) }
+    return config.bgp?.prefixes4.first { $0.contains(address) }
   }
 
   /// Refuses addresses that a guest running under another UUID already holds here.

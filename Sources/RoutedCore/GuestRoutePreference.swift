@@ -43,12 +43,17 @@ public enum GuestRoutePreference: String, Sendable, CaseIterable, Codable {
 
   /// BIRD's route preference for the kernel-learned route on this host: above BGP's 100, so a guest that
   /// runs here beats a neighbour's announcement of it, except while it is only arriving.
-  /// `leaving` is in BIRD's filters' `krt_metric >= 512` too (`BirdConfig`): 90 and local_pref 50.
+  /// `leaving` is in BIRD's filters' arriving range (512 ≤ metric < 1024, `BirdConfig`) too: 90 and
+  /// local_pref 50.
   public var birdPreference: Int { self == .arriving || self == .leaving ? 90 : 200 }
 
   /// Whether this host answers ARP (and NDP, with a proxy neighbour entry) for the guest on proxy-arp
   /// uplinks: not while the guest runs elsewhere, arriving here or leaving from here.
   public var answersOnUplinks: Bool { self == .normal || self == .moved }
+
+  /// The metric an IPv6 route gets when added with 0 (IP6_RT_PRIO_USER): an IPv6 guest's `normal` claim
+  /// reads back as this, and BIRD's filters take it as normal too.
+  public static let kernelDefaultMetric6: UInt32 = 1024
 
   /// How long `moved` lasts before it settles to `normal` (Calico holds its raised priority about 30 s).
   public static let movedSeconds = 30

@@ -127,41 +127,65 @@ public enum Handover {
       domain: record.domain)
   }
 
-  /// One gratuitous ARP to send once a guest runs here.
+  /// One announcement to send once a guest runs here: a gratuitous ARP for an IPv4 address, an unsolicited
+  /// neighbour advertisement (override flag set) for an IPv6 one.
   public struct Announcement: Sendable, Equatable, CustomStringConvertible {
     public var interface: String
-    public var address: IPv4Address
+    public var address: IPAddress
     /// The ARP sender's hardware address; nil for the interface's own (the host answers for the guest
     /// there). The Ethernet source is always the interface's own, so no switch or bridge learns the guest's
-    /// MAC on the host's port.
+    /// MAC on the host's port. An advertisement always carries the interface's own.
     public var sender: MACAddress?
+    /// An advertisement's router flag: set for the guests' gateway `fe80::1`, clear for a guest's address
+    /// (the kernel's own proxy answers carry none for our entries either).
+    public var router: Bool
 
-    public init(interface: String, address: IPv4Address, sender: MACAddress?) {
+    public init(interface: String, address: IPAddress, sender: MACAddress? = nil, router: Bool = false) {
       self.interface = interface
       self.address = address
       self.sender = sender
+      self.router = router
     }
 
-    public var description: String { "\(address) on \(interface) as \(sender?.description ?? "its own MAC")" }
+    public var description: String {
+      switch address {
+      case .v4: "gratuitous ARP: \(address) on \(interface) as \(sender?.description ?? "its own MAC")"
+      case .v6: "neighbour advertisement: \(address) on \(interface)\(router ? " (router)" : "") as its own MAC"
+      }
+    }
   }
 
-  /// The gratuitous ARP that moves neighbour caches to where the guest now runs: on every proxy-arp uplink
-  /// of each NIC (the LAN's caches point at this host), and on the guest bridge with the guest's own MAC (the
-  /// local guests that reached it through the host while it ran elsewhere now reach it directly).
+  /// What moves neighbour caches to where the guest now runs, sent after the claim changed:
+  /// - IPv4: gratuitous ARP on every proxy-arp uplink of each NIC (the LAN's caches point at this host), and
+  ///   on the guest bridge with the guest's own MAC (the local guests that reached it through the host while
+  ///   it ran elsewhere now reach it directly).
+  /// - IPv6: an unsolicited neighbour advertisement with the override flag for the guest's address on every
+  ///   proxy-arp uplink (proxy_ndp's own answers carry no override flag, so without it a LAN host keeps the
+  ///   source's MAC until its entry goes stale), and one for the gateway `fe80::1` on the guest bridge with
+  ///   the router flag (the guest itself still holds the source host's MAC for its router). None for the
+  ///   guest's address on the bridge: IPv6 guests never solicit each other, they send to `fe80::1`
+  ///   (docs/ipv6.md).
   public static func announcements(_ record: DomainRecord, config: HostConfig) -> [Announcement] {
     var announcements: [Announcement] = []
-    // IPv4 only: an IPv6 address would need an unsolicited neighbour advertisement, not built yet.
     for nic in record.interfaces {
-      guard let address = nic.address else { continue }
-      for uplink in nic.uplinks.compactMap(config.uplink(named:)) where uplink.mode == .proxyARP {
-        announcements.append(Announcement(interface: uplink.interface, address: address, sender: nil))
+      let uplinks = nic.uplinks.compactMap(config.uplink(named:)).filter { $0.mode == .proxyARP }
+      if let address = nic.address {
+        for uplink in uplinks { announcements.append(Announcement(interface: uplink.interface, address: .v4(address))) }
+        announcements.append(Announcement(interface: nic.bridge, address: .v4(address), sender: nic.mac))
       }
-      announcements.append(Announcement(interface: nic.bridge, address: address, sender: nic.mac))
+      let network = config.guestNetworks.first { $0.name == nic.network }
+      if let address6 = nic.address6, network?.gateway6 != nil {
+        for uplink in uplinks { announcements.append(Announcement(interface: uplink.interface, address: .v6(address6))) }
+        let gateway = Announcement(
+          interface: nic.bridge, address: .v6(IPv6Interface.linkLocalGateway.address), router: true)
+        if !announcements.contains(gateway) { announcements.append(gateway) }
+      }
     }
     return announcements
   }
 
-  /// The gratuitous ARP a drift repair owes the LAN: a proxy-arp uplink whose `proxy_arp` had to be set again
+  /// The gratuitous ARP (and, for IPv6 guests, unsolicited neighbour advertisements) a drift repair owes the
+  /// LAN: a proxy-arp uplink whose `proxy_arp` (or `proxy_ndp`) had to be set again
   /// was re-created (NetworkManager, a driver reload) or reset, and a re-created one may carry a new MAC that
   /// the LAN's caches do not know; they would keep sending to the old one until their entries age out
   /// (15–45 s with Linux's defaults). So every guest this host answers for on such an uplink (`records`
@@ -171,7 +195,9 @@ public enum Handover {
   {
     let recreated = Set(
       repaired.compactMap { object -> String? in
-        guard case .sysctl(let sysctl) = object, sysctl.key == .proxyARP else { return nil }
+        guard case .sysctl(let sysctl) = object, sysctl.key == .proxyARP || sysctl.key == .proxyNDP else {
+          return nil
+        }
         return sysctl.interface
       })
     let uplinks = config.uplinks.filter { $0.mode == .proxyARP && recreated.contains($0.interface) }
@@ -179,9 +205,13 @@ public enum Handover {
     var announcements: [Announcement] = []
     for record in records where record.preference.answersOnUplinks {
       for nic in record.interfaces {
-        guard let address = nic.address else { continue }
-        for uplink in uplinks where nic.uplinks.contains(uplink.name) {
-          announcements.append(Announcement(interface: uplink.interface, address: address, sender: nil))
+        let network = config.guestNetworks.first { $0.name == nic.network }
+        // The IPv6 address too (an unsolicited advertisement), where the uplink answers NDP for it.
+        let addresses = [nic.address.map(IPAddress.v4), network?.gateway6 == nil ? nil : nic.address6.map(IPAddress.v6)]
+        for address in addresses.compactMap({ $0 }) {
+          for uplink in uplinks where nic.uplinks.contains(uplink.name) {
+            announcements.append(Announcement(interface: uplink.interface, address: address))
+          }
         }
       }
     }

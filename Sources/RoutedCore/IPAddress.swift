@@ -111,6 +111,11 @@ public enum IPNetwork: Hashable, Sendable, TextCodable {
     return nil
   }
 
+  public var v6: IPv6Network? {
+    if case .v6(let network) = self { return network }
+    return nil
+  }
+
   public func contains(_ address: IPAddress) -> Bool {
     switch (self, address) {
     case (.v4(let network), .v4(let address)): network.contains(address)

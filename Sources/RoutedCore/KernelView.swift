@@ -104,11 +104,16 @@ public struct KernelRoute: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
-  /// Whether this is the very route `owned` describes (same prefix, protocol, device and gateway).
-  /// An IPv6 route added without a metric gets the kernel's 1024, so metric 0 matches it there.
+  /// Whether this is the very route `owned` describes (same prefix, protocol, device, gateway and metric).
   public func isSame(as owned: OwnedRoute, outputIndex expected: Int32) -> Bool {
     destination == owned.destination && routeProtocol == owned.routeProtocol && outputIndex == expected
-      && gateway == owned.gateway && (metric == owned.metric || (owned.metric == 0 && destination.isV6))
+      && gateway == owned.gateway && ownedMetric == owned.metric
+  }
+
+  /// The metric as routed-hook plans it: an IPv6 route added with metric 0 reads back as the kernel's 1024
+  /// (IP6_RT_PRIO_USER), which is a `normal` claim's 0 here; every other metric as it is.
+  public var ownedMetric: UInt32 {
+    destination.isV6 && metric == GuestRoutePreference.kernelDefaultMetric6 ? 0 : metric
   }
 }
 

@@ -187,8 +187,8 @@ public enum Planner {
   /// An arriving guest (an incoming live migration not finished yet) gets no ARP answer and no proxy
   /// neighbour entry on proxy-arp uplinks, since the source still runs it and the LAN must keep reaching it
   /// there; nor does a leaving one (paused here for its migration's switchover, about to run on the
-  /// destination). Its /32 takes the claim's metric. Only IPv4 routes carry claims: BGP is IPv4-only, and an
-  /// IPv6 route without a metric gets the kernel's 1024, which would lose to any claim.
+  /// destination). Its /32 and /128 take the claim's metric (a /128's `normal` 0 reads back as the kernel's
+  /// 1024, which BIRD's filters take as normal too).
   public static func guestObjects(
     for interfaces: [ManagedInterface], domain: DomainIdentity, config: HostConfig,
     preference: GuestRoutePreference = .normal
@@ -223,7 +223,7 @@ public enum Planner {
           .route(
             OwnedRoute(
               destination: .host(address), device: nic.bridge, routeProtocol: config.routeProtocol,
-              metric: v6 ? 0 : preference.metric)))
+              metric: preference.metric)))
       }
     }
     return objects

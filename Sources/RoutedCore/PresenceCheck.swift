@@ -54,8 +54,7 @@ public enum PresenceCheck {
         .route(
           OwnedRoute(
             destination: route.destination, gateway: route.gateway, device: route.outputName ?? "",
-            // IPv6 routes we add carry no metric and get the kernel's 1024; only IPv4 ones carry claims.
-            routeProtocol: routeProtocol, metric: route.destination.isV6 ? 0 : route.metric)))
+            routeProtocol: routeProtocol, metric: route.ownedMetric)))
     }
     for neighbour in neighbours where neighbour.routeProtocol == routeProtocol {
       objects.append(

@@ -9,7 +9,8 @@ protocol KernelFiles {
   func write(_ setting: InterfaceSysctl) throws
   /// Which of `names` exist.
   func existing(_ names: [String]) throws -> [String]
-  /// Sends one gratuitous ARP (an AF_PACKET socket, so it goes out of the namespace's interface).
+  /// Sends one gratuitous ARP or unsolicited neighbour advertisement (an AF_PACKET socket, so it goes out of
+  /// the namespace's interface).
   func announce(_ announcement: Handover.Announcement) throws
 }
 
@@ -34,6 +35,11 @@ struct NamespaceFiles: KernelFiles {
   }
 
   func announce(_ announcement: Handover.Announcement) throws {
-    try inNamespace { try GratuitousARP.send(announcement) }
+    try inNamespace {
+      switch announcement.address {
+      case .v4(let address): try GratuitousARP.send(announcement, address: address)
+      case .v6(let address): try NeighbourAdvertisement.send(announcement, address: address)
+      }
+    }
   }
 }

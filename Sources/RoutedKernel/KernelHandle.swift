@@ -83,7 +83,7 @@ public struct KernelHandle {
     return facts
   }
 
-  /// Sends each gratuitous ARP in this handle's namespace; one line per announcement that failed (a missing
+  /// Sends each gratuitous ARP and neighbour advertisement in this handle's namespace; one line per announcement that failed (a missing
   /// interface must not stop the others).
   public func announce(_ announcements: [Handover.Announcement]) -> [String] {
     announcements.compactMap { announcement in

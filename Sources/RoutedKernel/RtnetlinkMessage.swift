@@ -155,8 +155,14 @@ enum RtnetlinkMessage {
       }
       mnl_attr_put_u32(header, UInt16(RTA_OIF.rawValue), UInt32(bitPattern: outputIndex))
       // Without RTA_PRIORITY the kernel adds at metric 0 and deletes the first match from metric 0 up; a
-      // migration claim's route is named by its metric both ways.
-      if route.metric != 0 { mnl_attr_put_u32(header, UInt16(RTA_PRIORITY.rawValue), route.metric) }
+      // migration claim's route is named by its metric both ways. IPv6 adds metric 0 as 1024 and, without
+      // RTA_PRIORITY, deletes the first of the prefix's routes in metric order (a claim's 256, 512 or 768
+      // before 1024): a normal /128 is deleted as 1024 by name.
+      if route.metric != 0 {
+        mnl_attr_put_u32(header, UInt16(RTA_PRIORITY.rawValue), route.metric)
+      } else if v6 && operation == .delete {
+        mnl_attr_put_u32(header, UInt16(RTA_PRIORITY.rawValue), GuestRoutePreference.kernelDefaultMetric6)
+      }
     }
   }
 

@@ -323,8 +323,8 @@ public final class WatchDaemon {
       if !report.announced.isEmpty {
         let sent = report.announced.map(\.description).joined(separator: ", ")
         let failed = report.announceFailures.isEmpty ? "" : "; not sent: \(report.announceFailures.joined(separator: "; "))"
-        AuditLog.record("watch reannounce after uplink repair: gratuitous ARP \(sent)\(failed)")
-        log("uplink re-created: gratuitous ARP \(sent)\(failed)")
+        AuditLog.record("watch reannounce after uplink repair: \(sent)\(failed)")
+        log("uplink re-created: announced \(sent)\(failed)")
       }
     } catch {
       record(kind: "drift", trigger: trigger, latency: Self.monotonic() - since, objects: [], error: "\(error)")

@@ -10,10 +10,12 @@ import Testing
 struct MigrationHandoverTests {
   static let answer = "arp routed_hook answer_production 10.136.11.5 # guest0"
 
-  /// Metrics of the protocol-151 routes for `address`, read with `ip -j`.
+  /// Metrics of the protocol-151 routes for `address` (/32 or /128), read with `ip -j`.
   static func metrics(_ bed: Testbed, _ address: String) throws -> [Int] {
-    let json = try Shell.run(["ip", "-j", "-n", bed.host, "route", "show", "\(address)/32", "proto", "151"])
-      .out
+    let v6 = address.contains(":")
+    let json = try Shell.run(
+      ["ip", "-j", "-n", bed.host] + (v6 ? ["-6"] : []) + ["route", "show", "\(address)/\(v6 ? 128 : 32)", "proto", "151"]
+    ).out
     let routes = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
     return routes.map { $0["metric"] as? Int ?? 0 }.sorted()
   }
@@ -101,6 +103,72 @@ struct MigrationHandoverTests {
     #expect(try Self.metrics(bed, "10.136.11.5") == [])
     #expect(try KernelReadBack.read(bed.host).elements(of: "guest0").isEmpty)
     #expect(try KernelReadBack.read(bed.host).elements(of: "guest1") == Testbed.expectedElements(1))
+  }
+
+  /// The same handover for a dual-stack guest: while arriving, its /128 sits at 512 and the LAN gets no
+  /// neighbour answer (no proxy entry); `arrived` adds the proxy entry, moves the /128 to 256 and sends an
+  /// unsolicited neighbour advertisement with the override flag, which moves the production host's entry
+  /// (still pointing at the source) at once, without a new solicitation; one for fe80::1 on the bridge moves
+  /// the guest's own router entry. Settled, the /128 is at the kernel's 1024, as a plain start leaves it.
+  @Test func aDualStackArrivalMovesTheLANsNeighbourEntry() throws {
+    let bed = try Testbed(guestCount: 1, dualStack: true)
+    let address6 = Testbed.address6(0)
+    let osaMAC = try bed.mac(of: "osa10", in: bed.host)
+    let bridgeMAC = try bed.mac(of: "br-ex", in: bed.host)
+    #expect(try bed.hook(0, "migrate", "begin").status == 0)
+    try bed.start(0)
+
+    #expect(try Self.metrics(bed, address6) == [512])
+    #expect(try Self.metrics(bed, Testbed.address(0)) == [512])
+    let proxies = try Shell.inNamespace(bed.host, ["ip", "-6", "neigh", "show", "proxy"]).out
+    #expect(!proxies.contains(address6), "no proxy entry while arriving: \(proxies)")
+    #expect(try bed.ndpAnswer(from: bed.production, for: address6) == nil, "the source still answers")
+
+    // Caches as the move left them: the LAN's entry for the guest points at the source host, and so does
+    // the guest's entry for its router fe80::1.
+    try Shell.inNamespace(
+      bed.production,
+      ["ip", "-6", "neigh", "replace", address6, "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud", "stale"])
+    try Shell.inNamespace(
+      bed.guests[0],
+      ["ip", "-6", "neigh", "replace", "fe80::1", "lladdr", "02:00:00:00:00:98", "dev", "eth0", "nud", "stale"])
+
+    let capture = try PacketCapture(namespace: bed.production, filter: "icmp6 and ip6[40] = 136", in: bed.scratch)
+    let done = try arrived(bed)
+    let frames = try capture.frames()
+    #expect(done.status == 0, "\(done.stderr)")
+    #expect(
+      done.stdout.contains("neighbour advertisement: \(address6) on osa10 as its own MAC"), "\(done.stdout)")
+    #expect(done.stdout.contains("neighbour advertisement: fe80::1 on br-ex (router) as its own MAC"), "\(done.stdout)")
+
+    // Read at once, before anyone solicits: the advertisement moved both entries.
+    #expect(try Self.neighbour(bed.production, address6) == osaMAC)
+    #expect(try Self.neighbour(bed.guests[0], "fe80::1") == bridgeMAC)
+    #expect(try Self.metrics(bed, address6) == [256])
+    let live = try Shell.inNamespace(bed.host, ["ip", "-j", "-6", "neigh", "show", "proxy", "dev", "osa10"]).out
+    #expect(live.contains("\"dst\":\"\(address6)\""), "\(live)")
+    #expect(try bed.ping(from: bed.production, address6))
+
+    // The frame on the LAN: to all nodes from the OSA's MAC, override flag only, the target and its MAC.
+    #expect(frames.count == 1, "\(frames.count) neighbour advertisements")
+    if let frame = frames.first, frame.count >= 86 {
+      #expect(Array(frame[0..<6]) == [0x33, 0x33, 0, 0, 0, 1])
+      #expect(PacketCapture.mac(Array(frame[6..<12])) == osaMAC)
+      #expect(frame[21] == 255)
+      #expect(frame[58] == 0x20, "override, not solicited, not router")
+      #expect(PacketCapture.mac(Array(frame[80..<86])) == osaMAC)
+      #expect(String(decoding: frame[86...], as: UTF8.self) == "routed-hook")
+    }
+
+    let settled = try arrived(bed, ["--settle"])
+    #expect(settled.stdout.hasSuffix("guest0: settled to normal\n"), "\(settled.stdout)")
+    #expect(try Self.metrics(bed, address6) == [1024], "metric 0 is the kernel's 1024 for IPv6")
+    #expect(try Self.metrics(bed, Testbed.address(0)) == [0])
+    #expect(try bed.ping(from: bed.production, address6))
+    try bed.stop(0)
+    #expect(try Self.metrics(bed, address6) == [])
+    let left = try Shell.inNamespace(bed.host, ["ip", "-6", "neigh", "show", "proxy"]).out
+    #expect(!left.contains(address6), "\(left)")
   }
 
   /// A migration that fails after `started` on the destination: its stop removes the 512 route even with a
@@ -211,6 +279,41 @@ struct MigrationHandoverTests {
     #expect(try KernelReadBack.read(bed.host).elements(of: "guest1") == other)
   }
 
+  /// The source's side for a dual-stack guest: leaving takes the /128 to 768 with the /32 and withdraws the
+  /// proxy entry; a failed migration (`leaving --resumed`) puts the entry back, the /128 at the kernel's
+  /// 1024, and an unsolicited advertisement moves the production host's entry back (the destination may have
+  /// advertised itself meanwhile). Without the 1024 named in the delete, the normal /128 would stay behind
+  /// next to the 768 one.
+  @Test func aFailedDualStackMigrationIsAdvertisedAgain() throws {
+    let bed = try Testbed(guestCount: 1, dualStack: true)
+    let address6 = Testbed.address6(0)
+    let osaMAC = try bed.mac(of: "osa10", in: bed.host)
+    try bed.start(0)
+    #expect(try Self.metrics(bed, address6) == [1024])
+    #expect(try leaving(bed).status == 0)
+    #expect(try Self.metrics(bed, address6) == [768])
+    #expect(try !Self.proxyEntries(bed).contains(address6))
+
+    try Shell.inNamespace(
+      bed.production,
+      ["ip", "-6", "neigh", "replace", address6, "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud", "stale"])
+    let capture = try PacketCapture(namespace: bed.production, filter: "icmp6 and ip6[40] = 136", in: bed.scratch)
+    let resumed = try leaving(bed, ["--resumed"])
+    let frames = try capture.frames()
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(
+      resumed.stdout.contains("neighbour advertisement: \(address6) on osa10 as its own MAC"), "\(resumed.stdout)")
+    #expect(frames.count == 1)
+    #expect(try Self.metrics(bed, address6) == [1024])
+    #expect(try Self.proxyEntries(bed).contains(address6))
+    #expect(try Self.neighbour(bed.production, address6) == osaMAC)
+    #expect(try bed.ping(from: bed.production, address6))
+
+    try bed.stop(0)
+    #expect(try Self.metrics(bed, address6) == [])
+    #expect(try !Self.proxyEntries(bed).contains(address6))
+  }
+
   /// The migration failed and libvirt resumed the guest on the source (RESUMED_MIGRATED there, `routed-hook
   /// leaving --resumed` by hand): answered again at metric 0, gratuitous ARP on the LAN; and without the
   /// daemon, `reconcile` restores it once libvirt lists it running, never while it is paused.
@@ -227,7 +330,7 @@ struct MigrationHandoverTests {
     let frames = try capture.frames()
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(resumed.stdout.hasPrefix("guest0: resumed here: answered again, claim normal, "), "\(resumed.stdout)")
-    #expect(resumed.stdout.contains("gratuitous ARP 10.136.11.5 on osa10 as its own MAC"), "\(resumed.stdout)")
+    #expect(resumed.stdout.contains("gratuitous ARP: 10.136.11.5 on osa10 as its own MAC"), "\(resumed.stdout)")
     #expect(try Self.metrics(bed, "10.136.11.5") == [0])
     #expect(try KernelReadBack.read(bed.host).elements(of: "guest0") == Testbed.expectedElements(0))
     #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == osaMAC)

@@ -183,7 +183,10 @@ struct WatchRootTests {
     kill(daemon.process.processIdentifier, SIGCONT)
     let frames = try capture.frames()
     let stopped = daemon.stop()
-    #expect(stopped.log.contains("uplink re-created: gratuitous ARP 10.136.11.5 on osa10 as its own MAC, 10.136.11.6 on osa10 as its own MAC"), "\(stopped.log)")
+    #expect(
+      stopped.log.contains(
+        "uplink re-created: announced gratuitous ARP: 10.136.11.5 on osa10 as its own MAC, gratuitous ARP: 10.136.11.6 on osa10 as its own MAC"
+      ), "\(stopped.log)")
     // Both guests announced on the LAN, sender = target = the guest, from the uplink's new MAC.
     let announced = frames.filter { $0.count >= 42 && Array($0[6..<12]) == Array($0[22..<28]) }
       .map { (Array($0[28..<32]).map(String.init).joined(separator: "."), PacketCapture.mac(Array($0[22..<28]))) }

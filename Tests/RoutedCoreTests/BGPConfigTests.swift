@@ -30,7 +30,7 @@ import Testing
     let bgp = try #require(try ConfigLoader.load(yaml: Self.fleet, file: "c.yaml").bgp)
     #expect(bgp.asn == 65000)
     #expect(bgp.uplink == "hipersockets")
-    #expect(bgp.prefixes == [IPv4Network("10.136.0.0/16")!])
+    #expect(bgp.prefixes == [.v4(IPv4Network("10.136.0.0/16")!)])
     #expect(bgp.neighbours.map(\.address.description) == ["172.31.56.12", "172.31.56.13"])
     #expect(bgp.neighbours.allSatisfy { $0.role == .peer && $0.asn == nil })
     #expect(bgp.holdTime == 9)
@@ -93,8 +93,16 @@ import Testing
       "c.yaml:17: bgp.prefixes[1]: 10.136.12.0/24 overlaps bgp.prefixes[0] (10.136.0.0/16)"
     ),
     (
-      replacing("prefixes: [10.136.0.0/16]", "prefixes: [2001:db8::/32]"),
-      "c.yaml:17: bgp.prefixes[0]: '2001:db8::/32' is not an IPv4 subnet, like 10.136.0.0/16"
+      replacing("prefixes: [10.136.0.0/16]", "prefixes: [10.136.0.0/16, 2001:db8::zz/32]"),
+      "c.yaml:17: bgp.prefixes[1]: '2001:db8::zz/32' is not an IPv4 or IPv6 subnet, like 10.136.0.0/16 or fd00:136::/48"
+    ),
+    (
+      replacing("prefixes: [10.136.0.0/16]", "prefixes: [10.136.0.0/16, 2001:db8::/32]"),
+      "c.yaml:17: bgp.prefixes[1]: 2001:db8::/32 is IPv6, but no neighbour has an IPv6 address: IPv6 guest routes travel on IPv6 sessions (add the other hosts' addresses on the uplink's address6)"
+    ),
+    (
+      replacing("172.31.56.13]", "fd00:56::13]"),
+      "c.yaml:18: bgp.neighbours[1]: fd00:56::13 is an IPv6 session, but bgp.prefixes has no IPv6 prefix for it to carry"
     ),
     (
       replacing(
@@ -150,6 +158,58 @@ import Testing
     expectConfigError(yaml, expected)
   }
 
+  /// The fleet host with IPv6 guests: a /64 on the bridge, address6 on the uplink, an IPv6 prefix and an
+  /// IPv6 session next to the IPv4 one.
+  static let dual = replacing("gateway: 10.136.11.254/24\n", "gateway: 10.136.11.254/24\n    gateway6: fd00:136:11::fffe/64\n")
+    .replacingOccurrences(of: "address: 172.31.56.11/24\n", with: "address: 172.31.56.11/24\n    address6: fd00:56::11/64\n")
+    .replacingOccurrences(of: "prefixes: [10.136.0.0/16]", with: "prefixes: [10.136.0.0/16, fd00:136::/32]")
+    .replacingOccurrences(of: "neighbours: [172.31.56.12, 172.31.56.13]", with: "neighbours: [172.31.56.12, fd00:56::12]")
+
+  static func replacingDual(_ old: String, _ new: String) -> String {
+    precondition(dual.contains(old), old)
+    return dual.replacingOccurrences(of: old, with: new)
+  }
+
+  @Test func loadsBothFamilies() throws {
+    let bgp = try #require(try ConfigLoader.load(yaml: Self.dual, file: "c.yaml").bgp)
+    #expect(bgp.prefixes4 == [IPv4Network("10.136.0.0/16")!])
+    #expect(bgp.prefixes6 == [IPv6Network("fd00:136::/32")!])
+    #expect(bgp.neighbours.map(\.address) == [IPAddress("172.31.56.12")!, IPAddress("fd00:56::12")!])
+  }
+
+  /// The IPv6 half's rules, each with its exact error.
+  @Test(arguments: [
+    (
+      replacingDual("    address6: fd00:56::11/64\n", ""),
+      "c.yaml:19: bgp.neighbours[1]: fd00:56::12 is an IPv6 session, but uplink 'hipersockets' has no address6 (uplinks[].address6): it is the IPv6 sessions' source address"
+    ),
+    (
+      replacingDual("fd00:56::12]", "fd00:57::12]"),
+      "c.yaml:20: bgp.neighbours[1]: fd00:57::12 is not on hsi0's subnet fd00:56::/64: sessions run directly over the link"
+    ),
+    (
+      replacingDual("fd00:56::12]", "fd00:56::11]"),
+      "c.yaml:20: bgp.neighbours[1]: fd00:56::11 is this host's own address on hsi0"
+    ),
+    (
+      replacingDual("fd00:56::12]", "fe80::12]"),
+      "c.yaml:20: bgp.neighbours[1]: fe80::12 is link-local; give the neighbour's global or unique local address on the link"
+    ),
+    (
+      replacingDual("fd00:136::/32]", "fd00:137::/32]"),
+      "c.yaml:5: guestNetworks[0].gateway6: subnet fd00:136:11::/64 is outside bgp.prefixes' IPv6 prefixes: its guests would never be announced"
+    ),
+    (
+      replacingDual(
+        "address6: fd00:56::11/64",
+        "address6: fd00:56::11/64\n    peers: [{ subnet: 10.137.12.0/24, via: 172.31.56.12, subnet6: fd00:136:12::/64, via6: fd00:56::12 }]"),
+      "c.yaml:16: uplinks[1].peers[0].subnet6: fd00:136:12::/64 is a static peer route inside bgp.prefixes (fd00:136::/32): one subnet is routed either by static peers or by BGP, not both"
+    ),
+  ])
+  func refusesBadIPv6Sections(yaml: String, expected: String) {
+    expectConfigError(yaml, expected)
+  }
+
   /// A guest from another host of the fleet (a migration) keeps its address here; an address outside the
   /// fleet's prefixes is still refused.
   @Test func acceptsVisitorsFromTheFleetOnly() throws {
@@ -175,6 +235,16 @@ import Testing
       )
     ) {
       try GuestResolver.managedInterfaces(of: try domain("10.136.255.255"), config: config)
+    }
+    // The same for IPv6 on a dual-stack fleet host: fd00:136:12::7 came from LPAR 12's /64.
+    let dual = try ConfigLoader.load(yaml: Self.dual, file: "c.yaml")
+    func domain6(_ address6: String) throws -> DomainDescription {
+      try domain("10.136.11.7\" address6=\"\(address6)")
+    }
+    let visitor6 = try GuestResolver.managedInterfaces(of: try domain6("fd00:136:12::7"), config: dual)
+    #expect(visitor6.map(\.address6) == [IPv6Address("fd00:136:12::7")])
+    #expect(throws: DomainError.self) {
+      try GuestResolver.managedInterfaces(of: try domain6("fd00:137:12::7"), config: dual)
     }
   }
 }

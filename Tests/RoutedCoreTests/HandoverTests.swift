@@ -184,9 +184,93 @@ import Testing
     // where this host answers for the guest.
     #expect(
       Handover.announcements(record, config: Fixture.config) == [
-        Handover.Announcement(interface: "osa10", address: Self.address, sender: nil),
+        Handover.Announcement(interface: "osa10", address: .v4(Self.address), sender: nil),
         Handover.Announcement(
-          interface: "br-ex", address: Self.address, sender: MACAddress("52:54:00:11:00:05")),
+          interface: "br-ex", address: .v4(Self.address), sender: MACAddress("52:54:00:11:00:05")),
+      ])
+  }
+
+  // MARK: dual stack: the /128 takes the claims, the proxy entry waits, neighbour advertisements
+
+  static let address6 = IPv6Address("fd00:10::136:11:5")!
+  static let dualNIC = ManagedInterface(
+    mac: MACAddress("52:54:00:11:00:05")!, address: address, address6: address6, network: "guests",
+    bridge: "br-ex", uplinks: ["production", "hipersockets", "intranet"])
+  static let web01 = DomainIdentity(name: "web01", uuid: "6f1c7d1e-2b4a-4c1e-9d55-0d9a0f1e2b3c")
+
+  static func dualRecord(_ preference: GuestRoutePreference) -> DomainRecord {
+    DomainRecord(
+      domain: web01, interfaces: [dualNIC],
+      objects: Planner.guestObjects(
+        for: [dualNIC], domain: web01, config: DualStackConfigTests.config, preference: preference),
+      preference: preference, since: preference == .normal ? 0 : 1000)
+  }
+
+  static func proxyEntries(_ objects: [KernelObject]) -> [String] {
+    objects.compactMap { if case .neighbour(let entry) = $0 { "\(entry.address) \(entry.device)" } else { nil } }
+  }
+
+  /// Both families' routes carry the claim's metric; the proxy neighbour entry, like the ARP answer, comes
+  /// only when the guest has moved here, and every change adds the new /128 before deleting the old one.
+  @Test(arguments: [
+    (GuestRoutePreference.arriving, [UInt32(512), 512], [String]()),
+    (.moved, [256, 256], ["fd00:10::136:11:5 osa10"]),
+    (.normal, [0, 0], ["fd00:10::136:11:5 osa10"]),
+  ])
+  func theIPv6RouteTakesTheClaim(preference: GuestRoutePreference, metrics: [UInt32], entries: [String]) {
+    let objects = Self.dualRecord(preference).objects
+    #expect(Self.routes(objects).map(\.metric) == metrics)
+    #expect(Self.routes(objects).map(\.destination.isV6) == [false, true])
+    #expect(Self.proxyEntries(objects) == entries)
+  }
+
+  @Test func arrivingToMovedAddsTheProxyEntryAndSwapsBothRoutes() {
+    let plan = Handover.plan(
+      Self.dualRecord(.arriving), to: .moved, config: DualStackConfigTests.config, now: 1010)
+    let added = plan.guestChanges.filter { $0.kind == .add }.map(\.object)
+    let removed = plan.guestChanges.filter { $0.kind == .remove }.map(\.object)
+    #expect(Self.routes(added).map(\.metric) == [256, 256])
+    #expect(Self.routes(removed).map(\.metric) == [512, 512])
+    #expect(Self.proxyEntries(added) == ["fd00:10::136:11:5 osa10"])
+    #expect(Self.proxyEntries(removed).isEmpty)
+    #expect(plan.record?.preference == .moved)
+  }
+
+  /// A /128 at the `normal` claim reads back at the kernel's 1024 and is the planned route; one at 512 is not.
+  @Test func aNormalIPv6RouteReadsBackAt1024() {
+    let owned = OwnedRoute(destination: .host(.v6(Self.address6)), device: "br-ex", routeProtocol: Self.proto)
+    func kernel(_ metric: UInt32) -> KernelRoute {
+      KernelRoute(
+        destination: .host(.v6(Self.address6)), gateway: nil, outputIndex: 3, outputName: "br-ex",
+        routeProtocol: Self.proto, metric: metric)
+    }
+    #expect(kernel(1024).isSame(as: owned, outputIndex: 3))
+    #expect(!kernel(512).isSame(as: owned, outputIndex: 3))
+    #expect(kernel(512).isSame(as: OwnedRoute(destination: owned.destination, device: "br-ex", routeProtocol: Self.proto, metric: 512), outputIndex: 3))
+    // An IPv4 route at 1024 is not a normal claim: only IPv6 turns 0 into 1024.
+    let v4 = KernelRoute(
+      destination: .host(.v4(Self.address)), gateway: nil, outputIndex: 3, outputName: "br-ex",
+      routeProtocol: Self.proto, metric: 1024)
+    #expect(!v4.isSame(as: Self.route(0), outputIndex: 3))
+  }
+
+  /// IPv4: gratuitous ARP on the proxy-arp uplink and the bridge. IPv6: a neighbour advertisement for the
+  /// guest's address on the proxy-arp uplink only, and one for the gateway fe80::1 (router flag) on the
+  /// bridge; none on the routed or nat uplinks.
+  @Test func aDualStackGuestIsAnnouncedForBothFamilies() {
+    #expect(
+      Handover.announcements(Self.dualRecord(.moved), config: DualStackConfigTests.config) == [
+        Handover.Announcement(interface: "osa10", address: .v4(Self.address)),
+        Handover.Announcement(interface: "br-ex", address: .v4(Self.address), sender: MACAddress("52:54:00:11:00:05")),
+        Handover.Announcement(interface: "osa10", address: .v6(Self.address6)),
+        Handover.Announcement(interface: "br-ex", address: .v6(IPv6Address("fe80::1")!), router: true),
+      ])
+    #expect(
+      Handover.announcements(Self.dualRecord(.moved), config: DualStackConfigTests.config).map(\.description) == [
+        "gratuitous ARP: 10.136.11.5 on osa10 as its own MAC",
+        "gratuitous ARP: 10.136.11.5 on br-ex as 52:54:00:11:00:05",
+        "neighbour advertisement: fd00:10::136:11:5 on osa10 as its own MAC",
+        "neighbour advertisement: fe80::1 on br-ex (router) as its own MAC",
       ])
   }
 
@@ -199,8 +283,16 @@ import Testing
     // osa10's proxy_arp had to be set again: it was re-created; its guest is announced there, with its MAC.
     #expect(
       Handover.reannouncements(repaired: [forwarding, proxyARP], records: [normal], config: Fixture.config) == [
-        Handover.Announcement(interface: "osa10", address: Self.address, sender: nil)
+        Handover.Announcement(interface: "osa10", address: .v4(Self.address), sender: nil)
       ])
+    // A dual-stack guest on an uplink whose proxy_ndp had to be set again: both of its addresses.
+    let proxyNDP = KernelObject.sysctl(InterfaceSysctl(interface: "osa10", key: .proxyNDP, value: 1))
+    #expect(
+      Handover.reannouncements(
+        repaired: [proxyNDP], records: [Self.dualRecord(.normal)], config: DualStackConfigTests.config) == [
+          Handover.Announcement(interface: "osa10", address: .v4(Self.address)),
+          Handover.Announcement(interface: "osa10", address: .v6(Self.address6)),
+        ])
     // A guest paused here to move (or arriving) is not answered for there: not announced.
     #expect(Handover.reannouncements(repaired: [proxyARP], records: [leaving], config: Fixture.config).isEmpty)
     // Only forwarding, or another uplink, or nothing of the baseline: no ARP on the LAN.

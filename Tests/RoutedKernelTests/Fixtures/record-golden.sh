@@ -63,6 +63,6 @@ record element-add6 nft create element inet routed_hook egress6 '{ fd00:10::136:
 record element-delete6 nft delete element inet routed_hook egress6 '{ fd00:10::136:11:5 . "osa10" }'
 record route6-link ip -6 route add fd00:10::136:11:5/128 dev br-ex proto 151
 record route6-via ip -6 route add fd00:10::136:12:0/112 via fd00:31:56::2 dev osa10 proto 151
-record route6-delete ip -6 route del fd00:10::136:11:5/128 dev br-ex proto 151
+record route6-delete ip -6 route del fd00:10::136:11:5/128 dev br-ex proto 151 metric 1024
 record neighbour-add ip -6 neigh add proxy fd00:10::136:11:5 dev osa10 protocol 151
 record neighbour-delete ip -6 neigh del proxy fd00:10::136:11:5 dev osa10
