@@ -3,10 +3,12 @@
 #endif
 import RoutedKernel
 
-/// Runs a read-only tool (`ip -j`, `nft -j`, `ovs-vsctl`) and collects its stdout, for `doctor` only.
+/// Runs a read-only tool (`ip -j`, `nft -j`, `ovs-vsctl`) and collects its stdout, for the host snapshot that
+/// `doctor`, `init` and the watch daemon's doctor-findings metric read (SnapshotCapture).
 ///
-/// The hook itself never starts a child process (its cost and its failure modes are libvirt's), but doctor is
-/// run by hand, off the hot path, and these tools already speak JSON for everything it reads.
+/// A hook call never starts a child process (its cost and its failure modes would be libvirt's): it reads and
+/// writes the kernel through netlink only. Doctor and init are run by hand and the daemon's metric is written
+/// between repairs, all off the hook's path, and these tools already speak JSON for everything they read.
 enum ChildProcess {
   /// What a finished tool did: its exit status and stdout (stderr is discarded).
   struct Result {
