@@ -115,16 +115,24 @@ public struct ExpectationRunner: Sendable {
     -> Outcome
   {
     let bird = BirdDaemon(names: names, host: host, journal: Journal(names: names))
+    // A dual-stack guest is learned as its /32 and its /128 (IPv6 sessions carry the /128s).
     func addresses(_ guests: [String]) -> [String] {
-      guests.compactMap { topology.guest(named: $0)?.address.address.description }
+      guests.flatMap { name -> [String] in
+        guard let guest = topology.guest(named: name) else { return [] }
+        return [guest.address.address.description] + (guest.address6.map { [$0.address.description] } ?? [])
+      }
     }
     let wanted = addresses(learns)
     let unwanted = addresses(lacks)
     let start = Date()
     while true {
       let established = (try? bird.sessions())?.filter { $0.state == "Established" }.count ?? 0
-      let output = try Command.check(["ip", "-n", names.namespace(host), "-j", "route", "show", "proto", "bird"])
-      let routes = Set((JSON(tool: output)?.items ?? []).compactMap { $0["dst"]?.string })
+      var routes = Set<String>()
+      for family in topology.usesIPv6 ? ["-4", "-6"] : ["-4"] {
+        let output = try Command.check(
+          ["ip", "-n", names.namespace(host), family, "-j", "route", "show", "proto", "bird"])
+        routes.formUnion((JSON(tool: output)?.items ?? []).compactMap { $0["dst"]?.string })
+      }
       let missing = wanted.filter { !routes.contains($0) }
       let extra = unwanted.filter { routes.contains($0) }
       let elapsed = Date().timeIntervalSince(start)

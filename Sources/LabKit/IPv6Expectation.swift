@@ -17,8 +17,11 @@ public enum IPv6Expectation: Sendable, Equatable {
   /// Guest `guest` adds `address` with duplicate address detection: it fails (someone on the link answered
   /// the probe, whose source is `::`) or it passes.
   case dad(guest: String, address: IPv6Address, fails: Bool)
+  /// `on`'s neighbour entry for `target` holds `holds`'s MAC, read as it is (`ip -j -6 neigh`), without a
+  /// solicitation: what an unsolicited advertisement moved, or did not (a migration's handover).
+  case entry(on: String, target: Target6, holds: InterfaceRef)
 
-  static let keys = ["reach6", "noReach6", "nat6", "ndp", "spoof6", "dad"]
+  static let keys = ["reach6", "noReach6", "nat6", "ndp", "spoof6", "dad", "neighbour6"]
 
   static func parse(_ key: String, _ body: TopologyField) throws -> IPv6Expectation {
     switch key {
@@ -56,6 +59,11 @@ public enum IPv6Expectation: Sendable, Equatable {
       return .spoof(
         from: try map.required("from").string(), to: try target(map.required("to")),
         source: try map.required("source").address6())
+    case "neighbour6":
+      let map = try body.mapping(allowed: ["on", "for", "holds"])
+      return .entry(
+        on: try map.required("on").string(), target: try target(map.required("for")),
+        holds: try interface(map.required("holds")))
     default:
       let map = try body.mapping(allowed: ["guest", "address", "fails"])
       return .dad(
@@ -101,6 +109,8 @@ public enum IPv6Expectation: Sendable, Equatable {
       return "v6 \(from) → \(to) from spoofed \(source): dropped"
     case .dad(let guest, let address, let fails):
       return "DAD of \(address) on \(guest) \(fails ? "fails" : "passes")"
+    case .entry(let on, let target, let holds):
+      return "\(on)'s neighbour entry for \(target) holds \(holds)'s MAC, unsolicited"
     }
   }
 }

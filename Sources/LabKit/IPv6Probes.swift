@@ -39,7 +39,22 @@ extension ExpectationRunner {
       return try spoof(from: from, to: to, source: source)
     case .dad(let guest, let address, let fails):
       return try dad(guest: guest, address: address, fails: fails)
+    case .entry(let on, let target, let holds):
+      return try entry(on: on, target: target, holds: holds)
     }
+  }
+
+  /// Reads the entry as it is: no ping, no flush, nothing that would make the node solicit.
+  private func entry(on: String, target: Target6, holds: InterfaceRef) throws -> Outcome {
+    guard let address = address6(of: target), let interface = interface6(of: on),
+      let expected = probes.mac(node: holds.node, interface: holds.interface)
+    else { return Outcome(passed: false, measured: "no IPv6 address for \(target) or \(on), or no \(holds)") }
+    let output = try Command.check(
+      ["ip", "-n", names.namespace(on), "-j", "-6", "neigh", "show", address.description, "dev", interface])
+    guard let entry = JSON(tool: output)?.items.first else { return Outcome(passed: false, measured: "no entry") }
+    let mac = entry["lladdr"]?.string?.lowercased() ?? ""
+    let state = entry["state"]?.items.compactMap(\.string).joined(separator: ",") ?? "?"
+    return Outcome(passed: mac == expected, measured: "\(describe(mac: mac)) (\(state))")
   }
 
   /// The IPv6 address a target stands for.

@@ -26,12 +26,13 @@ struct MigrationProbe {
     }
   }
 
-  /// Runs `migration` while `sources` ping `address`, starting `lead` seconds before it and ending `tail`
-  /// seconds after it; returns each source's loss and how long the migration itself took.
+  /// Runs `migration` while `sources` ping `address` (and `address6` too, for a dual-stack guest: a loss
+  /// per source and family), starting `lead` seconds before it and ending `tail` seconds after it; returns
+  /// each source's loss and how long the migration itself took.
   /// `arpWatcher`, when given, asks ARP for the guest all along (`ARPWatch`).
   func measure(
-    sources: [String], address: IPv4Address, arpWatcher: (node: String, address: IPv4Address)? = nil,
-    migration: () throws -> [String]
+    sources: [String], address: IPv4Address, address6: IPv6Address? = nil,
+    arpWatcher: (node: String, address: IPv4Address)? = nil, migration: () throws -> [String]
   ) throws
     -> (losses: [Loss], seconds: Double, warnings: [String], arp: ARPWatch.Answers?)
   {
@@ -50,11 +51,13 @@ struct MigrationProbe {
         group.leave()
       }.start()
     }
-    for node in sources {
+    let runs = sources.map { (node: $0, label: $0, address: address.description) }
+      + (address6.map { address6 in sources.map { (node: $0, label: "\($0) (IPv6)", address: address6.description) } } ?? [])
+    for run in runs {
       group.enter()
       Thread {
-        let result = Result { try self.ping(from: node, address: address) }
-        results.set(node, result)
+        let result = Result { try self.ping(from: run.node, address: run.address, label: run.label) }
+        results.set(run.label, result)
         group.leave()
       }.start()
     }
@@ -63,15 +66,15 @@ struct MigrationProbe {
     let warnings = try migration()
     let seconds = Date().timeIntervalSince(start)
     group.wait()
-    return (try sources.map { try results.get($0).get() }, seconds, warnings, arp.value)
+    return (try runs.map { try results.get($0.label).get() }, seconds, warnings, arp.value)
   }
 
   /// One ping run long enough to cover the migration; replies are counted by sequence number.
-  private func ping(from node: String, address: IPv4Address) throws -> Loss {
+  private func ping(from node: String, address: String, label: String) throws -> Loss {
     let count = Int((Self.lead + Self.tail + 2) / Self.interval)
     let argv = [
       "ip", "netns", "exec", names.namespace(node), "ping", "-n", "-c", "\(count)", "-i", "\(Self.interval)",
-      "-W", "1", address.description,
+      "-W", "1", address,
     ]
     let result = try Command.run(argv, timeout: Double(count) * Self.interval + 15)
     var received = Set<Int>()
@@ -92,7 +95,7 @@ struct MigrationProbe {
       }
     }
     return Loss(
-      node: node, sent: sent, lost: sent - received.count, longestOutage: Double(longest) * Self.interval,
+      node: label, sent: sent, lost: sent - received.count, longestOutage: Double(longest) * Self.interval,
       recovered: received.contains(sent) || received.contains(sent - 1))
   }
 

@@ -226,6 +226,10 @@ struct TestMatrixValidator {
       try target(to, "\(path).spoof6.to")
     case .dad(let guest, _, _):
       try requireGuest(guest, path: "\(path).dad.guest")
+    case .entry(let on, let to, let holds):
+      try requireShellNode(on, path: "\(path).neighbour6.on")
+      try target(to, "\(path).neighbour6.for")
+      try requireInterface(holds, path: "\(path).neighbour6.holds")
     }
   }
 

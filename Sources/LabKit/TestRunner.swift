@@ -128,7 +128,10 @@ public struct TestRunner: Sendable {
         return try NeighbourWatch(names: names, node: node, interface: attachment.name)
       }
       var resumed = Date()
-      let run = try MigrationProbe(names: names).measure(sources: measure, address: address, arpWatcher: observer) {
+      let address6 = topology.guest(named: guest)?.address6?.address
+      let run = try MigrationProbe(names: names).measure(
+        sources: measure, address: address, address6: address6, arpWatcher: observer
+      ) {
         try lifecycle.migrate(guest, to: host, hold: false) {
           switchover = $0
           resumed = Date()
@@ -137,11 +140,16 @@ public struct TestRunner: Sendable {
       var failures: [String] = []
       var neighbourText: [String] = []
       for watch in neighbours {
-        let seen = watch.stop(address: address.description)
-        let delay = destinationMAC.flatMap { NeighbourWatch.delay(seen.changes, to: $0, after: resumed) }
-        let when = delay.map { "\(Int(($0 * 1000).rounded())) ms after the resume" } ?? "never"
-        neighbourText.append("\(watch.node)'s entry on \(host) \(when) (ip neigh: \(seen.entry))")
-        if delay.map({ $0 > 1 }) ?? true { failures.append("\(watch.node)'s neighbour entry not on \(host) within 1 s") }
+        // A dual-stack guest's IPv6 entry too: moved by the destination's unsolicited neighbour advertisement.
+        for (family, text) in [("", address.description)] + (address6.map { [(" IPv6", $0.description)] } ?? []) {
+          let seen = watch.stop(address: text)
+          let delay = destinationMAC.flatMap { NeighbourWatch.delay(seen.changes, to: $0, after: resumed) }
+          let when = delay.map { "\(Int(($0 * 1000).rounded())) ms after the resume" } ?? "never"
+          neighbourText.append("\(watch.node)'s\(family) entry on \(host) \(when) (ip neigh: \(seen.entry))")
+          if delay.map({ $0 > 1 }) ?? true {
+            failures.append("\(watch.node)'s\(family) neighbour entry not on \(host) within 1 s")
+          }
+        }
       }
       // The targets (issues 13, 14): nothing lost beyond QEMU's own switchover (here: the NIC's move),
       // reachability back within a second of the guest resuming, no ARP request answered by two hosts.

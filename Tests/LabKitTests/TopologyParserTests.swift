@@ -118,6 +118,30 @@ let minimalTopology = """
     #expect(rows.contains(.spoof(from: "guest11a", to: .node("update"), source: IPv6Address("fd00:10::136:11:99")!)))
   }
 
+  @Test func parsesTheDualStackFleet() throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "../../lab/fleet.yaml"
+    ).standardized.path
+    let topology = try TopologyParser.load(path: path)
+    #expect(topology.usesIPv6)
+    #expect(topology.guest(named: "guest11b")?.address6?.description == "fd00:10::136:11:6/128")
+    // After each migration, prod's IPv6 entry is read first, as the handover's advertisement left it.
+    func ipv6Rows(_ phase: String) throws -> [IPv6Expectation] {
+      try #require(topology.tests.first { $0.name == phase }).expectations.compactMap { row in
+        if case .ipv6(let v6) = row.kind { v6 } else { nil }
+      }
+    }
+    #expect(
+      try ipv6Rows("migrated").first
+        == .entry(on: "prod", target: .node("guest11b"), holds: InterfaceRef("lpar12.osa10")!))
+    #expect(
+      try ipv6Rows("migrated back").first
+        == .entry(on: "prod", target: .node("guest11b"), holds: InterfaceRef("lpar11.osa10")!))
+    #expect(
+      try ipv6Rows("migrated").contains(
+        .ndp(from: "prod", target: .node("guest11b"), answeredBy: [InterfaceRef("lpar12.osa10")!])))
+  }
+
   /// Each case replaces one text in the minimal topology and names the error it must produce.
   static let errorCases: [ParseErrorCase] = [
     (
@@ -189,7 +213,7 @@ let minimalTopology = """
     ),
     (
       "reach: { from", "reech: { from",
-      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp, init, watching, reach6, noReach6, nat6, ndp, spoof6, dad)"
+      "topology.yaml:17:9: tests[0].expect[0].reech: unknown field (expected one of: name, scenario, reach, noReach, arp, nat, path, pmtu, hookStatus, gone, drops, doctor, refused, libvirtLog, hookMatchesLibvirt, bgp, init, watching, reach6, noReach6, nat6, ndp, spoof6, dad, neighbour6)"
     ),
     (
       "- reach: { from: prod, to: g1 }", "- arp: { from: prod, for: g1, answeredBy: kvm1.osa99 }",
