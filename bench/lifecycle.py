@@ -221,16 +221,21 @@ def paired_lifecycles(hosts, runs, guest):
             path = xml_file(host.dir, guest, dual=host.dual)
             with Namespace(host.ns):
                 settle()
-                total = 0
-                for op, sub, extra in LIFECYCLE:
-                    argv, env = routed(host, guest, op, sub, extra)
-                    if op == "stopped":
-                        idle()
-                    elapsed = spawn_timed(argv, path, env, None)
-                    per_call[h][op].append(elapsed)
-                    total += elapsed
-            totals[h].append(total)
+                totals[h].append(lifecycle(host, guest, routed, path, per_call[h]))
     return totals, per_call
+
+
+def lifecycle(host, guest, tool, path, per_call):
+    """One lifecycle of `guest` by `tool`, each call timed into `per_call`; returns the total."""
+    total = 0
+    for op, sub, extra in LIFECYCLE:
+        argv, env = tool(host, guest, op, sub, extra)
+        if op == "stopped":
+            idle()
+        elapsed = spawn_timed(argv, path, env, None)
+        per_call[op].append(elapsed)
+        total += elapsed
+    return total
 
 
 def routed(host, i, op, sub, extra):
@@ -358,15 +363,7 @@ def lifecycles(host, tools, runs, guest, floor=None):
         order = list(enumerate(tools)) if k % 2 == 0 else list(reversed(list(enumerate(tools))))
         for t, tool in order:
             settle()
-            total = 0
-            for op, sub, extra in LIFECYCLE:
-                argv, env = tool(host, guest, op, sub, extra)
-                if op == "stopped":
-                    idle()
-                elapsed = spawn_timed(argv, path, env, None)
-                per_call[t][op].append(elapsed)
-                total += elapsed
-            totals[t].append(total)
+            totals[t].append(lifecycle(host, guest, tool, path, per_call[t]))
         if floor:
             settle()
             starts = sum(spawn_timed([floor], None, host.env(), None) for _ in range(5))
