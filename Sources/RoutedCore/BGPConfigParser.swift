@@ -2,15 +2,13 @@
 /// `BGPValidator`'s.
 enum BGPConfigParser {
   static func parse(_ field: YAMLField, lines: inout SourceLines) throws -> BGPConfig {
-    let fields = try field.mapping(allowed: [
-      "asn", "uplink", "routerId", "prefixes", "neighbours", "routeReflectors", "clients", "holdTime", "bfd",
-      "gracefulRestart",
-    ])
-    lines.note([field] + fields.values)
-    func required(_ key: String) throws -> YAMLField {
-      guard let value = fields[key] else { throw field.error("\(key) is required") }
-      return value
-    }
+    let fields = try MappingFields(
+      field,
+      allowed: [
+        "asn", "uplink", "routerId", "prefixes", "neighbours", "routeReflectors", "clients", "holdTime", "bfd",
+        "gracefulRestart",
+      ],
+      lines: &lines)
     var neighbours: [BGPNeighbour] = []
     for (key, role) in [
       ("neighbours", BGPNeighbour.Role.peer), ("routeReflectors", .reflector), ("clients", .client),
@@ -20,10 +18,10 @@ enum BGPConfigParser {
       }
     }
     var config = BGPConfig(
-      asn: try asn(try required("asn")),
-      uplink: try required("uplink").string(),
+      asn: try asn(try fields.required("asn")),
+      uplink: try fields.required("uplink").string(),
       routerID: try fields["routerId"]?.value("an IPv4 address, like 172.31.56.1", IPv4Address.init),
-      prefixes: try required("prefixes").sequence().map { prefix in
+      prefixes: try fields.required("prefixes").sequence().map { prefix in
         lines.note([prefix])
         return try prefix.value("an IPv4 or IPv6 subnet, like 10.136.0.0/16 or fd00:136::/48", IPNetwork.init)
       },

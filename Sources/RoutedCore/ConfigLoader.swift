@@ -90,19 +90,14 @@ public enum ConfigLoader {
   }
 
   private static func parseNetwork(_ field: YAMLField, lines: inout SourceLines) throws -> GuestNetwork {
-    let fields = try field.mapping(allowed: [
-      "name", "bridge", "libvirtNetwork", "gateway", "gateway6", "mtu", "uplinks",
-    ])
-    lines.note([field] + fields.values)
-    func required(_ key: String) throws -> YAMLField {
-      guard let value = fields[key] else { throw field.error("\(key) is required") }
-      return value
-    }
+    let fields = try MappingFields(
+      field, allowed: ["name", "bridge", "libvirtNetwork", "gateway", "gateway6", "mtu", "uplinks"],
+      lines: &lines)
     return GuestNetwork(
-      name: try required("name").string(),
-      bridge: try required("bridge").string(),
+      name: try fields.required("name").string(),
+      bridge: try fields.required("bridge").string(),
       libvirtNetwork: try fields["libvirtNetwork"]?.string(),
-      gateway: try required("gateway").value(
+      gateway: try fields.required("gateway").value(
         "an IPv4 address with prefix, like 10.136.11.254/24", IPv4Interface.init),
       gateway6: try fields["gateway6"]?.value(
         "an IPv6 address with prefix, like fd00:10::136:11:fffe/112", IPv6Interface.init),
@@ -112,20 +107,14 @@ public enum ConfigLoader {
   }
 
   private static func parseUplink(_ field: YAMLField, lines: inout SourceLines) throws -> Uplink {
-    let fields = try field.mapping(allowed: [
-      "name", "interface", "mode", "layer", "peers", "address", "address6",
-    ])
-    lines.note([field] + fields.values)
-    func required(_ key: String) throws -> YAMLField {
-      guard let value = fields[key] else { throw field.error("\(key) is required") }
-      return value
-    }
+    let fields = try MappingFields(
+      field, allowed: ["name", "interface", "mode", "layer", "peers", "address", "address6"], lines: &lines)
     // Spelled out only for the error message: `joined` costs a run-time conformance scan.
     var modes: String { UplinkMode.allCases.map(\.rawValue).joined(separator: ", ") }
     var uplink = Uplink(
-      name: try required("name").string(),
-      interface: try required("interface").string(),
-      mode: try required("mode").value("a mode (\(modes))", UplinkMode.init(rawValue:)),
+      name: try fields.required("name").string(),
+      interface: try fields.required("interface").string(),
+      mode: try fields.required("mode").value("a mode (\(modes))", UplinkMode.init(rawValue:)),
       layer: try fields["layer"]?.int(in: 2...3) ?? 2,
       address: try fields["address"]?.value(
         "an IPv4 address with prefix, like 172.31.56.1/24", IPv4Interface.init),
@@ -134,8 +123,7 @@ public enum ConfigLoader {
     )
     uplink.peers =
       try fields["peers"]?.sequence().map { peer in
-        let parts = try peer.mapping(allowed: ["subnet", "via", "subnet6", "via6"])
-        lines.note([peer] + parts.values)
+        let parts = try MappingFields(peer, allowed: ["subnet", "via", "subnet6", "via6"], lines: &lines)
         guard let subnet = parts["subnet"], let via = parts["via"] else {
           throw peer.error("a peer needs subnet and via (subnet6 and via6 add its IPv6 guests)")
         }
@@ -150,8 +138,7 @@ public enum ConfigLoader {
   }
 
   private static func parseGuestAddress(_ field: YAMLField, lines: inout SourceLines) throws -> GuestAddress {
-    let fields = try field.mapping(allowed: ["mac", "address", "address6", "uplinks"])
-    lines.note([field] + fields.values)
+    let fields = try MappingFields(field, allowed: ["mac", "address", "address6", "uplinks"], lines: &lines)
     guard let mac = fields["mac"], fields["address"] != nil || fields["address6"] != nil else {
       throw field.error("an entry needs mac and address (or address6)")
     }
@@ -161,6 +148,25 @@ public enum ConfigLoader {
       address6: try fields["address6"]?.value("an IPv6 address, like fd00:10::136:11:5", IPv6Address.init),
       uplinks: try fields["uplinks"]?.words()
     )
+  }
+}
+
+/// A mapping's fields by name, noted in `lines` with the mapping itself; `required` names the one missing.
+struct MappingFields {
+  let mapping: YAMLField
+  let byName: [String: YAMLField]
+
+  init(_ mapping: YAMLField, allowed: Set<String>, lines: inout SourceLines) throws {
+    self.mapping = mapping
+    byName = try mapping.mapping(allowed: allowed)
+    lines.note([mapping] + byName.values)
+  }
+
+  subscript(_ key: String) -> YAMLField? { byName[key] }
+
+  func required(_ key: String) throws -> YAMLField {
+    guard let value = byName[key] else { throw mapping.error("\(key) is required") }
+    return value
   }
 }
 
