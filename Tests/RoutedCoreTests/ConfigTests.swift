@@ -210,6 +210,37 @@ import Testing
       "c.yaml:4: guestNetworks[0].gateway: '10.136.11.254/+24' is not an IPv4 address with prefix, like 10.136.11.254/24"
     ),
     (String(repeating: "[", count: 65), "c.yaml:1: not valid YAML: collections nested deeper than 64"),
+    // Each kind of mapping (`MappingFields`): a missing field named at the mapping's line, an unknown one at its own.
+    (
+      Self.base.replacingOccurrences(of: "    bridge: br-ex\n", with: ""),
+      "c.yaml:2: guestNetworks[0]: bridge is required"
+    ),
+    (
+      Self.base.replacingOccurrences(of: "    mtu: 57344\n", with: "    mtu: 57344\n    vlan: 4\n"),
+      "c.yaml:6: guestNetworks[0].vlan: unknown field (known: bridge, gateway, gateway6, libvirtNetwork, mtu, name, uplinks)"
+    ),
+    (Self.base.replacingOccurrences(of: "    mode: nat\n", with: ""), "c.yaml:11: uplinks[1]: mode is required"),
+    (
+      Self.base.replacingOccurrences(of: "    mode: nat\n", with: "    mode: nat\n    metric: 5\n"),
+      "c.yaml:14: uplinks[1].metric: unknown field (known: address, address6, interface, layer, mode, name, peers)"
+    ),
+    (
+      Self.base + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.12.0/24 }\n",
+      "c.yaml:18: uplinks[2].peers[0]: a peer needs subnet and via (subnet6 and via6 add its IPv6 guests)"
+    ),
+    (
+      Self.base
+        + "  - name: hsi\n    interface: hsi0\n    mode: routed\n    peers:\n      - { subnet: 10.136.12.0/24, via: 172.31.56.2, metric: 5 }\n",
+      "c.yaml:18: uplinks[2].peers[0].metric: unknown field (known: subnet, subnet6, via, via6)"
+    ),
+    (
+      Self.base + "domains:\n  web01:\n    - { address: 10.136.11.5 }\n",
+      "c.yaml:16: domains.web01[0]: an entry needs mac and address (or address6)"
+    ),
+    (
+      Self.base + "domains:\n  web01:\n    - { mac: \"52:54:00:11:00:05\", address: 10.136.11.5, vlan: 4 }\n",
+      "c.yaml:16: domains.web01[0].vlan: unknown field (known: address, address6, mac, uplinks)"
+    ),
   ]
 
   @Test(arguments: hostile)
