@@ -23,10 +23,8 @@ extension RoutedHook {
           routed-hook arrived --settle web01
         """)
 
-    @OptionGroup var options: CommonOptions
-
-    @Argument(help: ArgumentHelp("The domain's name or UUID.", valueName: "domain"))
-    var domain: String
+    @OptionGroup var target: RecordedDomainArguments
+    var domain: String { target.domain }
 
     @Flag(help: "Stay until the moved claim is due (30 s), then settle it to normal.")
     var wait = false
@@ -39,12 +37,12 @@ extension RoutedHook {
     }
 
     func run() throws {
-      let engine = GuestRouting(settings: options.settings)
+      let engine = target.routing
       let result = try CLIError.wrap { try engine.finishArrival(domain: domain) }
       let uuid: String
       switch result {
       case .noRecord:
-        throw CLIError("\(domain): no record of a domain by that name or UUID; nothing is routed for it here")
+        throw target.noRecord
       case .alreadyFinished(let record):
         uuid = record.domain.uuid
         print("\(record.domain.name): not arriving (claim: \(record.preference.rawValue)); nothing changed")

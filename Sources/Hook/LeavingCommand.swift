@@ -19,21 +19,17 @@ extension RoutedHook {
           routed-hook leaving --resumed web01
         """)
 
-    @OptionGroup var options: CommonOptions
-
-    @Argument(help: ArgumentHelp("The domain's name or UUID.", valueName: "domain"))
-    var domain: String
+    @OptionGroup var target: RecordedDomainArguments
+    var domain: String { target.domain }
 
     @Flag(help: "The migration failed and the guest runs here again: answer for it again.")
     var resumed = false
 
     func run() throws {
-      let engine = GuestRouting(settings: options.settings)
+      let engine = target.routing
       let event: Handover.MigrationEvent = resumed ? .resumed : .pausedForMigration
       let done = try CLIError.wrap { try engine.migrationEvent(event, domain: domain) }
-      guard let record = done.record else {
-        throw CLIError("\(domain): no record of a domain by that name or UUID; nothing is routed for it here")
-      }
+      guard let record = done.record else { throw target.noRecord }
       guard let summary = done.summary else {
         print("\(record.domain.name): nothing to change (claim: \(record.preference.rawValue))")
         return

@@ -54,3 +54,19 @@ struct CommonOptions: ParsableArguments {
   /// False only when nothing is at the config's path: another failure (no permission) is left to the read.
   var configExists: Bool { access(settings.configPath, F_OK) == 0 || errno != ENOENT }
 }
+
+/// The recorded domain a handover command (`arrived`, `leaving`) acts on, by name or UUID, with the options
+/// that say where its config and records are.
+struct RecordedDomainArguments: ParsableArguments {
+  @OptionGroup var options: CommonOptions
+
+  @Argument(help: ArgumentHelp("The domain's name or UUID.", valueName: "domain"))
+  var domain: String
+
+  var routing: GuestRouting { GuestRouting(settings: options.settings) }
+
+  /// What both commands say when the domain has no record here.
+  var noRecord: CLIError {
+    CLIError("\(domain): no record of a domain by that name or UUID; nothing is routed for it here")
+  }
+}

@@ -70,14 +70,11 @@ extension GuestRouting {
   /// the /32 and /128 go to the `moved` metric (added before the `arriving` ones are deleted), the record
   /// says `moved`; then gratuitous ARP and unsolicited neighbour advertisements (`Handover.announcements`).
   public func finishArrival(domain: String) throws -> ArrivalResult {
-    guard let config = try loadConfig() else { throw Self.noConfig(settings) }
-    guard hasRecords else { return .noRecord }
-    let lock = try HookLock.acquire(directory: settings.stateDirectory)
-    defer { withExtendedLifetime(lock) {} }
-    guard let record = try record(named: domain) else { return .noRecord }
-    guard record.preference == .arriving else { return .alreadyFinished(record) }
-    let done = try performHoldingLock(.finishArrival, record: record, config: config)
-    return .finished(done.outcome!, announced: done.announced, failures: done.failures)
+    try withRecordHoldingLock(named: domain) { record, config in
+      guard record.preference == .arriving else { return .alreadyFinished(record) }
+      let done = try performHoldingLock(.finishArrival, record: record, config: config)
+      return .finished(done.outcome!, announced: done.announced, failures: done.failures)
+    } ?? .noRecord
   }
 
   /// What libvirt reported about `domain` (its name or UUID) for a migration's handover, decided by
@@ -87,15 +84,26 @@ extension GuestRouting {
   /// migration removes the record. Called by `routed-hook watch` on libvirt's events and by `routed-hook
   /// leaving`; never from a hook call.
   public func migrationEvent(_ event: Handover.MigrationEvent, domain: String) throws -> HandoverResult {
+    try withRecordHoldingLock(named: domain) { record, config in
+      guard let step = Handover.step(for: event, claim: record.preference) else {
+        return HandoverResult(record: record)
+      }
+      return try performHoldingLock(step, record: record, config: config)
+    } ?? HandoverResult()
+  }
+
+  /// `body` with `domain`'s record (by name or UUID) and the config, under the hook lock; nil, without taking
+  /// the lock, when nothing is recorded here, and nil when that domain has no record. No config is an error:
+  /// a handover on a host routed-hook does not route is a mistake worth saying.
+  func withRecordHoldingLock<Result>(
+    named domain: String, _ body: (DomainRecord, HostConfig) throws -> Result
+  ) throws -> Result? {
     guard let config = try loadConfig() else { throw Self.noConfig(settings) }
-    guard hasRecords else { return HandoverResult() }
+    guard hasRecords else { return nil }
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
-    guard let record = try record(named: domain) else { return HandoverResult() }
-    guard let step = Handover.step(for: event, claim: record.preference) else {
-      return HandoverResult(record: record)
-    }
-    return try performHoldingLock(step, record: record, config: config)
+    guard let record = try record(named: domain) else { return nil }
+    return try body(record, config)
   }
 
   /// One handover step for `record`, under the hook lock: the claim's change in one nft transaction (routes

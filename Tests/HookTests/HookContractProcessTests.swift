@@ -8,10 +8,7 @@ import Testing
 
   init() throws {
     scratch = try ScratchDirectory()
-    environment = [
-      "ROUTED_HOOK_CONFIG": Examples.path("lpar11.yaml"),
-      "ROUTED_HOOK_STATE_DIR": scratch.url.appendingPathComponent("state").path,
-    ]
+    environment = scratch.lpar11Environment
   }
 
   @Test func unmanagedDomainExitsZeroWithoutAConfig() throws {
@@ -30,6 +27,24 @@ import Testing
       #expect(result.status == 0, "\(op): \(result.stderr)")
       #expect(result.stdout.isEmpty)
       #expect(result.stderr.isEmpty)
+    }
+  }
+
+  /// `arrived` and `leaving` (one argument parser, one lookup under the hook lock) on a domain with no record
+  /// here: before any hook ran (no state directory) and with an empty one, one stderr line naming it, exit 1.
+  @Test(arguments: ["arrived", "leaving"])
+  func handoverCommandsNameADomainWithNoRecord(command: String) throws {
+    for makeStateDirectory in [false, true] {
+      if makeStateDirectory {
+        try FileManager.default.createDirectory(
+          atPath: environment["ROUTED_HOOK_STATE_DIR"]!, withIntermediateDirectories: true)
+      }
+      let result = try HookProcess.run([command, "web01"], environment: environment)
+      #expect(result.status == 1, "\(command), state directory made: \(makeStateDirectory)")
+      #expect(
+        result.stderr
+          == "Error: web01: no record of a domain by that name or UUID; nothing is routed for it here\n")
+      #expect(result.stdout.isEmpty)
     }
   }
 
