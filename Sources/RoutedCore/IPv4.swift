@@ -56,9 +56,7 @@ public struct IPv4Interface: Hashable, Sendable, TextCodable {
 
   /// Parses `a.b.c.d/n`; nil when either half is malformed.
   public init?(_ text: some StringProtocol) {
-    let halves = text.split(separator: "/", omittingEmptySubsequences: false)
-    guard halves.count == 2, let address = IPv4Address(halves[0]), let length = DecimalText.parse(halves[1]),
-      (0...32).contains(length)
+    guard case let (address, length)? = PrefixedAddressText.parse(text, maxLength: 32, address: { IPv4Address($0) })
     else { return nil }
     self.init(address: address, prefixLength: length)
   }
@@ -106,21 +104,4 @@ public struct IPv4Network: Hashable, Sendable, TextCodable {
   }
 
   public var description: String { "\(address)/\(prefixLength)" }
-}
-
-/// Whole numbers as people write them in a config: ASCII digits only, no sign, no leading zero (`0227` is not
-/// 227 to everyone: some tools read it as octal), at most 9 digits. `Int(_:)` accepts `+24` and `024`.
-enum DecimalText {
-  static func parse(_ text: some StringProtocol) -> Int? {
-    let digits = text.utf8
-    guard let first = digits.first, digits.count <= 9, first != UInt8(ascii: "0") || digits.count == 1 else {
-      return nil
-    }
-    var value = 0
-    for byte in digits {
-      guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-      value = value * 10 + Int(byte - UInt8(ascii: "0"))
-    }
-    return value
-  }
 }

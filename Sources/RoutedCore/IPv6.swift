@@ -157,8 +157,7 @@ public struct IPv6Interface: Hashable, Sendable, TextCodable {
 
   /// Parses `ADDRESS/n` with n in 0–128.
   public init?(_ text: some StringProtocol) {
-    guard let slash = text.firstIndex(of: "/"), let address = IPv6Address(text[..<slash]),
-      let length = PrefixLengthText.parse(text[text.index(after: slash)...]), length <= 128
+    guard case let (address, length)? = PrefixedAddressText.parse(text, maxLength: 128, address: { IPv6Address($0) })
     else { return nil }
     self.init(address: address, prefixLength: length)
   }
@@ -209,20 +208,4 @@ public struct IPv6Network: Hashable, Sendable, TextCodable {
   public func overlaps(_ other: IPv6Network) -> Bool { contains(other.address) || other.contains(address) }
 
   public var description: String { "\(address)/\(prefixLength)" }
-}
-
-/// A prefix length as written: one to three ASCII digits, no sign, no leading zero.
-enum PrefixLengthText {
-  static func parse(_ text: some StringProtocol) -> Int? {
-    let digits = text.utf8
-    guard let first = digits.first, digits.count <= 3, first != UInt8(ascii: "0") || digits.count == 1 else {
-      return nil
-    }
-    var value = 0
-    for byte in digits {
-      guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-      value = value * 10 + Int(byte - UInt8(ascii: "0"))
-    }
-    return value
-  }
 }

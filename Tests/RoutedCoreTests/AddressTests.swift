@@ -16,6 +16,19 @@ import Testing
     #expect(IPv4Address(text) == nil)
   }
 
+  /// Both families read `ADDRESS/n` through one path: the same suffixes are refused alike, and only the
+  /// largest length differs.
+  @Test(arguments: [
+    ("/0", 0, 0), ("/24", 24, 24), ("/32", 32, 32), ("/33", nil, 33), ("/128", nil, 128), ("/129", nil, nil),
+    ("/024", nil, nil), ("/+24", nil, nil), ("/-1", nil, nil), ("/ 24", nil, nil), ("/24 ", nil, nil),
+    ("/", nil, nil), ("/24/1", nil, nil), ("//24", nil, nil), ("", nil, nil), ("24", nil, nil),
+    ("/0000000024", nil, nil),
+  ] as [(String, Int?, Int?)])
+  func readsPrefixLengthsAlikeInBothFamilies(suffix: String, ipv4: Int?, ipv6: Int?) {
+    #expect(IPv4Interface("10.136.11.5" + suffix)?.prefixLength == ipv4)
+    #expect(IPv6Interface("fd00:10::136:11:5" + suffix)?.prefixLength == ipv6)
+  }
+
   @Test func subnetsContainAndOverlap() throws {
     let gateway = try #require(IPv4Interface("10.136.11.254/24"))
     #expect(gateway.network.description == "10.136.11.0/24")
