@@ -52,11 +52,7 @@ public struct SnapshotCapture {
     snapshot.ovs = ovs()
     snapshot.ipv6 = ipv6(links.map(\.name))
     if let status = try? GuestRouting(settings: settings).status(routeProtocol: routeProtocol) {
-      snapshot.records = status.domains.map { domain in
-        HostSnapshot.RecordedDomain(
-          name: domain.name, uuid: domain.uuid, interfaces: domain.interfaces,
-          objects: domain.objects.map { HostSnapshot.RecordedObject(object: $0.object, present: $0.present) })
-      }
+      snapshot.records = status.domains
       snapshot.orphans = status.orphans
     }
     return snapshot

@@ -2,20 +2,6 @@ import FoundationEssentials
 import RoutedCore
 import RoutedKernel
 
-/// One recorded domain and whether each of its objects is in the kernel now.
-public struct DomainStatus: Encodable, Sendable {
-  public struct Entry: Encodable, Sendable {
-    public var object: String
-    public var present: Bool
-  }
-  public var name: String
-  public var uuid: String
-  public var interfaces: [ManagedInterface]
-  public var objects: [Entry]
-  /// The migration claim: `arriving` until the incoming migration is finished, then `moved`, `normal`.
-  public var preference: GuestRoutePreference
-}
-
 extension GuestRouting {
   /// `routed-hook status`: every record against the kernel, and the orphans.
   public func status(routeProtocol: UInt8) throws -> StatusReport {
@@ -25,7 +11,8 @@ extension GuestRouting {
 
 /// `routed-hook status`: records against the kernel, plus owned objects that no record explains.
 public struct StatusReport: Encodable, Sendable {
-  public var domains: [DomainStatus]
+  /// Every record, with whether each of its objects is in the kernel now.
+  public var domains: [HostSnapshot.RecordedDomain]
   /// Owned per-guest objects in the kernel with no record: leaked by a crash or a hand edit.
   public var orphans: [String]
   /// Guest routes a routing daemon installed for guests on other hosts (BGP): learned from peers. They are
@@ -47,7 +34,7 @@ public struct StatusReport: Encodable, Sendable {
     let orphans = try kernel.ownedGuestObjects(routeProtocol: routeProtocol).filter { !explained.contains($0) }
     return StatusReport(
       domains: records.map { record in
-        DomainStatus(
+        HostSnapshot.RecordedDomain(
           name: record.domain.name, uuid: record.domain.uuid, interfaces: record.interfaces,
           objects: record.objects.map {
             .init(object: PlanText.objectText($0), present: present.contains($0))
@@ -63,7 +50,7 @@ public struct StatusReport: Encodable, Sendable {
     if domains.isEmpty { lines.append("no domains recorded") }
     for domain in domains {
       let missing = domain.objects.filter { !$0.present }.count
-      let claim = domain.preference == .normal ? "" : " (\(domain.preference.rawValue))"
+      let claim = domain.preference.map { $0 == .normal ? "" : " (\($0.rawValue))" } ?? ""
       lines.append("\(domain.name) \(domain.uuid): \(missing == 0 ? "ok" : "\(missing) missing")\(claim)")
       for nic in domain.interfaces {
         lines.append(

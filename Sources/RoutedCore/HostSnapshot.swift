@@ -295,18 +295,26 @@ public struct HostSnapshot: Sendable, Equatable, Codable {
     public func routerBehaviour(_ name: String) -> Bool { sysctls[name]?.forwarding ?? 0 != 0 }
   }
 
-  /// A domain record and, per recorded object, whether it is in the kernel (what `routed-hook status` shows).
+  /// A domain record and, per recorded object, whether it is in the kernel: what `routed-hook status` shows
+  /// (its `domains`) and doctor's checks read.
   public struct RecordedDomain: Sendable, Equatable, Codable {
     public var name: String
     public var uuid: String
     public var interfaces: [ManagedInterface]
     public var objects: [RecordedObject]
+    /// The migration claim: `arriving` until the incoming migration is finished, then `moved`, `normal`;
+    /// `leaving` on the source while the guest is paused to move. Nil in snapshots saved before it was kept.
+    public var preference: GuestRoutePreference?
 
-    public init(name: String, uuid: String, interfaces: [ManagedInterface], objects: [RecordedObject] = []) {
+    public init(
+      name: String, uuid: String, interfaces: [ManagedInterface], objects: [RecordedObject] = [],
+      preference: GuestRoutePreference? = nil
+    ) {
       self.name = name
       self.uuid = uuid
       self.interfaces = interfaces
       self.objects = objects
+      self.preference = preference
     }
   }
 

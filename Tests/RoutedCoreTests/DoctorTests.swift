@@ -362,6 +362,18 @@ import Testing
     let data = try JSONEncoder().encode(snapshot)
     #expect(try JSONDecoder().decode(HostSnapshot.self, from: data) == snapshot)
   }
+
+  /// A snapshot's records are `routed-hook status`'s domains, migration claim included; one saved before the
+  /// claim was kept (every fixture here) has none.
+  @Test func aRecordKeepsItsClaimThroughJSON() throws {
+    let saved = try Fixture.snapshot("routed-broken")
+    #expect(!saved.records.isEmpty && saved.records.allSatisfy { $0.preference == nil })
+    var leaving = saved
+    leaving.records[0].preference = .leaving
+    let data = try JSONEncoder().encode(leaving)
+    #expect(String(decoding: data, as: UTF8.self).contains(#""preference":"leaving""#))
+    #expect(try JSONDecoder().decode(HostSnapshot.self, from: data).records[0].preference == .leaving)
+  }
 }
 
 extension Fixture {
