@@ -78,6 +78,11 @@ final class ScratchDirectory {
     return file.path
   }
 
+  /// The environment a process test runs the hook in: the talk's LPAR 11 config, records in `state/` here.
+  var lpar11Environment: [String: String] {
+    ["ROUTED_HOOK_CONFIG": Examples.path("lpar11.yaml"), "ROUTED_HOOK_STATE_DIR": url.appendingPathComponent("state").path]
+  }
+
   deinit { try? FileManager.default.removeItem(at: url) }
 }
 

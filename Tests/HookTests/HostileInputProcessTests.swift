@@ -9,10 +9,7 @@ import Testing
 
   init() throws {
     scratch = try ScratchDirectory()
-    environment = [
-      "ROUTED_HOOK_CONFIG": Examples.path("lpar11.yaml"),
-      "ROUTED_HOOK_STATE_DIR": scratch.url.appendingPathComponent("state").path,
-    ]
+    environment = scratch.lpar11Environment
   }
 
   /// web01 without our metadata and on a bridge no config names: unmanaged everywhere.

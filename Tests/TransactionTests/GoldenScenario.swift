@@ -60,39 +60,30 @@ final class GoldenScenario {
     return "added \(report.added.count), removed \(report.removed.count), unchanged \(report.unchanged)"
   }
 
-  static let web01 = ["web01"]
-  static let network = ["ovs-guests"]
+  /// An op that is one qemu hook call for web01, exactly as libvirt makes it.
+  static func qemu(_ name: String, _ arguments: [String], stdin: String = "web01.xml") -> Op {
+    Op(name: name) { scenario, engine in
+      try scenario.hook(.qemu, ["web01"] + arguments, stdin: stdin, engine: engine)
+    }
+  }
+
+  /// An op that is one network hook call for the guests' libvirt network.
+  static func network(_ name: String, _ arguments: [String], stdin: String = "network/started.xml") -> Op {
+    Op(name: name) { scenario, engine in
+      try scenario.hook(.network, ["ovs-guests"] + arguments, stdin: stdin, engine: engine)
+    }
+  }
 
   static let ops: [Op] = [
     Op(name: "host-up") { scenario, engine in summary(try engine.hostUp(config: scenario.config)) },
-    Op(name: "network-start") { scenario, engine in
-      try scenario.hook(
-        .network, network + ["start", "begin", "-"], stdin: "network/started.xml", engine: engine)
-    },
-    Op(name: "network-started") { scenario, engine in
-      try scenario.hook(
-        .network, network + ["started", "begin", "-"], stdin: "network/started.xml", engine: engine)
-    },
-    Op(name: "prepare") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["prepare", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
-    Op(name: "start") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["start", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
-    Op(name: "started") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["started", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
-    Op(name: "reconnect") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["reconnect", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
-    Op(name: "port-created") { scenario, engine in
-      try scenario.hook(
-        .network, network + ["port-created", "begin", "-"], stdin: "network/port-created.xml", engine: engine)
-    },
-    Op(name: "port-deleted") { scenario, engine in
-      try scenario.hook(
-        .network, network + ["port-deleted", "begin", "-"], stdin: "network/port-created.xml", engine: engine)
-    },
+    network("network-start", ["start", "begin", "-"]),
+    network("network-started", ["started", "begin", "-"]),
+    qemu("prepare", ["prepare", "begin", "-"]),
+    qemu("start", ["start", "begin", "-"]),
+    qemu("started", ["started", "begin", "-"]),
+    qemu("reconnect", ["reconnect", "begin", "-"]),
+    network("port-created", ["port-created", "begin", "-"], stdin: "network/port-created.xml"),
+    network("port-deleted", ["port-deleted", "begin", "-"], stdin: "network/port-created.xml"),
     Op(name: "host-down-refused") { scenario, engine in
       summary(try engine.hostDown(config: scenario.config))
     },
@@ -104,25 +95,13 @@ final class GoldenScenario {
         connections: [LibvirtConnectionResult(uri: "qemu:///system", error: nil, driverAbsent: false)])
       return try engine.reconcile(config: scenario.config, dryRun: false) { listing }.summary()
     },
-    Op(name: "stopped") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["stopped", "end", "-"], stdin: "web01.xml", engine: engine)
-    },
-    Op(name: "release") { scenario, engine in
-      try scenario.hook(
-        .qemu, web01 + ["release", "end", "destroyed"], stdin: "web01-release.xml", engine: engine)
-    },
+    qemu("stopped", ["stopped", "end", "-"]),
+    qemu("release", ["release", "end", "destroyed"], stdin: "web01-release.xml"),
     Op(name: "host-down") { scenario, engine in summary(try engine.hostDown(config: scenario.config)) },
-    Op(name: "network-stopped") { scenario, engine in
-      try scenario.hook(
-        .network, network + ["stopped", "end", "-"], stdin: "network/started.xml", engine: engine)
-    },
+    network("network-stopped", ["stopped", "end", "-"]),
     // web01 migrates in: arriving at started, finished by the watch daemon's call, settled, stopped.
-    Op(name: "migrate") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["migrate", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
-    Op(name: "started-arriving") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["started", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
+    qemu("migrate", ["migrate", "begin", "-"]),
+    qemu("started-arriving", ["started", "begin", "-"]),
     Op(name: "arrived") { scenario, engine in
       switch try engine.finishArrival(domain: "web01") {
       case .finished(let outcome, let announced, let failures):
@@ -134,21 +113,12 @@ final class GoldenScenario {
     Op(name: "settled") { scenario, engine in
       "settled \(try engine.settleMoved(after: 0).map(\.name))"
     },
-    Op(name: "stopped-after-move") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["stopped", "end", "-"], stdin: "web01.xml", engine: engine)
-    },
+    qemu("stopped-after-move", ["stopped", "end", "-"]),
     // The hook ops no step above makes: a restore checks as prepare does, updated applies the baseline.
-    Op(name: "restore") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["restore", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
-    Op(name: "network-updated") { scenario, engine in
-      try scenario.hook(
-        .network, network + ["updated", "begin", "-"], stdin: "network/started.xml", engine: engine)
-    },
+    qemu("restore", ["restore", "begin", "-"]),
+    network("network-updated", ["updated", "begin", "-"]),
     // web01 runs here again and migrates away: withdrawn at the pause, restored when the migration fails.
-    Op(name: "started-again") { scenario, engine in
-      try scenario.hook(.qemu, web01 + ["started", "begin", "-"], stdin: "web01.xml", engine: engine)
-    },
+    qemu("started-again", ["started", "begin", "-"]),
     Op(name: "leaving") { scenario, engine in
       try engine.migrationEvent(.pausedForMigration, domain: "web01").summary ?? "nothing to do"
     },
