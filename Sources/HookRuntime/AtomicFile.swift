@@ -16,17 +16,10 @@ public enum AtomicFile {
       descriptor = open(temporary, flags, mode)
     }
     guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-      if written < 0 {
-        if errno == EINTR { continue }
-        let error = failure("cannot write \(temporary)")
-        close(descriptor)
-        unlink(temporary)
-        throw error
-      }
-      offset += written
+    do { try FileDescriptor(rawValue: descriptor).writeAll(bytes) } catch {
+      close(descriptor)
+      unlink(temporary)
+      throw SystemError("cannot write \(temporary): \(error)", errno: error)
     }
     // The umask may have narrowed the mode; node-exporter does not run as root.
     fchmod(descriptor, mode)
