@@ -2,9 +2,9 @@ import Foundation
 
 /// Everything one `routed-lab bench` measured: every run of every cell, the medians the table shows, and
 /// what the machine was doing. Written as JSON beside the table and chart.
-public struct BenchReport: Codable, Sendable {
+public struct BenchReport: Encodable, Sendable {
   /// One measured run of one workload on one path.
-  public struct Run: Codable, Sendable {
+  public struct Run: Encodable, Sendable {
     /// Transactions per second (rr) or Gbit/s (str).
     public var throughput: Double
     /// The lab's CPU-seconds in the window (machine-wide busy time less that of processes outside the lab),
@@ -24,7 +24,7 @@ public struct BenchReport: Codable, Sendable {
   }
 
   /// One table cell: a workload on a path, its runs and their medians.
-  public struct Cell: Codable, Sendable {
+  public struct Cell: Encodable, Sendable {
     public var workload: String
     public var path: String
     public var runs: [Run]
@@ -36,7 +36,7 @@ public struct BenchReport: Codable, Sendable {
     public var error: String?
   }
 
-  public struct PathInfo: Codable, Sendable {
+  public struct PathInfo: Encodable, Sendable {
     public var key: String
     public var name: String
     public var label: String
@@ -47,13 +47,13 @@ public struct BenchReport: Codable, Sendable {
   }
 
   /// The request/response generator next to sockperf on one path.
-  public struct GeneratorCheck: Codable, Sendable {
+  public struct GeneratorCheck: Encodable, Sendable {
     public var path: String
     public var seconds: Double
     public var ours: Side
     public var sockperf: Side
 
-    public struct Side: Codable, Sendable {
+    public struct Side: Encodable, Sendable {
       public var transactionsPerSecond: Double
       /// Round trip, µs (sockperf reports half of it; doubled here).
       public var p50: Double
