@@ -71,7 +71,9 @@ extension GuestRouting {
   /// says `moved`; then gratuitous ARP and unsolicited neighbour advertisements (`Handover.announcements`).
   public func finishArrival(domain: String) throws -> ArrivalResult {
     try withRecordHoldingLock(named: domain) { record, config in
-      guard record.preference == .arriving else { return .alreadyFinished(record) }
+      guard Handover.step(for: .resumed, claim: record.preference) == .finishArrival else {
+        return .alreadyFinished(record)
+      }
       let done = try performHoldingLock(.finishArrival, record: record, config: config)
       return .finished(done.outcome!, announced: done.announced, failures: done.failures)
     } ?? .noRecord
