@@ -18,13 +18,13 @@ extension RoutedHook {
     var domainXml: String
 
     func run() throws {
-      let engine = GuestRouting(settings: options.settings)
+      let routing = GuestRouting(settings: options.settings)
       let outcome = try CLIError.wrap { () -> Outcome in
         let domain = try DomainXML.parse(try LiveHost.bytes(domainXml))
-        guard let config = try engine.loadConfig() else {
+        guard let config = try routing.loadConfig() else {
           throw CLIError("no config at \(options.settings.configPath)")
         }
-        return try engine.run(.apply, domain: domain, config: config)
+        return try routing.run(.apply, domain: domain, config: config)
       }
       guard let domain = outcome.domain, let report = outcome.report else {
         print("unmanaged: no NIC is on a guest network with an address; nothing applied")

@@ -37,8 +37,8 @@ extension RoutedHook {
     }
 
     func run() throws {
-      let engine = target.routing
-      let result = try CLIError.wrap { try engine.finishArrival(domain: domain) }
+      let routing = target.routing
+      let result = try CLIError.wrap { try routing.finishArrival(domain: domain) }
       let uuid: String
       switch result {
       case .noRecord:
@@ -59,7 +59,7 @@ extension RoutedHook {
       }
       if wait || settle {
         let settled = try CLIError.wrap {
-          try engine.settleMoved(after: settle ? 0 : GuestRoutePreference.movedSeconds, uuid: uuid)
+          try routing.settleMoved(after: settle ? 0 : GuestRoutePreference.movedSeconds, uuid: uuid)
         }
         print(settled.isEmpty ? "\(domain): no moved claim to settle" : "\(domain): settled to normal")
       }

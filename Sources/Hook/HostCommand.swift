@@ -40,12 +40,12 @@ extension RoutedHook {
     static func run(
       _ verb: String, _ options: CommonOptions, _ body: (GuestRouting, HostConfig) throws -> ApplyReport?
     ) throws {
-      let engine = GuestRouting(settings: options.settings)
+      let routing = GuestRouting(settings: options.settings)
       let report = try CLIError.wrap { () -> ApplyReportSummary in
-        guard let config = try engine.loadConfig() else {
+        guard let config = try routing.loadConfig() else {
           throw CLIError("no config at \(options.settings.configPath)")
         }
-        return ApplyReportSummary(try body(engine, config))
+        return ApplyReportSummary(try body(routing, config))
       }
       print("host \(verb): \(report.text)")
     }

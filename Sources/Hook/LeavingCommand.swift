@@ -26,9 +26,9 @@ extension RoutedHook {
     var resumed = false
 
     func run() throws {
-      let engine = target.routing
+      let routing = target.routing
       let event: Handover.MigrationEvent = resumed ? .resumed : .pausedForMigration
-      let done = try CLIError.wrap { try engine.migrationEvent(event, domain: domain) }
+      let done = try CLIError.wrap { try routing.migrationEvent(event, domain: domain) }
       guard let record = done.record else { throw target.noRecord }
       guard let summary = done.summary else {
         print("\(record.domain.name): nothing to change (claim: \(record.preference.rawValue))")

@@ -36,14 +36,14 @@ extension RoutedHook {
 
     func run() throws {
       let settings = options.settings
-      let engine = GuestRouting(settings: settings)
+      let routing = GuestRouting(settings: settings)
       let report = try CLIError.wrap { () -> ReconcileReport in
-        guard let config = try engine.loadConfig() else {
+        guard let config = try routing.loadConfig() else {
           throw CLIError("no config at \(settings.configPath)")
         }
         let client = try LibvirtClient()
         let uris = uris.isEmpty ? ["qemu:///system", "lxc:///system"] : uris
-        return try engine.reconcile(config: config, dryRun: dryRun) { client.activeDomains(uris: uris) }
+        return try routing.reconcile(config: config, dryRun: dryRun) { client.activeDomains(uris: uris) }
       }
       print(json ? try report.json() : report.text(), terminator: "")
       if report.failures > 0 { throw ExitCode(1) }

@@ -22,9 +22,9 @@ extension RoutedHook {
 
     func run() throws {
       let settings = options.settings
-      let engine = GuestRouting(settings: settings)
-      let routeProtocol = (try? engine.loadConfig())??.routeProtocol ?? HostConfig.defaultRouteProtocol
-      let report = try CLIError.wrap { try engine.status(routeProtocol: routeProtocol) }
+      let routing = GuestRouting(settings: settings)
+      let routeProtocol = (try? routing.loadConfig())??.routeProtocol ?? HostConfig.defaultRouteProtocol
+      let report = try CLIError.wrap { try routing.status(routeProtocol: routeProtocol) }
       print(json ? try report.json() : report.text(), terminator: "")
       if !report.isClean { throw ExitCode(1) }
     }

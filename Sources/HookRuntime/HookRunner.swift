@@ -8,13 +8,13 @@ import RoutedKernel
 public enum HookRunner {
   /// One hook call, in a process that exits with the returned status right after.
   public static func run(kind: HookKind, arguments: [String], settings: Settings, input: Int32 = 0) -> Int32 {
-    var engine = GuestRouting(settings: settings)
-    engine.exitsAfterCall = true
-    return run(kind: kind, arguments: arguments, engine: engine, input: input)
+    var routing = GuestRouting(settings: settings)
+    routing.exitsAfterCall = true
+    return run(kind: kind, arguments: arguments, routing: routing, input: input)
   }
 
-  /// One hook call through `engine`, whose kernel may be a scripted one (tests).
-  static func run(kind: HookKind, arguments: [String], engine: GuestRouting, input: Int32) -> Int32 {
+  /// One hook call through `routing`, whose kernel may be a scripted one (tests).
+  static func run(kind: HookKind, arguments: [String], routing: GuestRouting, input: Int32) -> Int32 {
     let started = Clock.now()
     // Always drain stdin, so libvirt never sees a broken pipe, and never bail out before knowing the policy.
     let stdin = Result { () throws(SystemError) in
@@ -34,10 +34,10 @@ public enum HookRunner {
     // without the counters, and write nothing (the state directory is routed guests' business).
     guard policy.action != .ignore else { return 0 }
     // Last thing before exit: a deleting commit's socket goes to a holder, so libvirt stops waiting at the ACK.
-    defer { DeferredRelease.handOff(stateDirectory: engine.settings.stateDirectory) }
+    defer { DeferredRelease.handOff(stateDirectory: routing.settings.stateDirectory) }
     let what = "\(kind.rawValue) \(invocation.object) \(invocation.operation)"
     do {
-      let outcome = try perform(policy.action, invocation: invocation, stdin: stdin.get(), engine: engine)
+      let outcome = try perform(policy.action, invocation: invocation, stdin: stdin.get(), routing: routing)
       if let report = outcome.report, let domain = outcome.domain {
         AuditLog.record(
           "\(what) domain=\(domain.name) uuid=\(domain.uuid) added=\(report.added.count) removed=\(report.removed.count) "
@@ -46,7 +46,7 @@ public enum HookRunner {
       }
       if !outcome.isUnmanaged {
         HookCallCounters.count(
-          kind: kind, operation: invocation.operation, outcome: .ok, stateDirectory: engine.settings.stateDirectory)
+          kind: kind, operation: invocation.operation, outcome: .ok, stateDirectory: routing.settings.stateDirectory)
       }
       return 0
     } catch {
@@ -56,22 +56,22 @@ public enum HookRunner {
       AuditLog.record("\(what) failed exit=\(exit): \(error)")
       HookCallCounters.count(
         kind: kind, operation: invocation.operation, outcome: exit == 0 ? .failedIgnored : .refused,
-        stateDirectory: engine.settings.stateDirectory)
+        stateDirectory: routing.settings.stateDirectory)
       return exit
     }
   }
 
   static func perform(
-    _ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, engine: GuestRouting
+    _ action: HookAction, invocation: HookInvocation, stdin: Files.ReadResult, routing: GuestRouting
   )
     throws -> Outcome
   {
-    if invocation.kind == .network { return try performNetwork(action, stdin: stdin, engine: engine) }
+    if invocation.kind == .network { return try performNetwork(action, stdin: stdin, routing: routing) }
     // The config file is read once: the unmanaged shortcut looks at its bytes, the planner at it parsed.
     var configRead: [UInt8]?? = nil
     func configBytes() throws -> [UInt8]? {
       if let configRead { return configRead }
-      let bytes = try engine.configBytes()
+      let bytes = try routing.configBytes()
       configRead = .some(bytes)
       return bytes
     }
@@ -85,19 +85,19 @@ public enum HookRunner {
     case .contents(let bytes):
       if action == .remove {
         // `release` after `stopped`, or any removal of a domain never routed: no record, nothing to parse.
-        guard engine.hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+        guard routing.hasRecords else { return Outcome(domain: nil, plan: Plan(), report: nil) }
         // Only when the document opens as libvirt writes it and names the domain libvirt called us for:
         // then the full parse could only find the same UUID, or fail and remove by that same name.
         if let head = UnmanagedShortcut.domainHead(bytes), head.name == invocation.object {
           // A migration that failed here after `migrate begin`: its marker must not make a later start arrive.
-          engine.incoming.clear(head.uuid)
-          guard engine.hasRecord(head.uuid) else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+          routing.incoming.clear(head.uuid)
+          guard routing.hasRecord(head.uuid) else { return Outcome(domain: nil, plan: Plan(), report: nil) }
           // Removal follows the record alone, so the UUID is all it needs from the XML: no parse.
-          return try engine.remove(uuid: head.uuid, name: nil)
+          return try routing.remove(uuid: head.uuid, name: nil)
         }
       }
       if action != .remove, let config = try configBytes(),
-        UnmanagedShortcut.applies(domainXML: bytes, config: config, hasRecord: engine.hasRecord)
+        UnmanagedShortcut.applies(domainXML: bytes, config: config, hasRecord: routing.hasRecord)
       {
         return Outcome(domain: nil, plan: Plan(), report: nil)
       }
@@ -112,20 +112,20 @@ public enum HookRunner {
       // Records are named by UUID, so a readable domain without one never had any: nothing to take the lock for.
       if let domain, domain.identityProblem != nil { return Outcome(domain: nil, plan: Plan(), report: nil) }
       // As in the shortcut above: whichever way the UUID was read, a stop ends the migration its marker announced.
-      if let uuid = domain?.identity.uuid { engine.incoming.clear(uuid) }
-      return try engine.remove(uuid: domain?.identity.uuid, name: domain == nil ? invocation.object : nil)
+      if let uuid = domain?.identity.uuid { routing.incoming.clear(uuid) }
+      return try routing.remove(uuid: domain?.identity.uuid, name: domain == nil ? invocation.object : nil)
     }
     guard let bytes = try configBytes() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
-    let config = try engine.config(from: bytes)
+    let config = try routing.config(from: bytes)
     guard let domain else { throw DomainXMLError("no domain XML on stdin") }
-    return try engine.run(action, domain: domain, config: config)
+    return try routing.run(action, domain: domain, config: config)
   }
 
   /// The network hook: baseline for our networks, per-NIC routing for their ports.
-  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, engine: GuestRouting) throws
+  static func performNetwork(_ action: HookAction, stdin: Files.ReadResult, routing: GuestRouting) throws
     -> Outcome
   {
-    guard let config = try engine.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
+    guard let config = try routing.loadConfig() else { return Outcome(domain: nil, plan: Plan(), report: nil) }
     let bytes: [UInt8]
     switch stdin {
     case .contents(let data): bytes = data
@@ -142,19 +142,19 @@ public enum HookRunner {
     let network = DomainIdentity(name: data.networkName, uuid: "")
     switch action {
     case .validate:
-      try engine.validateHost(config: config)
+      try routing.validateHost(config: config)
       return Outcome(domain: nil, plan: Plan(), report: nil)
     case .applyBaseline:
-      return Outcome(domain: network, plan: Plan(), report: try engine.hostUp(config: config))
+      return Outcome(domain: network, plan: Plan(), report: try routing.hostUp(config: config))
     case .removeBaseline:
       return Outcome(
-        domain: network, plan: Plan(), report: try engine.hostDown(config: config, whenUnused: true))
+        domain: network, plan: Plan(), report: try routing.hostDown(config: config, whenUnused: true))
     case .applyPort:
       guard let port = data.port else { throw DomainXMLError("port-created without <networkport>") }
-      return try engine.addPort(port, network: data.networkName, config: config)
+      return try routing.addPort(port, network: data.networkName, config: config)
     case .removePort:
       guard let port = data.port else { throw DomainXMLError("port-deleted without <networkport>") }
-      return try engine.removePort(port)
+      return try routing.removePort(port)
     default:
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }

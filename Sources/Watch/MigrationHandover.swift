@@ -18,15 +18,15 @@ protocol MigrationHandover {
 /// The handover with GuestRouting: `migrationEvent` for libvirt's events, `settleMoved` for moved claims older
 /// than `GuestRoutePreference.movedSeconds`.
 struct RoutingHandover: MigrationHandover {
-  let engine: GuestRouting
+  let routing: GuestRouting
 
   func handle(_ event: Handover.MigrationEvent, uuid: String) throws -> (step: Handover.Step, summary: String)? {
-    let done = try engine.migrationEvent(event, domain: uuid)
+    let done = try routing.migrationEvent(event, domain: uuid)
     guard let step = done.step, let summary = done.summary else { return nil }
     return (step, summary)
   }
 
-  func settle() throws -> [DomainIdentity] { try engine.settleMoved() }
+  func settle() throws -> [DomainIdentity] { try routing.settleMoved() }
 
-  func pending() -> [(domain: DomainIdentity, claim: GuestRoutePreference)] { engine.pendingHandovers() }
+  func pending() -> [(domain: DomainIdentity, claim: GuestRoutePreference)] { routing.pendingHandovers() }
 }

@@ -34,7 +34,7 @@ public final class WatchDaemon {
   }
 
   let options: Options
-  let engine: GuestRouting
+  let routing: GuestRouting
   let config: HostConfig
   let notify = SystemdNotify()
   let kernel: KernelEvents
@@ -61,9 +61,9 @@ public final class WatchDaemon {
 
   public init(options: Options) throws {
     self.options = options
-    engine = GuestRouting(settings: options.settings)
-    handover = RoutingHandover(engine: engine)
-    guard let config = try engine.loadConfig() else {
+    routing = GuestRouting(settings: options.settings)
+    handover = RoutingHandover(routing: routing)
+    guard let config = try routing.loadConfig() else {
       throw WatchError("no config at \(options.settings.configPath): nothing to watch")
     }
     self.config = config
@@ -288,7 +288,7 @@ public final class WatchDaemon {
     status.checks += 1
     let confirmed = running
     do {
-      let report = try engine.repairDrift(config: config, runs: confirmed.map { set in { set.contains($0) } })
+      let report = try routing.repairDrift(config: config, runs: confirmed.map { set in { set.contains($0) } })
       if !report.unconfirmed.isEmpty {
         scheduleReconcile(
           at: Self.monotonic() + 1,
@@ -341,7 +341,7 @@ public final class WatchDaemon {
     var listed: LibvirtListing?
     do {
       let client = try LibvirtClient()
-      let report = try engine.reconcile(config: config, dryRun: false) {
+      let report = try routing.reconcile(config: config, dryRun: false) {
         let listing = client.activeDomains(uris: options.uris)
         listed = listing
         return listing

@@ -3,7 +3,7 @@ import Testing
 
 @testable import LabKit
 
-@Suite struct DomainXMLTests {
+@Suite struct DomainXMLWriterTests {
   let guest = Guest(
     name: "guest11a", host: "lpar11", address: .init("10.136.11.5/8")!, mac: LabMAC("52:54:00:11:00:05"),
     mtu: 57344, tap: "vnet0")

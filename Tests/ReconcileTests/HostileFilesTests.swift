@@ -59,12 +59,12 @@ import Testing
     #expect(mkfifo(root + "/x/f.xml", 0o600) == 0)
     var settings = Settings(configPath: root + "/none.yaml", stateDirectory: root + "/state")
     settings.libvirtRunDirectory = run
-    let engine = GuestRouting(settings: settings)
+    let routing = GuestRouting(settings: settings)
     let owner = DomainIdentity(name: "../../../x/f", uuid: "6f1c7d1e-2b4a-4c1e-9d55-0d9a0f1e2b3c")
-    #expect(engine.metadata(of: owner) == nil)
+    #expect(routing.metadata(of: owner) == nil)
     // A FIFO under the right name is refused as well, instead of blocking.
     #expect(mkfifo(run + "/qemu/web01.xml", 0o600) == 0)
-    #expect(engine.metadata(of: DomainIdentity(name: "web01", uuid: owner.uuid)) == nil)
+    #expect(routing.metadata(of: DomainIdentity(name: "web01", uuid: owner.uuid)) == nil)
   }
 
   /// Defect 4: a stream that never ends (`yes |`, `/dev/zero`) is read no further than the drain limit and

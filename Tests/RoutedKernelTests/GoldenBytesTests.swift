@@ -24,7 +24,7 @@ import Testing
     return Array(bytes.prefix(28)) + attributes.sorted { type($0) < type($1) }.flatMap { $0 }
   }
 
-  /// One nft transaction as the applier frames it: begin, the message, end.
+  /// One nft transaction as KernelHandle frames it: begin, the message, end.
   func batch(_ build: (UInt32) -> [UInt8]) -> [UInt8] {
     NftMessage.batchMarker(begin: true, sequence: 0) + build(1)
       + NftMessage.batchMarker(begin: false, sequence: 2)

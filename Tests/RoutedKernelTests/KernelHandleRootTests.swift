@@ -7,8 +7,8 @@ import Testing
 /// Root tests: each builds a host in its own throwaway namespace, applies plans there, and reads the
 /// kernel back with ip, nft and /proc, never through the code under test.
 @Suite(.serialized, .enabled(if: isRoot, "needs root for network namespaces"))
-struct KernelApplierTests {
-  /// Runs `body` with a fresh host namespace and an applier bound to it; the namespace is always removed.
+struct KernelHandleRootTests {
+  /// Runs `body` with a fresh host namespace and a kernel handle bound to it; the namespace is always removed.
   func withHost(_ body: (ThrowawayNamespace, KernelHandle) throws -> Void) throws {
     let namespace = try ThrowawayNamespace()
     defer { namespace.remove() }

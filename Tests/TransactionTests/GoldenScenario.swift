@@ -41,17 +41,17 @@ final class GoldenScenario {
 
   /// Runs op `index` with `kernel` as the kernel of every handle it opens; returns what it reported.
   func run(_ index: Int, kernel: @escaping () throws -> KernelHandle) -> String {
-    var engine = GuestRouting(settings: settings, kernel: kernel)
-    engine.exitsAfterCall = true
-    do { return try Self.ops[index].run(self, engine) } catch { return "error: \(error)" }
+    var routing = GuestRouting(settings: settings, kernel: kernel)
+    routing.exitsAfterCall = true
+    do { return try Self.ops[index].run(self, routing) } catch { return "error: \(error)" }
   }
 
   /// A hook call exactly as libvirt makes it, the XML fixture on stdin; its exit status.
-  func hook(_ kind: HookKind, _ arguments: [String], stdin fixture: String, engine: GuestRouting) throws -> String {
+  func hook(_ kind: HookKind, _ arguments: [String], stdin fixture: String, routing: GuestRouting) throws -> String {
     let descriptor = open(Self.coreFixtures.appendingPathComponent(fixture).path, O_RDONLY)
     guard descriptor >= 0 else { throw TranscriptError("cannot open \(fixture)") }
     defer { close(descriptor) }
-    let status = HookRunner.run(kind: kind, arguments: arguments, engine: engine, input: descriptor)
+    let status = HookRunner.run(kind: kind, arguments: arguments, routing: routing, input: descriptor)
     return "exit \(status)"
   }
 
@@ -62,20 +62,20 @@ final class GoldenScenario {
 
   /// An op that is one qemu hook call for web01, exactly as libvirt makes it.
   static func qemu(_ name: String, _ arguments: [String], stdin: String = "web01.xml") -> Op {
-    Op(name: name) { scenario, engine in
-      try scenario.hook(.qemu, ["web01"] + arguments, stdin: stdin, engine: engine)
+    Op(name: name) { scenario, routing in
+      try scenario.hook(.qemu, ["web01"] + arguments, stdin: stdin, routing: routing)
     }
   }
 
   /// An op that is one network hook call for the guests' libvirt network.
   static func network(_ name: String, _ arguments: [String], stdin: String = "network/started.xml") -> Op {
-    Op(name: name) { scenario, engine in
-      try scenario.hook(.network, ["ovs-guests"] + arguments, stdin: stdin, engine: engine)
+    Op(name: name) { scenario, routing in
+      try scenario.hook(.network, ["ovs-guests"] + arguments, stdin: stdin, routing: routing)
     }
   }
 
   static let ops: [Op] = [
-    Op(name: "host-up") { scenario, engine in summary(try engine.hostUp(config: scenario.config)) },
+    Op(name: "host-up") { scenario, routing in summary(try routing.hostUp(config: scenario.config)) },
     network("network-start", ["start", "begin", "-"]),
     network("network-started", ["started", "begin", "-"]),
     qemu("prepare", ["prepare", "begin", "-"]),
@@ -84,34 +84,34 @@ final class GoldenScenario {
     qemu("reconnect", ["reconnect", "begin", "-"]),
     network("port-created", ["port-created", "begin", "-"], stdin: "network/port-created.xml"),
     network("port-deleted", ["port-deleted", "begin", "-"], stdin: "network/port-created.xml"),
-    Op(name: "host-down-refused") { scenario, engine in
-      summary(try engine.hostDown(config: scenario.config))
+    Op(name: "host-down-refused") { scenario, routing in
+      summary(try routing.hostDown(config: scenario.config))
     },
-    Op(name: "reconcile", beforeRecording: ["nft", "flush", "ruleset"]) { scenario, engine in
+    Op(name: "reconcile", beforeRecording: ["nft", "flush", "ruleset"]) { scenario, routing in
       let xml = try Data(contentsOf: coreFixtures.appendingPathComponent("web01.xml"))
       let web01 = try DomainXML.parse(Array(xml))
       let listing = LibvirtListing(
         domains: [ActiveDomain(identity: web01.identity, uri: "qemu:///system", description: web01)],
         connections: [LibvirtConnectionResult(uri: "qemu:///system", error: nil, driverAbsent: false)])
-      return try engine.reconcile(config: scenario.config, dryRun: false) { listing }.summary()
+      return try routing.reconcile(config: scenario.config, dryRun: false) { listing }.summary()
     },
     qemu("stopped", ["stopped", "end", "-"]),
     qemu("release", ["release", "end", "destroyed"], stdin: "web01-release.xml"),
-    Op(name: "host-down") { scenario, engine in summary(try engine.hostDown(config: scenario.config)) },
+    Op(name: "host-down") { scenario, routing in summary(try routing.hostDown(config: scenario.config)) },
     network("network-stopped", ["stopped", "end", "-"]),
     // web01 migrates in: arriving at started, finished by the watch daemon's call, settled, stopped.
     qemu("migrate", ["migrate", "begin", "-"]),
     qemu("started-arriving", ["started", "begin", "-"]),
-    Op(name: "arrived") { scenario, engine in
-      switch try engine.finishArrival(domain: "web01") {
+    Op(name: "arrived") { scenario, routing in
+      switch try routing.finishArrival(domain: "web01") {
       case .finished(let outcome, let announced, let failures):
         return "moved: \(summary(outcome.report)); announced \(announced.count), failed \(failures)"
       case .alreadyFinished(let record): return "already \(record.preference)"
       case .noRecord: return "no record"
       }
     },
-    Op(name: "settled") { scenario, engine in
-      "settled \(try engine.settleMoved(after: 0).map(\.name))"
+    Op(name: "settled") { scenario, routing in
+      "settled \(try routing.settleMoved(after: 0).map(\.name))"
     },
     qemu("stopped-after-move", ["stopped", "end", "-"]),
     // The hook ops no step above makes: a restore checks as prepare does, updated applies the baseline.
@@ -119,11 +119,11 @@ final class GoldenScenario {
     network("network-updated", ["updated", "begin", "-"]),
     // web01 runs here again and migrates away: withdrawn at the pause, restored when the migration fails.
     qemu("started-again", ["started", "begin", "-"]),
-    Op(name: "leaving") { scenario, engine in
-      try engine.migrationEvent(.pausedForMigration, domain: "web01").summary ?? "nothing to do"
+    Op(name: "leaving") { scenario, routing in
+      try routing.migrationEvent(.pausedForMigration, domain: "web01").summary ?? "nothing to do"
     },
-    Op(name: "resumed") { scenario, engine in
-      try engine.migrationEvent(.resumed, domain: "web01").summary ?? "nothing to do"
+    Op(name: "resumed") { scenario, routing in
+      try routing.migrationEvent(.resumed, domain: "web01").summary ?? "nothing to do"
     },
   ]
 
