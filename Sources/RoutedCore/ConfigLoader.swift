@@ -138,7 +138,10 @@ public enum ConfigLoader {
   }
 
   private static func parseGuestAddress(_ field: YAMLField, lines: inout SourceLines) throws -> GuestAddress {
-    let fields = try MappingFields(field, allowed: ["mac", "address", "address6", "uplinks"], lines: &lines)
+    // Not through MappingFields: a config may hold thousands of these, and its copy of the mapping (kept for
+    // `required`, which an entry does not use) cost 0.5 % of a hook call at 4,000 entries (callgrind).
+    let fields = try field.mapping(allowed: ["mac", "address", "address6", "uplinks"])
+    lines.note([field] + fields.values)
     guard let mac = fields["mac"], fields["address"] != nil || fields["address6"] != nil else {
       throw field.error("an entry needs mac and address (or address6)")
     }
