@@ -1,12 +1,19 @@
 // Fuzz target: the netlink reply decoders: datagrams split into messages, acknowledgements with extended
 // ACKs, links, addresses, routes (with multipath hops), neighbours (proxy entries), and nf_tables tables,
-// chains, sets, rules and set elements of every key type with their comments.
+// chains, sets, rules and set elements of every key type with their comments; and the watch daemon's
+// notifications through the same decoders (KernelNotificationDecoder), classified as the daemon does.
 @testable import RoutedCore
 @testable import RoutedKernel
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzNetlinkReplies(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  let messages = NetlinkMessage.split(Array(UnsafeBufferPointer(start: data, count: size)))
+  let datagram = Array(UnsafeBufferPointer(start: data, count: size))
+  let messages = NetlinkMessage.split(datagram)
+  let classifier = DriftClassifier(routeProtocol: 151, interfaces: ["br-ex"], tables: ["routed_hook"])
+  for notification in datagram.withUnsafeBytes(KernelNotificationDecoder.notifications(in:)) {
+    _ = classifier.signal(
+      for: notification, interfaceName: classifier.interfaceToName(notification).map { _ in "br-ex" })
+  }
   let links = messages.compactMap(LinkMessage.init)
   let names = LinkNames(links.map { ($0.index, $0.name) })
   for link in links { _ = (link.link, link.flagNames) }

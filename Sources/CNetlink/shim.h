@@ -36,9 +36,6 @@ static inline size_t cnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZ
 /// NLMSG_ALIGN for walking a buffer of netlink messages.
 static inline uint32_t cnl_nlmsg_align(uint32_t len) { return NLMSG_ALIGN(len); }
 
-/// NLA_ALIGN for walking attributes.
-static inline uint32_t cnl_nla_align(uint32_t len) { return NLA_ALIGN(len); }
-
 /// setns(fd, CLONE_NEWNET): glibc declares setns only under _GNU_SOURCE, which Swift's Glibc module lacks.
 static inline int cnl_setns_net(int fd) { return (int)syscall(SYS_setns, fd, CLONE_NEWNET); }
 

@@ -41,6 +41,12 @@ public struct IPv4Address: Hashable, Comparable, Sendable, TextCodable {
     [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
   }
 
+  /// From four bytes in network order (RTA_DST, IFA_LOCAL, an nft key).
+  public init?(networkBytes bytes: some Collection<UInt8>) {
+    guard bytes.count == 4 else { return nil }
+    self.init(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+  }
+
   public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
 }
 

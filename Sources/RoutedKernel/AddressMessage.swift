@@ -2,11 +2,11 @@ import CNetlink
 import Glibc
 import RoutedCore
 
-/// RTM_NEWADDR, decoded: `ifaddrmsg` with IFA_LOCAL (IPv4) or IFA_ADDRESS (IPv6, which has no IFA_LOCAL
+/// RTM_NEWADDR (a dump's entry) or RTM_DELADDR (a notification), decoded: `ifaddrmsg` with IFA_LOCAL (IPv4) or IFA_ADDRESS (IPv6, which has no IFA_LOCAL
 /// without a peer), IFA_PROTO, IFA_LABEL and IFA_FLAGS (the 32-bit flags; the header holds the low 8).
 enum AddressMessage {
   static func decode(_ message: NetlinkMessage) -> KernelAddress? {
-    guard Int(message.type) == RTM_NEWADDR else { return nil }
+    guard Int(message.type) == RTM_NEWADDR || Int(message.type) == RTM_DELADDR else { return nil }
     return message.withPayload(ifaddrmsg.self) { header, info -> KernelAddress? in
       let attributes = AttributeTable(
         header, offset: MemoryLayout<ifaddrmsg>.size, maxType: Int32(__IFA_MAX - 1))

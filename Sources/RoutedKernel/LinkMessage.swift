@@ -2,7 +2,8 @@ import CNetlink
 import Glibc
 import RoutedCore
 
-/// RTM_NEWLINK, decoded: `ifinfomsg` and the attributes routed-hook reads.
+/// RTM_NEWLINK (a dump's entry or a notification) or RTM_DELLINK (a notification), decoded: `ifinfomsg` and the
+/// attributes routed-hook reads.
 struct LinkMessage {
   var index: Int32
   var name: String
@@ -11,9 +12,12 @@ struct LinkMessage {
   var master: Int32?
   /// IFLA_LINKINFO's IFLA_INFO_KIND: `bridge`, `veth`, `openvswitch`, …
   var kind: String?
+  /// RTM_DELLINK: the link went away.
+  var removed: Bool
 
   init?(_ message: NetlinkMessage) {
-    guard Int(message.type) == RTM_NEWLINK else { return nil }
+    let removed = Int(message.type) == RTM_DELLINK
+    guard Int(message.type) == RTM_NEWLINK || removed else { return nil }
     guard
       let decoded = message.withPayload(
         ifinfomsg.self,
@@ -28,19 +32,23 @@ struct LinkMessage {
           return LinkMessage(
             index: info.ifi_index, name: name, mtu: Int(attributes.u32(Int32(IFLA_MTU)) ?? 0),
             flags: info.ifi_flags,
-            master: attributes.u32(Int32(IFLA_MASTER)).map { Int32(bitPattern: $0) }, kind: kind)
+            master: attributes.u32(Int32(IFLA_MASTER)).map { Int32(bitPattern: $0) }, kind: kind,
+            removed: removed)
         })
     else { return nil }
     self = decoded
   }
 
-  private init(index: Int32, name: String, mtu: Int, flags: UInt32, master: Int32?, kind: String?) {
+  private init(
+    index: Int32, name: String, mtu: Int, flags: UInt32, master: Int32?, kind: String?, removed: Bool
+  ) {
     self.index = index
     self.name = name
     self.mtu = mtu
     self.flags = flags
     self.master = master
     self.kind = kind
+    self.removed = removed
   }
 
   var link: KernelLink {

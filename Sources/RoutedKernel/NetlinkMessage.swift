@@ -2,7 +2,8 @@ import CNetlink
 import RoutedCore
 
 /// One netlink message as received, whole, header included. Its fields are read only by the decoders
-/// (`LinkMessage`, `AddressMessage`, `RouteMessage`, `Acknowledgement`, `NftReply`), through libmnl and the
+/// (`LinkMessage`, `AddressMessage`, `RouteMessage`, `Acknowledgement`, `NftReply`, and for the watch
+/// daemon's notifications `KernelNotificationDecoder`, which uses them), through libmnl and the
 /// kernel's own structs, never at hand-counted offsets.
 struct NetlinkMessage {
   var bytes: [UInt8]
@@ -18,22 +19,25 @@ struct NetlinkMessage {
   /// checked against what remains here too; and libmnl walks a message's attributes up to its length
   /// rounded up to 4 bytes, so a message of an unaligned length is padded with zeros to that end.
   static func split(_ datagram: [UInt8]) -> [NetlinkMessage] {
-    datagram.withUnsafeBytes { raw -> [NetlinkMessage] in
-      guard let base = raw.baseAddress else { return [] }
-      var messages: [NetlinkMessage] = []
-      var header = UnsafePointer(base.assumingMemoryBound(to: nlmsghdr.self))
-      var remaining = Int32(raw.count)
-      while mnl_nlmsg_ok(header, remaining), header.pointee.nlmsg_len <= UInt32(remaining) {
-        let start = UnsafeRawPointer(header) - base
-        let length = Int(header.pointee.nlmsg_len)
-        var bytes = Array(raw[start..<start + length])
-        let padding = Int(cnl_nlmsg_align(UInt32(length))) - length
-        if padding > 0 { bytes += repeatElement(0, count: padding) }
-        messages.append(NetlinkMessage(bytes: bytes))
-        header = UnsafePointer(mnl_nlmsg_next(header, &remaining)!)
-      }
-      return messages
+    datagram.withUnsafeBytes(split)
+  }
+
+  /// `split` of a datagram in a receive buffer, without copying it first.
+  static func split(_ raw: UnsafeRawBufferPointer) -> [NetlinkMessage] {
+    guard let base = raw.baseAddress else { return [] }
+    var messages: [NetlinkMessage] = []
+    var header = UnsafePointer(base.assumingMemoryBound(to: nlmsghdr.self))
+    var remaining = Int32(clamping: raw.count)
+    while mnl_nlmsg_ok(header, remaining), header.pointee.nlmsg_len <= UInt32(remaining) {
+      let start = UnsafeRawPointer(header) - base
+      let length = Int(header.pointee.nlmsg_len)
+      var bytes = Array(raw[start..<start + length])
+      let padding = Int(cnl_nlmsg_align(UInt32(length))) - length
+      if padding > 0 { bytes += repeatElement(0, count: padding) }
+      messages.append(NetlinkMessage(bytes: bytes))
+      header = UnsafePointer(mnl_nlmsg_next(header, &remaining)!)
     }
+    return messages
   }
 
   /// Gives libmnl's and libnftnl's parsers a `nlmsghdr` pointer to this message.

@@ -63,16 +63,53 @@ enum NftReply {
       var elements: [(key: SetElementKey, comment: String?)] = []
       for entry in AttributeTable.entries(nestedIn: entries) {
         let fields = AttributeTable(nestedIn: entry, maxType: Int32(__NFTA_SET_ELEM_MAX.rawValue - 1))
-        guard let keyData = fields[Int32(NFTA_SET_ELEM_KEY.rawValue)],
-          let value = AttributeTable(nestedIn: keyData, maxType: Int32(__NFTA_DATA_MAX.rawValue - 1)).bytes(
-            Int32(NFTA_DATA_VALUE.rawValue)),
-          let key = SetElementKey(bytes: value, keyType: keyType)
-        else { continue }
+        guard let value = keyValue(fields), let key = SetElementKey(bytes: value, keyType: keyType) else {
+          continue
+        }
         let comment = fields.bytes(Int32(NFTA_SET_ELEM_USERDATA.rawValue)).flatMap(Userdata.comment(in:))
         elements.append((key, comment))
       }
       return elements
     } ?? []
+  }
+
+  /// An element's key bytes: NFTA_SET_ELEM_KEY's NFTA_DATA_VALUE.
+  private static func keyValue(_ fields: AttributeTable) -> UnsafeRawBufferPointer? {
+    fields[Int32(NFTA_SET_ELEM_KEY.rawValue)].flatMap {
+      AttributeTable(nestedIn: $0, maxType: Int32(__NFTA_DATA_MAX.rawValue - 1)).bytes(
+        Int32(NFTA_DATA_VALUE.rawValue))
+    }
+  }
+
+  /// NFT_MSG_DELTABLE, DELCHAIN, DELRULE, DELSET or DELSETELEM, as the kernel notifies them: the table's name
+  /// (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, … all of type 1) and, for DELSETELEM, the first element's key. The
+  /// kernel sends one DELSETELEM per element it removes.
+  static func deletion(_ message: NetlinkMessage) -> NftDeletion? {
+    guard message.type >> 8 == UInt16(NFNL_SUBSYS_NFTABLES) else { return nil }
+    let type = nf_tables_msg_types(rawValue: UInt32(message.type & 0xff))
+    let kind: NftDeletion.Kind
+    let maxType: UInt32
+    switch type {
+    case NFT_MSG_DELTABLE: (kind, maxType) = (.table, __NFTA_TABLE_MAX.rawValue)
+    case NFT_MSG_DELCHAIN: (kind, maxType) = (.chain, __NFTA_CHAIN_MAX.rawValue)
+    case NFT_MSG_DELRULE: (kind, maxType) = (.rule, __NFTA_RULE_MAX.rawValue)
+    case NFT_MSG_DELSET: (kind, maxType) = (.set, __NFTA_SET_MAX.rawValue)
+    case NFT_MSG_DELSETELEM: (kind, maxType) = (.element, __NFTA_SET_ELEM_LIST_MAX.rawValue)
+    default: return nil
+    }
+    return decode(message, type, maxType: maxType) { _, attributes in
+      guard let table = attributes.string(Int32(NFTA_TABLE_NAME.rawValue)) else { return nil }
+      guard kind == .element else { return NftDeletion(kind: kind, table: table) }
+      let first = attributes[Int32(NFTA_SET_ELEM_LIST_ELEMENTS.rawValue)].flatMap {
+        AttributeTable.entries(nestedIn: $0).first {
+          mnl_attr_get_type($0) == UInt16(NFTA_LIST_ELEM.rawValue)
+        }
+      }
+      let key = first.flatMap {
+        keyValue(AttributeTable(nestedIn: $0, maxType: Int32(__NFTA_SET_ELEM_MAX.rawValue - 1)))
+      }
+      return NftDeletion(kind: kind, table: table, elementKey: key.map { Array($0) })
+    }
   }
 
   /// A message of `kind` with its family (from `nfgenmsg`) and attributes of types below `maxType`.

@@ -2,17 +2,25 @@ import CNetlink
 import Glibc
 import RoutedCore
 
-/// RTM_NEWROUTE of an IPv4 or IPv6 route, decoded: `rtmsg`, its attributes, and each hop of a multipath route
-/// (`rtnexthop` with its own attributes).
+/// RTM_NEWROUTE (a dump's entry or a notification) or RTM_DELROUTE (a notification) of an IPv4 or IPv6 route,
+/// decoded: `rtmsg`, its attributes, and each hop of a multipath route (`rtnexthop` with its own attributes).
 struct RouteMessage {
   var route: KernelRoute
+  /// RTA_DST as sent: nil for a default route (which has none) or one of the wrong size.
+  var destinationAddress: IPAddress?
+  /// RTM_DELROUTE.
+  var removed: Bool
+  /// NLM_F_REPLACE on RTM_NEWROUTE: the route took another's place.
+  var replacing: Bool
   /// RTA_PRIORITY.
   var metric: Int?
   /// Every multipath hop's device index and gateway, in order.
   var hops: [(index: Int32, gateway: IPAddress?)]
 
   init?(_ message: NetlinkMessage) {
-    guard Int(message.type) == RTM_NEWROUTE else { return nil }
+    let removed = Int(message.type) == RTM_DELROUTE
+    guard Int(message.type) == RTM_NEWROUTE || removed else { return nil }
+    let replacing = !removed && message.flags & UInt16(NLM_F_REPLACE) != 0
     guard
       let decoded = message.withPayload(
         rtmsg.self,
@@ -25,14 +33,11 @@ struct RouteMessage {
             v6 ? table.ipv6(type).map(IPAddress.v6) : table.ipv4(type).map(IPAddress.v4)
           }
           let length = Int(info.rtm_dst_len)
+          let sent = address(attributes, Int32(RTA_DST.rawValue))
           let destination: IPNetwork =
             v6
-            ? .v6(
-              IPv6Network(
-                containing: attributes.ipv6(Int32(RTA_DST.rawValue)) ?? .unspecified, prefixLength: length))
-            : .v4(
-              IPv4Network(
-                containing: attributes.ipv4(Int32(RTA_DST.rawValue)) ?? IPv4Address(0), prefixLength: length))
+            ? .v6(IPv6Network(containing: sent?.v6 ?? .unspecified, prefixLength: length))
+            : .v4(IPv4Network(containing: sent?.v4 ?? IPv4Address(0), prefixLength: length))
           let route = KernelRoute(
             destination: destination,
             gateway: address(attributes, Int32(RTA_GATEWAY.rawValue)),
@@ -60,14 +65,21 @@ struct RouteMessage {
             }
           }
           return RouteMessage(
-            route: route, metric: attributes.u32(Int32(RTA_PRIORITY.rawValue)).map { Int($0) }, hops: hops)
+            route: route, destinationAddress: sent, removed: removed, replacing: replacing,
+            metric: attributes.u32(Int32(RTA_PRIORITY.rawValue)).map { Int($0) }, hops: hops)
         })
     else { return nil }
     self = decoded
   }
 
-  private init(route: KernelRoute, metric: Int?, hops: [(index: Int32, gateway: IPAddress?)]) {
+  private init(
+    route: KernelRoute, destinationAddress: IPAddress?, removed: Bool, replacing: Bool, metric: Int?,
+    hops: [(index: Int32, gateway: IPAddress?)]
+  ) {
     self.route = route
+    self.destinationAddress = destinationAddress
+    self.removed = removed
+    self.replacing = replacing
     self.metric = metric
     self.hops = hops
   }

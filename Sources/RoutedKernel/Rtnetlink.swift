@@ -156,11 +156,3 @@ final class Rtnetlink {
         change.operation, change.route, outputIndex: change.outputIndex, sequence: channel.nextSequence()))
   }
 }
-
-extension IPv4Address {
-  /// Four bytes in network order, as in RTA_DST or IFA_LOCAL.
-  init?(networkBytes bytes: some Collection<UInt8>) {
-    guard bytes.count == 4 else { return nil }
-    self.init(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-  }
-}

@@ -71,9 +71,10 @@ public final class WatchDaemon {
       throw WatchError("another routed-hook watch runs for \(options.settings.stateDirectory)")
     }
     kernel = try KernelEvents(
-      routeProtocol: config.routeProtocol,
-      interfaces: config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface),
-      tables: OwnedTable.allCases.map(\.name))
+      classifier: DriftClassifier(
+        routeProtocol: config.routeProtocol,
+        interfaces: config.guestNetworks.map(\.bridge) + config.uplinks.map(\.interface),
+        tables: OwnedTable.allCases.map(\.name)))
     var loaded: LibvirtEvents?
     var loadError: String?
     if options.useLibvirt {

@@ -23,9 +23,13 @@ import Testing
   @Test func netlinkRepliesThatCrashedOnceAreDecoded() {
     let inputs = Self.inputs("netlink")
     #expect(inputs.count >= 2)
+    let classifier = DriftClassifier(routeProtocol: 151, interfaces: ["br-ex"], tables: ["routed_hook"])
     for datagram in inputs {
       let messages = NetlinkMessage.split(datagram)
       #expect(!messages.isEmpty)
+      for notification in datagram.withUnsafeBytes(KernelNotificationDecoder.notifications(in:)) {
+        _ = classifier.signal(for: notification, interfaceName: "br-ex")
+      }
       for message in messages {
         _ = LinkMessage(message)
         _ = RouteMessage(message)?.deviceIndexes
