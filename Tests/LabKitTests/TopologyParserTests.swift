@@ -116,6 +116,9 @@ let minimalTopology = """
     #expect(rows.contains(.ndp(from: "prod", target: .node("guest11c"), answeredBy: [])))
     #expect(rows.contains(.reach(from: "guest11a", to: .address(IPv6Address("fe80::1")!, zone: "eth0"), probes: [.ping], expected: true)))
     #expect(rows.contains(.spoof(from: "guest11a", to: .node("update"), source: IPv6Address("fd00:10::136:11:99")!)))
+    // The bridged phase: each guest's entry for the other must hold the other guest's own MAC.
+    #expect(rows.contains(.entry(on: "guest11a", target: .node("guest11b"), holds: InterfaceRef("guest11b.eth0")!)))
+    #expect(rows.contains(.entry(on: "guest11b", target: .node("guest11a"), holds: InterfaceRef("guest11a.eth0")!)))
   }
 
   @Test func parsesTheDualStackFleet() throws {
