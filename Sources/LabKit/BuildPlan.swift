@@ -199,8 +199,10 @@ public struct BuildPlan: Sendable {
     return lines
   }
 
-  /// The script that configures the guest's side of its NIC, as the guest OS would at boot.
-  public func guestScript(_ guest: Guest, switchKind: SwitchKind) -> String {
+  /// The script that configures the guest's side of its NIC, as the guest OS would at boot. `migrated`: the
+  /// NIC that stands in for a live-migrated one, whose addresses were in use before the move (QEMU carries the
+  /// guest's state over, so it runs no DAD again).
+  public func guestScript(_ guest: Guest, switchKind: SwitchKind, migrated: Bool = false) -> String {
     let nic = GuestNIC.name
     var lines = [
       altnameLine(node: guest.name, interface: nic),
@@ -210,7 +212,10 @@ public struct BuildPlan: Sendable {
     if let gateway = guest.gateway { lines.append("route add default via \(gateway) dev \(nic)") }
     lines += guest.routes.map { routeLine($0, defaultDevice: nic) }
     var after: [String] = []
-    if let address6 = guest.address6 {
+    if let address6 = guest.address6, migrated {
+      lines.append("addr add \(address6) dev \(nic) nodad")
+      if let gateway6 = guest.gateway6 { lines.append("route add default via \(gateway6) dev \(nic)") }
+    } else if let address6 = guest.address6 {
       // With DAD, as a guest OS adds it: the probe (source ::) must get through the host's anti-spoofing.
       // A guest OS uses the address once DAD is done, so the start waits for it (about 1 s) and fails
       // when someone on the link answered for it.

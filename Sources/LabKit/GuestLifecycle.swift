@@ -521,7 +521,7 @@ public struct GuestLifecycle: Sendable {
     try Command.check(
       [
         "ip", "netns", "exec", guestNamespace, "sh", "-c",
-        plan.guestScript(target, switchKind: host.switchConfig.kind),
+        plan.guestScript(target, switchKind: host.switchConfig.kind, migrated: true),
       ])
     _ = try Command.run(
       [

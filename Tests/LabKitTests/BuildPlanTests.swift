@@ -108,6 +108,11 @@ import Testing
     #expect(script.contains("addr add fd00:10::136:1:5/128 dev eth0\n"), "with DAD, as a guest OS does")
     #expect(script.contains("route add default via fe80::1 dev eth0"))
     #expect(script.contains("ip -6 address show dev eth0 dadfailed"))
+    // A live-migrated guest's address was in use before the move: no DAD, no wait, in the NIC's switchover.
+    let moved = plan.guestScript(dual.guest(named: "g1")!, switchKind: .ovs, migrated: true)
+    #expect(moved.contains("addr add fd00:10::136:1:5/128 dev eth0 nodad\n"))
+    #expect(moved.contains("route add default via fe80::1 dev eth0"))
+    #expect(!moved.contains("tentative"))
     #expect(!self.plan.guestScript(self.plan.topology.guest(named: "g1")!, switchKind: .ovs).contains("-6"))
   }
 
