@@ -3,7 +3,8 @@
 ///
 /// With br_netfilter loaded and `net.bridge.bridge-nf-call-iptables=1` (per network namespace) or the bridge's
 /// own `nf_call_iptables`, the kernel passes IPv4 frames it bridges through the inet prerouting and forward
-/// hooks with the bridge as input and output device (`br_nf_pre_routing`, `br_nf_forward_ip`). Every forward
+/// hooks with the bridge as input and output device (`br_nf_pre_routing`, `br_nf_forward_ip`); IPv6 frames
+/// likewise with `bridge-nf-call-ip6tables` or `nf_call_ip6tables`, each family on its own switch. Every forward
 /// chain then decides whether guests on one Linux bridge reach each other: routed-hook's accepts them
 /// (`iifname B oifname B accept`), and its prerouting chain drops bridged frames from addresses no running guest
 /// has. Without it (or on an Open vSwitch bridge) the bridge switches them and no filter ever sees them.
@@ -44,22 +45,32 @@ enum BridgeNetfilterCheck {
         evidence["nf_call_iptables"] = link.nfCallIptables.map(String.init) ?? "unknown"
         evidence["nf_call_ip6tables"] = link.nfCallIp6tables.map(String.init) ?? "unknown"
       }
-      let on =
-        isLinuxBridge && sysctls.loaded && (sysctls.callIptables != 0 || link.nfCallIptables ?? 0 != 0)
+      // The kernel ORs the namespace's sysctl and the bridge's own option, per family.
+      let causes =
+        isLinuxBridge && sysctls.loaded
+        ? [
+          (family: "IPv4", namespace: sysctls.callIptables, bridge: link.nfCallIptables, option: "iptables"),
+          (family: "IPv6", namespace: sysctls.callIp6tables, bridge: link.nfCallIp6tables, option: "ip6tables"),
+        ]
+        .filter { $0.namespace != 0 || $0.bridge ?? 0 != 0 }
+        : []
+      let on = !causes.isEmpty
       let bypass =
         "so its guests reach each other whatever the forward policy, and anti-spoofing sees only routed traffic"
       let summary: String
       var fix = "nothing to fix"
       if on {
-        let cause =
-          sysctls.callIptables != 0 ? "bridge-nf-call-iptables=1" : "\(name) nf_call_iptables=1"
+        let cause = causes.map {
+          $0.namespace != 0 ? "bridge-nf-call-\($0.option)=1" : "\(name) nf_call_\($0.option)=1"
+        }
+        .joined(separator: ", ")
         summary =
           "bridge netfilter is on for \(name) (\(cause)): frames between its ports pass the forward hook with "
           + "\(name) as input and output, so every forward chain must accept them for its guests to reach each other"
         if ours {
           evidence["routed_hook"] =
-            "forward accepts iifname \"\(name)\" oifname \"\(name)\"; prerouting drops bridged IPv4 frames from "
-            + "addresses no running guest has"
+            "forward accepts iifname \"\(name)\" oifname \"\(name)\"; prerouting drops bridged "
+            + "\(causes.map(\.family).joined(separator: " and ")) frames from addresses no running guest has"
         }
         evidence["foreign_forward_drops"] =
           foreignDrops.isEmpty ? "none" : foreignDrops.joined(separator: ", ")

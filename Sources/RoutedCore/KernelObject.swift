@@ -98,7 +98,8 @@ public enum Rule: Sendable, Hashable {
   /// passes frames it bridges between two ports through the inet forward hook with the bridge as both input
   /// and output device (`br_nf_forward_ip`); without this rule `dropFromBridge` would drop them. Frames
   /// routed back out of the bridge match too: guests reach each other either way. Anti-spoofing still sees
-  /// bridged IPv4 frames, in `dropSpoofed` at prerouting.
+  /// bridged frames of each family whose switch is on (`bridge-nf-call-ip6tables` for IPv6), in `dropSpoofed`
+  /// at prerouting.
   case acceptBridged(bridge: String)
   /// `iifname B ip saddr . oifname @set accept`: guest → allowed uplink.
   case acceptEgress(bridge: String, set: String)

@@ -263,12 +263,26 @@ import Testing
     #expect(guests.map { $0.evidence["bridge"] } == ["br0"])
     #expect(
       guests.first?.summary
-        == "bridge netfilter is on for br0 (bridge-nf-call-iptables=1): frames between its ports pass the forward "
+        == "bridge netfilter is on for br0 (bridge-nf-call-iptables=1, bridge-nf-call-ip6tables=1): frames between "
+        + "its ports pass the forward "
         + "hook with br0 as input and output, so every forward chain must accept them for its guests to reach "
         + "each other")
     #expect(
       guests.first?.evidence["routed_hook"]
-        == "forward accepts iifname \"br0\" oifname \"br0\"; prerouting drops bridged IPv4 frames from addresses "
+        == "forward accepts iifname \"br0\" oifname \"br0\"; prerouting drops bridged IPv4 and IPv6 frames from "
+        + "addresses no running guest has")
+
+    // Each family has its own switch: IPv6 alone through the namespace's sysctl, IPv4 alone through the bridge's
+    // own option.
+    var ipv6Only = linux
+    ipv6Only.sysctls.bridgeNetfilter = HostSnapshot.BridgeNetfilter(
+      loaded: true, callIptables: 0, callIp6tables: 1)
+    let ipv6Finding = try #require(
+      Doctor.findings(ipv6Only, config: Fixture.doctorConfig("mtu")).first { $0.id == "bridge-netfilter" })
+    #expect(ipv6Finding.summary.hasPrefix("bridge netfilter is on for br0 (bridge-nf-call-ip6tables=1): "))
+    #expect(
+      ipv6Finding.evidence["routed_hook"]
+        == "forward accepts iifname \"br0\" oifname \"br0\"; prerouting drops bridged IPv6 frames from addresses "
         + "no running guest has")
 
     // An Open vSwitch guest bridge: bridge netfilter never applies.
