@@ -156,9 +156,13 @@ public enum Handover {
   }
 
   /// What moves neighbour caches to where the guest now runs, sent after the claim changed:
-  /// - IPv4: gratuitous ARP on every proxy-arp uplink of each NIC (the LAN's caches point at this host), and
-  ///   on the guest bridge with the guest's own MAC (the local guests that reached it through the host while
-  ///   it ran elsewhere now reach it directly).
+  /// - IPv4: gratuitous ARP on every proxy-arp uplink of each NIC (the LAN's caches point at this host), on
+  ///   the guest bridge with the guest's own MAC (the local guests that reached it through the host while
+  ///   it ran elsewhere now reach it directly), and on the bridge for the network's gateway with the bridge's
+  ///   MAC: the moved guest still holds the source host's bridge MAC for its default router, and its frames to
+  ///   that MAC die on this bridge until the entry goes stale and is probed (15–45 s, then 5 s, with Linux's
+  ///   defaults; `bench/gateway-move.sh` measured the same wait for IPv6). A gratuitous ARP overrides an
+  ///   existing entry whatever its state (`arp_process`'s `is_garp`), and creates none.
   /// - IPv6: an unsolicited neighbour advertisement with the override flag for the guest's address on every
   ///   proxy-arp uplink (proxy_ndp's own answers carry no override flag, so without it a LAN host keeps the
   ///   source's MAC until its entry goes stale), and one for the gateway `fe80::1` on the guest bridge with
@@ -169,11 +173,15 @@ public enum Handover {
     var announcements: [Announcement] = []
     for nic in record.interfaces {
       let uplinks = nic.uplinks.compactMap(config.uplink(named:)).filter { $0.mode == .proxyARP }
+      let network = config.guestNetworks.first { $0.name == nic.network }
       if let address = nic.address {
         for uplink in uplinks { announcements.append(Announcement(interface: uplink.interface, address: .v4(address))) }
         announcements.append(Announcement(interface: nic.bridge, address: .v4(address), sender: nic.mac))
+        if let network {
+          let gateway = Announcement(interface: nic.bridge, address: .v4(network.gateway.address))
+          if !announcements.contains(gateway) { announcements.append(gateway) }
+        }
       }
-      let network = config.guestNetworks.first { $0.name == nic.network }
       if let address6 = nic.address6, network?.gateway6 != nil {
         for uplink in uplinks { announcements.append(Announcement(interface: uplink.interface, address: .v6(address6))) }
         let gateway = Announcement(

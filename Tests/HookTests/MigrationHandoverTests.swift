@@ -59,6 +59,11 @@ struct MigrationHandoverTests {
     try Shell.inNamespace(
       bed.guests[1],
       ["ip", "neigh", "replace", "10.136.11.5", "lladdr", bridgeMAC, "dev", "eth0", "nud", "stale"])
+    // The moved guest's entry for its router still holds the source host's bridge MAC, REACHABLE (it was in
+    // use until the pause): only a gratuitous ARP moves it before it goes stale.
+    try Shell.inNamespace(
+      bed.guests[0],
+      ["ip", "neigh", "replace", "10.136.11.254", "lladdr", "02:00:00:00:00:98", "dev", "eth0", "nud", "reachable"])
 
     // Gratuitous: an ARP request whose sender and target address are the same.
     let capture = try PacketCapture(
@@ -68,12 +73,14 @@ struct MigrationHandoverTests {
     #expect(done.status == 0, "\(done.stderr)")
     #expect(done.stdout.contains("guest0: moved ("), "\(done.stdout)")
     #expect(done.stdout.contains("gratuitous ARP: 10.136.11.5 on osa10 as its own MAC"), "\(done.stdout)")
+    #expect(done.stdout.contains("gratuitous ARP: 10.136.11.254 on br-ex as its own MAC"), "\(done.stdout)")
 
     // Live: the answer is in, the route is at 256, the LAN gets the host's MAC, and both caches moved.
     #expect(try Self.metrics(bed, "10.136.11.5") == [256])
     #expect(try KernelReadBack.read(bed.host).elements(of: "guest0") == Testbed.expectedElements(0))
     #expect(try Self.neighbour(bed.production, "10.136.11.5") == osaMAC)
     #expect(try Self.neighbour(bed.guests[1], "10.136.11.5") == Testbed.mac(0))
+    #expect(try Self.neighbour(bed.guests[0], "10.136.11.254") == bridgeMAC)
     #expect(try bed.arpAnswer(from: bed.production, for: "10.136.11.5") == osaMAC)
     #expect(try bed.ping(from: bed.production, "10.136.11.5"))
     // The frame on the LAN is ours: broadcast from the OSA's MAC, gratuitous, tagged in its padding.

@@ -187,7 +187,17 @@ import Testing
         Handover.Announcement(interface: "osa10", address: .v4(Self.address), sender: nil),
         Handover.Announcement(
           interface: "br-ex", address: .v4(Self.address), sender: MACAddress("52:54:00:11:00:05")),
+        // The guest's router: the moved guest still holds the source host's bridge MAC for it.
+        Handover.Announcement(interface: "br-ex", address: .v4(IPv4Address("10.136.11.254")!)),
       ])
+    // Two NICs on one bridge: the gateway is announced once.
+    var twoNICs = record
+    twoNICs.interfaces.append(record.interfaces[0])
+    twoNICs.interfaces[1].mac = MACAddress("52:54:00:11:00:06")!
+    twoNICs.interfaces[1].address = IPv4Address("10.136.11.6")!
+    #expect(
+      Handover.announcements(twoNICs, config: Fixture.config).filter { $0.address == .v4(IPv4Address("10.136.11.254")!) }
+        .count == 1)
   }
 
   // MARK: dual stack: the /128 takes the claims, the proxy entry waits, neighbour advertisements
@@ -254,7 +264,7 @@ import Testing
     #expect(!v4.isSame(as: Self.route(0), outputIndex: 3))
   }
 
-  /// IPv4: gratuitous ARP on the proxy-arp uplink and the bridge. IPv6: a neighbour advertisement for the
+  /// IPv4: gratuitous ARP on the proxy-arp uplink, and on the bridge for the guest and its gateway. IPv6: a neighbour advertisement for the
   /// guest's address on the proxy-arp uplink only, and one for the gateway fe80::1 (router flag) on the
   /// bridge; none on the routed or nat uplinks.
   @Test func aDualStackGuestIsAnnouncedForBothFamilies() {
@@ -262,6 +272,7 @@ import Testing
       Handover.announcements(Self.dualRecord(.moved), config: DualStackConfigTests.config) == [
         Handover.Announcement(interface: "osa10", address: .v4(Self.address)),
         Handover.Announcement(interface: "br-ex", address: .v4(Self.address), sender: MACAddress("52:54:00:11:00:05")),
+        Handover.Announcement(interface: "br-ex", address: .v4(IPv4Address("10.136.11.254")!)),
         Handover.Announcement(interface: "osa10", address: .v6(Self.address6)),
         Handover.Announcement(interface: "br-ex", address: .v6(IPv6Address("fe80::1")!), router: true),
       ])
@@ -269,6 +280,7 @@ import Testing
       Handover.announcements(Self.dualRecord(.moved), config: DualStackConfigTests.config).map(\.description) == [
         "gratuitous ARP: 10.136.11.5 on osa10 as its own MAC",
         "gratuitous ARP: 10.136.11.5 on br-ex as 52:54:00:11:00:05",
+        "gratuitous ARP: 10.136.11.254 on br-ex as its own MAC",
         "neighbour advertisement: fd00:10::136:11:5 on osa10 as its own MAC",
         "neighbour advertisement: fe80::1 on br-ex (router) as its own MAC",
       ])
