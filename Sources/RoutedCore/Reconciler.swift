@@ -63,7 +63,9 @@ public enum Reconciler {
   /// The steps, removals first.
   ///
   /// - `recordsBeforeListing`: records read before libvirt was asked. Only a record that was there then, unchanged,
-  ///   proves that its domain stopped: a domain started while libvirt was listed has a newer record.
+  ///   proves that its domain stopped: a domain started while libvirt was listed has a newer record. The other
+  ///   way round, a listed domain whose record was there then and is gone now was removed by a hook meanwhile:
+  ///   the listing may predate its stop, so it is not re-applied.
   /// - `listingComplete`: false when a connection could not be opened for a reason other than its driver not
   ///   existing here; domains not listed may then still run, so nothing of theirs is removed.
   public static func plan(
@@ -117,6 +119,14 @@ public enum Reconciler {
         } else {
           plan.unchanged.append(domain.identity)
         }
+      } else if before[domain.identity.uuid] != nil {
+        // A hook removed it after the listing began (`stopped` or `release`, the last NIC's `port-deleted`, a
+        // migration's stop), so the listing may predate the stop: libvirt lists a domain as active, then answers
+        // for its XML only once the destroy that holds the domain's lock (and runs those hooks) is over. Applying
+        // would route a guest that is gone, after its last hook call, until something removes it again.
+        plan.notes.append(
+          "did not re-apply \(domain.identity.name) (\(domain.identity.uuid)): its record was removed while "
+            + "libvirt was being listed; the next run decides")
       } else {
         plan.actions.append(.apply(domain, reason: .noRecord(missing: missing)))
       }
