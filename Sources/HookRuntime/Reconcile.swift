@@ -9,9 +9,10 @@ extension GuestRouting {
   ///
   /// libvirt is asked *before* the lock is taken: libvirtd answers a listing only after taking each domain's
   /// lock, which it holds while a hook runs, and that hook may be waiting for our lock. Records read before the
-  /// listing tell a stopped domain from one started meanwhile (see `Reconciler.plan`). Domains re-applied here
-  /// are checked once more after the lock is released, and removed again if they stopped meanwhile, so a
-  /// reconcile never revives the routing of a guest that has migrated away.
+  /// listing tell a stopped domain from one started meanwhile, and a listed domain whose stop removed its record
+  /// meanwhile from one never recorded (see `Reconciler.plan`). Domains re-applied here are checked once more
+  /// after the lock is released, and removed again if they stopped meanwhile, so a reconcile never leaves the
+  /// routing of a guest that has stopped or migrated away.
   public func reconcile(config: HostConfig, dryRun: Bool, list: () -> LibvirtListing) throws
     -> ReconcileReport
   {

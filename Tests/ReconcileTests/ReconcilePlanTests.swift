@@ -196,7 +196,8 @@ import Testing
       note:
         "did not re-apply web01 (6f1c7d1e-2b4a-4c1e-9d55-000000000001): its record was removed while libvirt was "
         + "being listed; the next run decides"),
-    Case(name: "never recorded: applied", before: false, now: false, lines: ["apply web01 noRecord(missing: 7)"]),
+    Case(
+      name: "never recorded: applied", before: false, now: false, lines: ["apply web01 noRecord(missing: 7)"]),
     Case(name: "recorded throughout: repaired", before: true, now: true, lines: ["apply web01 missing(7)"]),
     Case(name: "written while listed: repaired", before: false, now: true, lines: ["apply web01 missing(7)"]),
   ]
