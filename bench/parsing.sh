@@ -20,7 +20,10 @@ base = open("examples/lpar11.yaml").read().split("domains:")[0]
 with open(f"{work}/keys.yaml", "w") as f:
     f.write(base + "x:\n" + "".join(f"  k{i}: v\n" for i in range(60000)))
 with open(f"{work}/domains.yaml", "w") as f:
-    f.write(base.replace("10.136.11.254/24", "10.136.11.254/16") + "domains:\n" + "".join(
+    # The /16 that holds 4,000 guests would overlap lpar11's HiperSockets peer 10.136.12.0/24: move the peer, so
+    # that the call parses a config it accepts (not a refused one).
+    f.write(base.replace("10.136.11.254/24", "10.136.11.254/16").replace("10.136.12.0/24", "10.137.12.0/24")
+            + "domains:\n" + "".join(
         f"  guest{i}:\n    - {{ mac: \"52:54:00:00:{i >> 8:02x}:{i & 255:02x}\", address: 10.136.{20 + i // 250}.{1 + i % 250} }}\n"
         for i in range(4000)))
 with open(f"{work}/plain.yaml", "w") as f:
