@@ -222,14 +222,20 @@ public struct ExpectationRunner: Sendable {
     let macs = try probes.arping(from: from, interface: interface, address: destination)
     let shown =
       macs.isEmpty ? "no answer" : "answered by \(macs.map { describe(mac: $0) }.joined(separator: ", "))"
+    let (expected, missing) = expectedMACs(answeredBy)
+    if let missing { return Outcome(passed: false, measured: "\(missing) not found; \(shown)") }
+    return Outcome(passed: Set(macs) == expected && macs.count == expected.count, measured: shown)
+  }
+
+  /// The MACs of the interfaces an ARP or NDP row expects to answer, and the first of them the lab does not
+  /// have (a typo in the topology), if any.
+  func expectedMACs(_ answeredBy: [InterfaceRef]) -> (macs: Set<String>, missing: InterfaceRef?) {
     var expected: Set<String> = []
     for ref in answeredBy {
-      guard let mac = probes.mac(node: ref.node, interface: ref.interface) else {
-        return Outcome(passed: false, measured: "\(ref) not found; \(shown)")
-      }
+      guard let mac = probes.mac(node: ref.node, interface: ref.interface) else { return (expected, ref) }
       expected.insert(mac)
     }
-    return Outcome(passed: Set(macs) == expected && macs.count == expected.count, measured: shown)
+    return (expected, nil)
   }
 
   /// A MAC with the lab interface it belongs to, when it is one.

@@ -141,13 +141,8 @@ extension ExpectationRunner {
     }
     let shown =
       macs.isEmpty ? "no advertisement" : "advertised by \(macs.map { describe(mac: $0) }.joined(separator: ", "))"
-    var expected: Set<String> = []
-    for ref in answeredBy {
-      guard let mac = probes.mac(node: ref.node, interface: ref.interface) else {
-        return Outcome(passed: false, measured: "\(ref) not found; \(shown)")
-      }
-      expected.insert(mac)
-    }
+    let (expected, missing) = expectedMACs(answeredBy)
+    if let missing { return Outcome(passed: false, measured: "\(missing) not found; \(shown)") }
     return Outcome(passed: Set(macs) == expected, measured: shown)
   }
 
