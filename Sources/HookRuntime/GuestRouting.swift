@@ -74,7 +74,10 @@ public struct GuestRouting {
     let interfaces = try GuestResolver.managedInterfaces(of: domain, config: config)
     // An unmanaged domain with no record costs no netlink socket, no lock and no state directory; one with no
     // valid UUID cannot have a record.
-    if interfaces.isEmpty && (domain.identityProblem != nil || !hasRecord(domain.identity.uuid)) {
+    if HookAction.needsNothing(
+      managed: !interfaces.isEmpty, validIdentity: domain.identityProblem == nil,
+      recorded: { hasRecord(domain.identity.uuid) })
+    {
       return Outcome(domain: nil, plan: Plan(), report: nil)
     }
     if action == .recheck {
@@ -87,7 +90,7 @@ public struct GuestRouting {
     let kernel = try self.kernel()
     if action == .validate || action == .validateIncoming {
       let outcome = try validate(domain, interfaces: interfaces, config: config, kernel: kernel)
-      if action == .validateIncoming && !interfaces.isEmpty {
+      if action.marksIncoming(managed: !interfaces.isEmpty) {
         try incoming.mark(domain.identity.uuid, now: BootClock.seconds())
       }
       return outcome
@@ -136,8 +139,7 @@ public struct GuestRouting {
     // Only the records that matter: this domain's, and those of whoever holds one of its addresses.
     let records = try (existing.map { [$0] } ?? []) + holders(of: interfaces, except: uuid)
     // `started` of an incoming migration claims the guest `arriving`; a reapply keeps the record's claim.
-    let claim =
-      action == .apply ? Handover.startClaim(markedAt: incoming.take(uuid), now: BootClock.seconds()) : nil
+    let claim = Handover.startClaim(for: action, marker: { incoming.take(uuid) }, now: BootClock.seconds())
     let plan = try Planner.plan(
       action, domain: domain, config: config, records: records, facts: facts, claim: claim)
     guard action != .validate, !plan.isEmpty || plan.record != nil else {

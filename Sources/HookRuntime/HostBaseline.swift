@@ -24,9 +24,10 @@ extension GuestRouting {
     let kernel = try self.kernel()
     let lock = try HookLock.acquire(directory: settings.stateDirectory)
     defer { withExtendedLifetime(lock) {} }
-    if let refusal = RecordPolicy.hostDownRefusal(try RecordStore(directory: settings.stateDirectory).all()) {
-      if whenUnused { return nil }
-      throw refusal
+    switch RecordPolicy.hostDown(try RecordStore(directory: settings.stateDirectory).all(), whenUnused: whenUnused) {
+    case .proceed: break
+    case .keep: return nil
+    case .refuse(let refusal): throw refusal
     }
     let facts = try hostFacts(kernel, config: config)
     let (remove, reset) = Planner.baselineRemoval(config: config, facts: facts)

@@ -33,6 +33,13 @@ public enum Handover {
   /// resume that never comes.
   public static let markerSeconds = 120
 
+  /// The claim a call installs: only `started` (`apply`) claims, consuming the migration marker through
+  /// `marker`; a reapply keeps the record's claim (nil), and leaves the marker alone.
+  public static func startClaim(for action: HookAction, marker: () -> Int?, now: Int) -> Claim? {
+    guard action == .apply else { return nil }
+    return startClaim(markedAt: marker(), now: now)
+  }
+
   /// The claim of `started`: `arriving` when `migrate begin` left its marker at `markedAt` less than
   /// `markerSeconds` ago, else `normal`.
   public static func startClaim(markedAt: Int?, now: Int) -> Claim {

@@ -26,6 +26,19 @@ public enum HookAction: String, Sendable, Equatable {
   case removePort
 }
 
+extension HookAction {
+  /// Whether a call about a domain with no managed NIC needs nothing at all (no netlink socket, no lock, no
+  /// state directory): true unless the domain has a record to undo. One with no valid UUID cannot have a
+  /// record. `recorded` (a file lookup) is asked only when it decides.
+  public static func needsNothing(managed: Bool, validIdentity: Bool, recorded: () -> Bool) -> Bool {
+    !managed && (!validIdentity || !recorded())
+  }
+
+  /// Whether this call notes the domain's next `started` as an incoming migration: `migrate begin` of a
+  /// domain with a managed NIC (an unmanaged one has nothing to install `arriving`).
+  public func marksIncoming(managed: Bool) -> Bool { self == .validateIncoming && managed }
+}
+
 /// What an error in a hook call means for libvirt.
 public enum FailureMode: String, Sendable, Equatable {
   /// Exit 1 with one line on stderr: libvirt refuses the operation.

@@ -33,6 +33,23 @@ public enum RecordPolicy {
     return DomainError("\(records.count) guest(s) still routed here (\(names)); stop them first")
   }
 
+  /// What taking the host baseline down does.
+  public enum HostDown: Sendable, Equatable {
+    /// No guest is recorded: remove it.
+    case proceed
+    /// Guests are recorded and the caller asked to leave the baseline alone then (the network hook's
+    /// `stopped`, whose failure libvirt ignores anyway): nothing happens.
+    case keep
+    /// Guests are recorded: refuse, naming them (`routed-hook host down`).
+    case refuse(DomainError)
+  }
+
+  /// The baseline goes only once no guest is routed here (their routing lives in its tables).
+  public static func hostDown(_ records: [DomainRecord], whenUnused: Bool) -> HostDown {
+    guard let refusal = hostDownRefusal(records) else { return .proceed }
+    return whenUnused ? .keep : .refuse(refusal)
+  }
+
   /// Whether config and host allow a baseline: the config's own checks against the host, and every guest
   /// bridge present (the network hook's `start`, `host up`).
   public static func checkHost(config: HostConfig, facts: HostFacts) throws(DomainError) {

@@ -38,6 +38,21 @@ import Testing
     #expect(claim.since == (expected == .normal ? 0 : now))
   }
 
+  /// Only `started` claims and consumes the marker; a reconnect's reapply keeps the record's claim and leaves
+  /// a marker for the `started` it belongs to.
+  @Test func onlyStartedConsumesTheMarker() {
+    var taken = 0
+    let marker = { () -> Int? in
+      taken += 1
+      return 995
+    }
+    #expect(Handover.startClaim(for: .reapply, marker: marker, now: 1000) == nil)
+    #expect(Handover.startClaim(for: .validate, marker: marker, now: 1000) == nil)
+    #expect(taken == 0)
+    #expect(Handover.startClaim(for: .apply, marker: marker, now: 1000)?.preference == .arriving)
+    #expect(taken == 1)
+  }
+
   @Test(arguments: [
     (GuestRoutePreference.arriving, true as Bool?, 0, GuestRoutePreference?.some(.moved)),
     (.arriving, false, 0, nil),  // paused: the source still runs it

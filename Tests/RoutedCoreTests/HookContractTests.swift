@@ -2,6 +2,30 @@ import RoutedCore
 import Testing
 
 @Suite struct HookContractTests {
+  /// (managed NIC, valid UUID, record on disk) → needs nothing; the record is looked up only when it decides.
+  @Test(arguments: [
+    (true, true, true, false, false), (true, false, false, false, false), (false, false, true, true, false),
+    (false, true, false, true, true), (false, true, true, false, true),
+  ])
+  func aCallNeedsNothingOnlyForAnUnmanagedDomainWithoutARecord(
+    managed: Bool, valid: Bool, recorded: Bool, expected: Bool, looksUp: Bool
+  ) {
+    var lookedUp = false
+    let answer = HookAction.needsNothing(managed: managed, validIdentity: valid) {
+      lookedUp = true
+      return recorded
+    }
+    #expect(answer == expected)
+    #expect(lookedUp == looksUp)
+  }
+
+  @Test func onlyMigrateBeginOfAManagedDomainMarksAnIncomingMigration() {
+    #expect(HookAction.validateIncoming.marksIncoming(managed: true))
+    #expect(!HookAction.validateIncoming.marksIncoming(managed: false))
+    #expect(!HookAction.validate.marksIncoming(managed: true))
+    #expect(!HookAction.apply.marksIncoming(managed: true))
+  }
+
   @Test(arguments: [
     ("/etc/libvirt/hooks/qemu.d/routed-hook", HookKind.qemu),
     ("/etc/libvirt/hooks/lxc.d/routed-hook", .lxc),

@@ -59,6 +59,12 @@ import Testing
     #expect(
       RecordPolicy.hostDownRefusal([Self.record([], objects: []), other])?.description
         == "2 guest(s) still routed here (app02, web01); stop them first")
+    // `host down` refuses; the network hook's `stopped` leaves the baseline up and says nothing.
+    let refusal = DomainError("2 guest(s) still routed here (app02, web01); stop them first")
+    #expect(RecordPolicy.hostDown([], whenUnused: false) == .proceed)
+    #expect(RecordPolicy.hostDown([], whenUnused: true) == .proceed)
+    #expect(RecordPolicy.hostDown([Self.record([], objects: []), other], whenUnused: false) == .refuse(refusal))
+    #expect(RecordPolicy.hostDown([Self.record([], objects: []), other], whenUnused: true) == .keep)
   }
 
   @Test func aBaselineNeedsEveryGuestBridge() {
